@@ -1,0 +1,64 @@
+"""The `zoo` command: `zoo list` answers from the model index; the rest runs LightningCLI."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from zoo.errors import ZooError
+
+LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
+
+HELP = """\
+usage: zoo COMMAND [options]
+
+Train, evaluate and list the PyTorch tutorial models.
+
+commands:
+  list [PATTERN] [--json] [--data]   the models (or datamodules) with their metadata
+  fit --model NAME [--recipe R]      train; the model's datamodule and recipe are the defaults
+  validate|test|predict --model NAME --ckpt_path CKPT
+                                     evaluate or predict with a checkpoint
+
+Every Lightning option works after the command: --trainer.*, --model.*, --data.*,
+--config FILE, --print_config. 'zoo fit --help' lists them all.
+
+examples:
+  zoo list "*mnist*"
+  zoo fit --model inception_mnist
+  zoo fit --model cnn_mnist --recipe tutorial --trainer.max_epochs 3
+  zoo test --model cnn_mnist --ckpt_path runs/cnn_mnist/.../best.ckpt
+"""
+
+
+def list_command(argv: list[str]) -> None:
+    from zoo.listing import print_listing
+
+    print_listing(argv)
+
+
+EXTRA_COMMANDS: dict[str, Callable[[list[str]], None]] = {"list": list_command}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not args or args[0] in ("-h", "--help", "help"):
+            print(HELP, end="")
+        elif args[0] in EXTRA_COMMANDS:
+            EXTRA_COMMANDS[args[0]](args[1:])
+        elif args[0] in LIGHTNING_COMMANDS:
+            from zoo.lightning_cli import run_lightning_cli
+
+            run_lightning_cli(args)
+        else:
+            commands = [*EXTRA_COMMANDS, *LIGHTNING_COMMANDS]
+            from zoo.registry import unknown_name_message
+
+            raise ZooError(unknown_name_message("command", args[0], commands, "zoo --help"))
+    except ZooError as err:
+        print(f"zoo: error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        print("zoo: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None

@@ -1,0 +1,1 @@
+"""Datamodules, one module per dataset; each registers itself by name."""

@@ -1,0 +1,196 @@
+"""Datasets held as tensors and served as whole batches by indexing, never item by item."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+from torch import Tensor
+
+from zoo.errors import ZooError
+
+DATA_DIR_ENV = "ZOO_DATA_DIR"
+BatchTransform = Callable[[Tensor, torch.Generator], Tensor]
+
+
+def default_data_dir() -> Path:
+    """`$ZOO_DATA_DIR`, else the user's cache folder; never the working directory."""
+    if os.environ.get(DATA_DIR_ENV):
+        return Path(os.environ[DATA_DIR_ENV]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "zoo"
+
+
+def writable_dir(path: str | os.PathLike[str] | None) -> Path:
+    """The data folder, created if needed; a clear error when it cannot be written."""
+    folder = Path(path).expanduser() if path else default_data_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ZooError(
+            f"data_dir {str(folder)!r} cannot be created ({err.strerror}); "
+            f"pass --data.data_dir with a writable folder or set {DATA_DIR_ENV}"
+        ) from err
+    if not os.access(folder, os.W_OK):
+        raise ZooError(
+            f"data_dir {str(folder)!r} is not writable; "
+            f"pass --data.data_dir with a writable folder or set {DATA_DIR_ENV}"
+        )
+    return folder
+
+
+class TensorBatches:
+    """An epoch of batches cut from in-memory tensors with one index operation each.
+
+    Shuffles with a seeded generator that advances every epoch, shards across processes when
+    torch.distributed is running (every rank gets the same number of batches), and applies an
+    optional batched transform (augmentation) to the first tensor.
+    """
+
+    def __init__(
+        self,
+        tensors: Sequence[Tensor],
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int = 0,
+        drop_last: bool = False,
+        transform: BatchTransform | None = None,
+    ) -> None:
+        self.tensors = tuple(tensors)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.transform = transform
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def _rank_and_world(self) -> tuple[int, int]:
+        dist = torch.distributed
+        if dist.is_available() and dist.is_initialized():
+            return dist.get_rank(), dist.get_world_size()
+        return 0, 1
+
+    def _num_samples(self) -> int:
+        rank, world = self._rank_and_world()
+        n = len(self.tensors[0])
+        return n // world if world > 1 else n
+
+    def __len__(self) -> int:
+        n = self._num_samples()
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        n = len(self.tensors[0])
+        rank, world = self._rank_and_world()
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        if world > 1:
+            order = order[: n // world * world][rank::world]
+        order = order.to(self.tensors[0].device)
+        stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
+        for start in range(0, stop, self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch = [t[idx] for t in self.tensors]
+            if self.transform is not None:
+                batch[0] = self.transform(batch[0], self.generator)
+            yield tuple(batch)
+
+    def to(self, device: torch.device) -> TensorBatches:
+        self.tensors = tuple(t.to(device) for t in self.tensors)
+        return self
+
+
+class TensorDataModule(pl.LightningDataModule):
+    """Base for every zoo datamodule: subclasses fill `self.splits` in `load()`.
+
+    Holds train/val/test tensors, moves them to the accelerator once when training on a GPU,
+    evaluates at a large batch, and exposes `input_shape` so models can be checked against it.
+    There is no `num_workers`: a batch is one index operation in the main process, and worker
+    processes would only add inter-process copies.
+    """
+
+    zoo_name: str = ""
+    input_shape: tuple[int | None, ...] = ()
+
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        batch_size: int = 64,
+        eval_batch_size: int = 1000,
+        val_split: float = 0.1,
+        seed: int = 42,
+    ) -> None:
+        super().__init__()
+        if batch_size < 1 or eval_batch_size < 1:
+            raise ZooError(f"batch sizes must be at least 1, got {batch_size}/{eval_batch_size}")
+        if not 0.0 <= val_split < 1.0:
+            raise ZooError(f"val_split must be in [0, 1), got {val_split}; pass e.g. 0.1")
+        self.data_dir = writable_dir(data_dir)
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.val_split = val_split
+        self.seed = seed
+        self.splits: dict[str, tuple[Tensor, ...]] = {}
+
+    def load(self) -> dict[str, tuple[Tensor, ...]]:
+        """Return {'train': tensors, 'val': ..., 'test': ...}, each (inputs..., target)."""
+        raise NotImplementedError
+
+    def train_transform(self) -> BatchTransform | None:
+        """Batched augmentation for training; none by default."""
+        return None
+
+    def setup(self, stage: str | None = None) -> None:
+        if not self.splits:
+            self.splits = self.load()
+            device = self._device()
+            if device.type != "cpu":
+                self.splits = {k: tuple(t.to(device) for t in v) for k, v in self.splits.items()}
+
+    def _device(self) -> torch.device:
+        trainer = self.trainer
+        return trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+
+    def split_sizes(self) -> dict[str, int]:
+        self.setup()
+        return {k: len(v[-1]) for k, v in self.splits.items()}
+
+    def _batches(self, split: str, train: bool = False) -> TensorBatches:
+        self.setup()
+        return TensorBatches(
+            self.splits[split],
+            self.batch_size if train else self.eval_batch_size,
+            shuffle=train,
+            seed=self.seed,
+            transform=self.train_transform() if train else None,
+        )
+
+    def train_dataloader(self) -> TensorBatches:
+        return self._batches("train", train=True)
+
+    def val_dataloader(self) -> TensorBatches:
+        return self._batches("val")
+
+    def test_dataloader(self) -> TensorBatches:
+        return self._batches("test")
+
+    def predict_dataloader(self) -> TensorBatches:
+        return self._batches("test")
+
+
+def seeded_split(
+    tensors: tuple[Tensor, ...], fractions: Sequence[float], seed: int
+) -> list[tuple[Tensor, ...]]:
+    """Split aligned tensors into parts of the given fractions (the last takes the rest)."""
+    n = len(tensors[0])
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    sizes = [int(round(f * n)) for f in fractions[:-1]]
+    sizes.append(n - sum(sizes))
+    parts = []
+    start = 0
+    for size in sizes:
+        idx = order[start : start + size]
+        parts.append(tuple(t[idx] for t in tensors))
+        start += size
+    return parts

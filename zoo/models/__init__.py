@@ -1,0 +1,1 @@
+"""Model architectures, one module per tutorial network; each registers itself by name."""

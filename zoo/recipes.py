@@ -1,0 +1,59 @@
+"""Training recipes: the optimiser, schedule, batch size and epochs a model is trained with."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything needed to reproduce a training run apart from the model and the data."""
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    scheduler: str | None = None
+    batch_size: int = 64
+    max_epochs: int = 10
+    note: str = ""
+
+    def model_hparams(self) -> dict[str, Any]:
+        """The fields that belong to the model's optimiser configuration."""
+        return {
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "scheduler": self.scheduler,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def but(self, **changes: Any) -> Recipe:
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        """A short human label, e.g. 'sgd lr=0.01 m=0.5 bs=64 x10'."""
+        parts = [self.optimizer, f"lr={self.lr:g}"]
+        if self.momentum:
+            parts.append(f"m={self.momentum:g}")
+        if self.weight_decay:
+            parts.append(f"wd={self.weight_decay:g}")
+        if self.scheduler:
+            parts.append(self.scheduler)
+        parts.append(f"bs={self.batch_size}")
+        parts.append(f"x{self.max_epochs}")
+        return " ".join(parts)
+
+
+TUTORIAL_MNIST = Recipe(
+    optimizer="sgd",
+    lr=0.01,
+    momentum=0.5,
+    batch_size=64,
+    max_epochs=10,
+    note="the MNIST tutorials' loop (002 lines 471-640)",
+)

@@ -1,0 +1,246 @@
+"""Name -> class registries for models and datamodules, with the metadata shown by `zoo list`."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+import os
+import pkgutil
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from zoo.errors import ZooError
+from zoo.recipes import Recipe
+
+if TYPE_CHECKING:
+    import lightning.pytorch as pl
+
+T = TypeVar("T")
+PLUGINS_ENV = "ZOO_PLUGINS"
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a user needs to know about a model before building it."""
+
+    name: str
+    cls: type
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    num_params: int
+    datamodule: str
+    tutorial: str
+    tutorial_result: str
+    recipes: dict[str, Recipe] = field(default_factory=dict)
+    datamodule_args: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data for `zoo list --json` and the model index."""
+        return {
+            "name": self.name,
+            "class": f"{self.cls.__module__}.{self.cls.__qualname__}",
+            "params": self.num_params,
+            "input": list(self.input_shape),
+            "output": list(self.output_shape),
+            "datamodule": self.datamodule,
+            "datamodule_args": self.datamodule_args,
+            "tutorial": self.tutorial,
+            "tutorial_result": self.tutorial_result,
+            "recipes": {k: r.as_dict() for k, r in self.recipes.items()},
+        }
+
+
+@dataclass(frozen=True)
+class DataCard:
+    """What a datamodule holds and where its files come from."""
+
+    name: str
+    cls: type
+    description: str
+    source: str
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "class": f"{self.cls.__module__}.{self.cls.__qualname__}",
+            "description": self.description,
+            "source": self.source,
+        }
+
+
+def natural_key(name: str) -> list[Any]:
+    """Sort key that puts 2 before 10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+class Registry(Generic[T]):
+    """A dict of cards that refuses duplicates and suggests close names for typos."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._cards: dict[str, T] = {}
+
+    def add(self, name: str, card: T) -> None:
+        if name in self._cards:
+            raise ValueError(f"{self.kind} name {name!r} is already registered")
+        self._cards[name] = card
+
+    def get(self, name: str) -> T:
+        discover()
+        if name not in self._cards:
+            raise ZooError(unknown_name_message(self.kind, name, list(self._cards)))
+        return self._cards[name]
+
+    def names(self, pattern: str = "*") -> list[str]:
+        discover()
+        return sorted(fnmatch.filter(self._cards, pattern), key=natural_key)
+
+    def __contains__(self, name: object) -> bool:
+        discover()
+        return name in self._cards
+
+
+def unknown_name_message(
+    kind: str, name: str, known: list[str], listing: str = "zoo list"
+) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    if close:
+        hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    else:
+        hint = f"run '{listing}' to see them all"
+    return f"unknown {kind} {name!r}; {hint}"
+
+
+MODELS: Registry[ModelCard] = Registry("model")
+DATAMODULES: Registry[DataCard] = Registry("datamodule")
+
+_discovered = False
+
+
+def discover() -> None:
+    """Import every built-in model and datamodule module, then the user's plugin modules."""
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    for package in ("zoo.datamodules", "zoo.models"):
+        pkg = importlib.import_module(package)
+        for info in pkgutil.iter_modules(pkg.__path__):
+            importlib.import_module(f"{package}.{info.name}")
+    for module in filter(None, os.environ.get(PLUGINS_ENV, "").split(",")):
+        try:
+            importlib.import_module(module.strip())
+        except ImportError as err:
+            raise ZooError(
+                f"cannot import plugin module {module!r} named in {PLUGINS_ENV} ({err}); "
+                "fix the name or put its folder on PYTHONPATH"
+            ) from err
+
+
+def register_model(
+    name: str,
+    *,
+    input_shape: tuple[int, ...],
+    output_shape: tuple[int, ...],
+    num_params: int,
+    datamodule: str,
+    tutorial: str = "",
+    tutorial_result: str = "",
+    recipes: dict[str, Recipe] | None = None,
+    datamodule_args: dict[str, Any] | None = None,
+) -> Callable[[type[T]], type[T]]:
+    """Class decorator: make a LightningModule buildable by name everywhere in zoo."""
+
+    def wrap(cls: type[T]) -> type[T]:
+        all_recipes = {"default": Recipe()} | dict(recipes or {})
+        card = ModelCard(
+            name,
+            cls,
+            tuple(input_shape),
+            tuple(output_shape),
+            num_params,
+            datamodule,
+            tutorial,
+            tutorial_result,
+            all_recipes,
+            dict(datamodule_args or {}),
+        )
+        MODELS.add(name, card)
+        cls.zoo_name = name  # type: ignore[attr-defined]
+        return cls
+
+    return wrap
+
+
+def register_datamodule(
+    name: str, *, description: str, source: str = ""
+) -> Callable[[type[T]], type[T]]:
+    """Class decorator: make a LightningDataModule usable by name everywhere in zoo."""
+
+    def wrap(cls: type[T]) -> type[T]:
+        DATAMODULES.add(name, DataCard(name, cls, description, source))
+        cls.zoo_name = name  # type: ignore[attr-defined]
+        return cls
+
+    return wrap
+
+
+def model_card(name: str) -> ModelCard:
+    return MODELS.get(name)
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Registered model names matching a shell-style pattern, naturally sorted."""
+    return MODELS.names(pattern)
+
+
+def list_datamodules(pattern: str = "*") -> list[str]:
+    return DATAMODULES.names(pattern)
+
+
+def recipe_for(name: str, recipe: str = "default") -> Recipe:
+    card = MODELS.get(name)
+    if recipe not in card.recipes:
+        raise ZooError(
+            f"unknown recipe {recipe!r} for model {name!r}; choose one of: "
+            + ", ".join(card.recipes)
+        )
+    return card.recipes[recipe]
+
+
+def build(name: str, recipe: str = "default", **hparams: Any) -> pl.LightningModule:
+    """A ready model: the recipe's optimiser settings, overridden by any hparam not None."""
+    card = MODELS.get(name)
+    params = recipe_for(name, recipe).model_hparams()
+    params.update({k: v for k, v in hparams.items() if v is not None})
+    return card.cls(**params)  # type: ignore[no-any-return]
+
+
+def build_datamodule(name: str, **kwargs: Any) -> pl.LightningDataModule:
+    card = DATAMODULES.get(name)
+    return card.cls(**{k: v for k, v in kwargs.items() if v is not None})  # type: ignore[no-any-return]
+
+
+def default_datamodule(model: str, **kwargs: Any) -> pl.LightningDataModule:
+    """The datamodule a model is meant for, with its arguments (e.g. LeNet's 32x32 padding)."""
+    card = MODELS.get(model)
+    return build_datamodule(card.datamodule, **(card.datamodule_args | kwargs))
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> pl.LightningModule:
+    """Rebuild the right model class from a checkpoint written by any zoo model."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise ZooError(f"checkpoint {str(path)!r} does not exist; pass the path of a .ckpt file")
+    checkpoint = torch.load(path, map_location=map_location, weights_only=False)
+    name = checkpoint.get("zoo_model")
+    if name is None:
+        raise ZooError(f"{str(path)!r} was not written by a zoo model; load it with its own class")
+    model = MODELS.get(name).cls.load_from_checkpoint(path, map_location=map_location)
+    return model  # type: ignore[no-any-return]
