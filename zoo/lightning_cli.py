@@ -18,6 +18,7 @@ from lightning.pytorch.cli import LightningCLI
 from zoo.errors import ZooError
 from zoo.registry import DATAMODULES, MODELS, recipe_for
 from zoo.tasks import check_compatible
+from zoo.training import TRAINER_DEFAULTS
 
 SEED = 42
 
@@ -106,8 +107,8 @@ class ZooCLI(LightningCLI):
                 "checkpoint.monitor": "val/loss",
                 "checkpoint.mode": "min",
                 "checkpoint.filename": "best",
-                "trainer.log_every_n_steps": 20,
             }
+            | {f"trainer.{key}": value for key, value in TRAINER_DEFAULTS.items()}
         )
 
     def _check(self) -> None:

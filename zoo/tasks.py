@@ -91,9 +91,9 @@ class Task(pl.LightningModule):
         """What predict_step returns for a batch of raw outputs."""
         return output
 
-    def metric_input(self, output: Tensor) -> Tensor:
-        """What the metrics compare against the target."""
-        return output
+    def metric_pair(self, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        """The (prediction, target) pair the metrics compare."""
+        return output, target
 
     def example_batch(self, batch_size: int = 2) -> tuple[Tensor, ...]:
         """A tiny synthetic batch of the right shapes and dtypes, for tests and dry runs."""
@@ -113,7 +113,7 @@ class Task(pl.LightningModule):
         output = self(*inputs)
         loss = self.loss(output, target)
         metrics = self.metrics[stage]
-        metrics.update(self.metric_input(output), target)
+        metrics.update(*self.metric_pair(output, target))
         batch_size = len(target)
         self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=batch_size)
         self.log_dict(metrics, prog_bar=True, batch_size=batch_size)
@@ -154,17 +154,23 @@ class Task(pl.LightningModule):
 
 
 class ClassificationTask(Task):
-    """Cross-entropy over class logits; accuracy; predict returns class probabilities."""
+    """Cross-entropy over class logits; accuracy; predict returns class probabilities.
 
-    def __init__(self, num_classes: int = 10, **task: Any) -> None:
-        self.num_classes = num_classes
-        super().__init__(**task)
+    Outputs may carry extra leading dimensions (one prediction per sequence position): logits
+    of shape (..., C) are scored against targets of shape (...). Subclasses set `num_classes`,
+    as a class attribute or in `__init__` before calling `super().__init__`.
+    """
+
+    num_classes: int = 10
 
     def make_metrics(self) -> dict[str, torchmetrics.Metric]:
         return {"acc": torchmetrics.classification.MulticlassAccuracy(self.num_classes, average="micro")}
 
+    def metric_pair(self, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        return output.reshape(-1, output.shape[-1]), target.reshape(-1)
+
     def loss(self, output: Tensor, target: Tensor) -> Tensor:
-        return nn.functional.cross_entropy(output, target)
+        return nn.functional.cross_entropy(*self.metric_pair(output, target))
 
     def prediction(self, output: Tensor) -> Tensor:
         return output.softmax(dim=-1)

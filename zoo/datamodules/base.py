@@ -24,9 +24,8 @@ def default_data_dir() -> Path:
     return Path(cache) / "zoo"
 
 
-def writable_dir(path: str | os.PathLike[str] | None) -> Path:
-    """The data folder, created if needed; a clear error when it cannot be written."""
-    folder = Path(path).expanduser() if path else default_data_dir()
+def writable_dir(folder: Path) -> Path:
+    """Create the folder a download goes to; a clear error when it cannot be written."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -126,7 +125,7 @@ class TensorDataModule(pl.LightningDataModule):
             raise ZooError(f"batch sizes must be at least 1, got {batch_size}/{eval_batch_size}")
         if not 0.0 <= val_split < 1.0:
             raise ZooError(f"val_split must be in [0, 1), got {val_split}; pass e.g. 0.1")
-        self.data_dir = writable_dir(data_dir)
+        self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.val_split = val_split

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from zoo.datamodules.base import TensorDataModule, seeded_split
+from zoo.datamodules.base import TensorDataModule, seeded_split, writable_dir
 from zoo.errors import ZooError
 from zoo.notice import notice
 from zoo.registry import register_datamodule
@@ -82,6 +82,7 @@ class MNISTDataModule(TensorDataModule):
     def prepare_data(self) -> None:
         if self.source == "embedded" or self.full_present():
             return
+        writable_dir(self.data_dir)
         try:
             self._download()
         except ZooError:
@@ -105,7 +106,7 @@ class MNISTDataModule(TensorDataModule):
 
     def load(self) -> dict[str, tuple[Tensor, ...]]:
         if self.source == "full" and not self.full_present():
-            self._download()
+            self.prepare_data()
         if self.source != "embedded" and self.full_present():
             self.used_source = "full"
             return self._load_full()

@@ -14,7 +14,7 @@ class TwoConvs(ClassificationTask):
     """The convolution stack both tutorial CNNs share; subclasses add their linear head."""
 
     def __init__(self, **task: Any) -> None:
-        super().__init__(num_classes=10, **task)
+        super().__init__(**task)
         self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
         self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
         self.pooling = nn.MaxPool2d(2)

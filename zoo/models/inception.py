@@ -46,7 +46,7 @@ class InceptionA(nn.Module):
 )
 class InceptionMNIST(ClassificationTask):
     def __init__(self, **task: Any) -> None:
-        super().__init__(num_classes=10, **task)
+        super().__init__(**task)
         self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
         self.conv2 = nn.Conv2d(88, 20, kernel_size=5)
         self.incep1 = InceptionA(in_channels=10)

@@ -23,7 +23,7 @@ from zoo.tasks import ClassificationTask
 )
 class LeNetMNIST(ClassificationTask):
     def __init__(self, **task: Any) -> None:
-        super().__init__(num_classes=10, **task)
+        super().__init__(**task)
         self.conv1 = nn.Conv2d(1, 6, 5)
         self.conv2 = nn.Conv2d(6, 16, 5)
         self.fc1 = nn.Linear(16 * 5 * 5, 120)

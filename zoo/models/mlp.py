@@ -22,7 +22,7 @@ from zoo.tasks import ClassificationTask
 )
 class MLPMNIST(ClassificationTask):
     def __init__(self, **task: Any) -> None:
-        super().__init__(num_classes=10, **task)
+        super().__init__(**task)
         self.l1 = nn.Linear(784, 512)
         self.l2 = nn.Linear(512, 256)
         self.l3 = nn.Linear(256, 128)

@@ -36,7 +36,7 @@ class ResidualBlock(nn.Module):
 )
 class ResNetMNIST(ClassificationTask):
     def __init__(self, **task: Any) -> None:
-        super().__init__(num_classes=10, **task)
+        super().__init__(**task)
         self.conv1 = nn.Conv2d(1, 16, kernel_size=5)
         self.conv2 = nn.Conv2d(16, 32, kernel_size=5)
         self.rblock1 = ResidualBlock(16)

@@ -1,0 +1,101 @@
+"""The registry: names, suggestions, user registration, metadata kept in sync with the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import Tensor, nn
+
+from zoo import ZooError, build, build_datamodule, list_datamodules, list_models, load_checkpoint
+from zoo.index import build_index, index_text, load_index, readme_table
+from zoo.registry import MODELS, natural_key, register_model
+from zoo.tasks import ClassificationTask
+
+REPO = Path(__file__).resolve().parents[1]
+MNIST_MODELS = ["mlp_mnist", "cnn_mnist", "cnn_deep_mnist", "inception_mnist", "resnet_mnist",
+                "lenet_mnist"]
+
+
+def test_the_six_mnist_models_are_registered() -> None:
+    assert set(MNIST_MODELS) <= set(list_models("*mnist*"))
+
+
+def test_list_models_filters_with_shell_wildcards() -> None:
+    assert list_models("inception_*") == ["inception_mnist"]
+    assert list_models("no_such_*") == []
+
+
+def test_natural_sort_puts_2_before_10() -> None:
+    assert sorted(["m10", "m2", "m1"], key=natural_key) == ["m1", "m2", "m10"]
+
+
+def test_unknown_model_suggests_the_closest_name() -> None:
+    with pytest.raises(ZooError, match=r"unknown model 'inceptoin_mnist'; did you mean 'inception_mnist'"):
+        build("inceptoin_mnist")
+
+
+def test_unknown_datamodule_suggests_the_closest_name() -> None:
+    with pytest.raises(ZooError, match=r"did you mean 'mnist'"):
+        build_datamodule("mnsit")
+    assert "mnist" in list_datamodules()
+
+
+def test_unknown_recipe_lists_the_choices() -> None:
+    with pytest.raises(ZooError, match="choose one of: default, tutorial"):
+        build("cnn_mnist", recipe="fastest")
+
+
+def test_bad_optimizer_is_refused_when_building() -> None:
+    with pytest.raises(ZooError, match="unknown optimizer 'sdg'"):
+        build("cnn_mnist", optimizer="sdg")
+
+
+def test_a_duplicate_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        register_model("cnn_mnist", input_shape=(1,), output_shape=(1,), num_params=0,
+                       datamodule="mnist")(type("Dup", (), {}))
+
+
+def test_a_user_model_registers_and_builds_by_name(tmp_path: Path) -> None:
+    @register_model("tiny_user_model", input_shape=(1, 28, 28), output_shape=(10,),
+                    num_params=7850, datamodule="mnist")
+    class TinyUserModel(ClassificationTask):
+        def __init__(self, **task: Any) -> None:
+            super().__init__(**task)
+            self.fc = nn.Linear(784, 10)
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.fc(x.flatten(1))
+
+    try:
+        model = build("tiny_user_model", lr=0.5)
+        assert isinstance(model, TinyUserModel)
+        assert model.hparams.lr == 0.5
+        assert "tiny_user_model" in list_models("tiny_*")
+    finally:
+        MODELS._cards.pop("tiny_user_model")
+
+
+def test_hparams_set_to_none_keep_the_recipe_value() -> None:
+    assert build("cnn_mnist", recipe="tutorial", lr=None).hparams.lr == 0.01
+
+
+def test_load_checkpoint_refuses_missing_and_foreign_files(tmp_path: Path) -> None:
+    with pytest.raises(ZooError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.ckpt")
+    foreign = tmp_path / "foreign.ckpt"
+    torch.save({"state_dict": {}}, foreign)
+    with pytest.raises(ZooError, match="not written by a zoo model"):
+        load_checkpoint(foreign)
+
+
+def test_saved_index_matches_the_registry() -> None:
+    assert index_text(load_index()) == index_text(build_index()), "run: python -m zoo.index"
+
+
+def test_readme_model_table_matches_the_registry() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert readme_table(build_index()) in readme, "run: python -m zoo.index"

@@ -1,0 +1,46 @@
+"""Train a registered model from Python with the same defaults as `zoo fit`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import lightning.pytorch as pl
+
+from zoo.registry import build, default_datamodule, recipe_for
+from zoo.tasks import check_compatible
+
+TRAINER_DEFAULTS: dict[str, Any] = {"log_every_n_steps": 20}
+
+
+@dataclass
+class Run:
+    """A finished training run: the trained model, its trainer and the test metrics."""
+
+    model: pl.LightningModule
+    datamodule: pl.LightningDataModule
+    trainer: pl.Trainer
+    test: dict[str, float]
+
+
+def fit(
+    name: str,
+    recipe: str = "default",
+    datamodule: pl.LightningDataModule | None = None,
+    test: bool = True,
+    model_kwargs: dict[str, Any] | None = None,
+    **trainer_kwargs: Any,
+) -> Run:
+    """Build `name` with a recipe, train it for the recipe's epochs, then test it.
+
+    Trainer keyword arguments override the recipe (e.g. `max_epochs=1`) and zoo's defaults.
+    """
+    chosen = recipe_for(name, recipe)
+    model = build(name, recipe=recipe, **(model_kwargs or {}))
+    data = datamodule or default_datamodule(name, batch_size=chosen.batch_size)
+    check_compatible(model, data)
+    options = TRAINER_DEFAULTS | {"max_epochs": chosen.max_epochs} | trainer_kwargs
+    trainer = pl.Trainer(**options)
+    trainer.fit(model, datamodule=data)
+    results = trainer.test(model, datamodule=data, verbose=False) if test else [{}]
+    return Run(model, data, trainer, {k: float(v) for k, v in results[0].items()})
