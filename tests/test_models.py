@@ -7,8 +7,8 @@ from pathlib import Path
 import lightning.pytorch as pl
 import pytest
 import torch
-
 from conftest import SyntheticDataModule, quiet_trainer
+
 from zoo import build, list_models, load_checkpoint, model_card
 from zoo.tasks import ClassificationTask, shapes_fit
 

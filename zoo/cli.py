@@ -48,7 +48,11 @@ def main(argv: list[str] | None = None) -> None:
         elif args[0] in EXTRA_COMMANDS:
             EXTRA_COMMANDS[args[0]](args[1:])
         elif args[0] in LIGHTNING_COMMANDS:
+            import warnings
+
             from zoo.lightning_cli import run_lightning_cli
+
+            warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated")
 
             run_lightning_cli(args)
         else:

@@ -27,7 +27,8 @@ def build_index() -> dict[str, Any]:
 
 def load_index() -> dict[str, Any]:
     text = resources.files("zoo").joinpath(INDEX_FILE).read_text()
-    return json.loads(text)  # type: ignore[no-any-return]
+    index: dict[str, Any] = json.loads(text)
+    return index
 
 
 def index_text(index: dict[str, Any]) -> str:

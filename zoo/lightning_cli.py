@@ -16,6 +16,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from zoo.errors import ZooError
+from zoo.notice import say
 from zoo.registry import DATAMODULES, MODELS, recipe_for
 from zoo.tasks import check_compatible
 from zoo.training import TRAINER_DEFAULTS
@@ -117,7 +118,7 @@ class ZooCLI(LightningCLI):
     def before_fit(self) -> None:
         self._check()
         seed = self.config[self.subcommand].get("seed_everything")
-        print(f"zoo: seed {seed}; data seed {getattr(self.datamodule, 'seed', 'n/a')}")
+        say(f"seed {seed}; data seed {getattr(self.datamodule, 'seed', 'n/a')}")
 
     def before_validate(self) -> None:
         self._check()
@@ -138,11 +139,12 @@ class ZooCLI(LightningCLI):
                                verbose=False)
         metrics = {k: v for k, v in (results[0] if results else {}).items()}
         shown = ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items()))
-        print(f"zoo: test of {'the best checkpoint' if best else 'the final weights'}: {shown}")
+        say(f"test of {'the best checkpoint' if best else 'the final weights'}: {shown}")
         if best:
-            print(f"zoo: best checkpoint: {best}")
+            say(f"best checkpoint: {best}")
         if trainer.logger is not None and trainer.logger.log_dir:
-            print(f"zoo: logs: {trainer.logger.log_dir} (tensorboard --logdir {trainer.logger.log_dir})")
+            log_dir = trainer.logger.log_dir
+            say(f"logs: {log_dir} (tensorboard --logdir {log_dir})")
 
     def after_predict(self) -> None:
         import torch
@@ -155,7 +157,7 @@ class ZooCLI(LightningCLI):
         root.mkdir(parents=True, exist_ok=True)
         path = root / "predictions.pt"
         torch.save(stacked, path)
-        print(f"zoo: {len(stacked)} predictions of shape {tuple(stacked.shape[1:])} saved to {path}")
+        say(f"{len(stacked)} predictions of shape {tuple(stacked.shape[1:])} saved to {path}")
 
 
 def run_lightning_cli(argv: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""One-line notices on stderr, printed once per process and only on the first rank."""
+"""Messages for the user, printed only on the first rank of a multi-process run."""
 
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ _printed: set[str] = set()
 
 @rank_zero_only
 def notice(message: str) -> None:
+    """A one-line note on stderr, printed once per process however often it is raised."""
     if message not in _printed:
         _printed.add(message)
         print(f"zoo: {message}", file=sys.stderr, flush=True)
+
+
+@rank_zero_only
+def say(message: str) -> None:
+    """A result line on stdout."""
+    print(f"zoo: {message}", flush=True)

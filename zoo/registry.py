@@ -107,7 +107,8 @@ class Registry(Generic[T]):
 def unknown_name_message(
     kind: str, name: str, known: list[str], listing: str = "zoo list"
 ) -> str:
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.75)
+    close = close or sorted(k for k in known if name and name in k)[:3]
     if close:
         hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
     else:
@@ -217,12 +218,14 @@ def build(name: str, recipe: str = "default", **hparams: Any) -> pl.LightningMod
     card = MODELS.get(name)
     params = recipe_for(name, recipe).model_hparams()
     params.update({k: v for k, v in hparams.items() if v is not None})
-    return card.cls(**params)  # type: ignore[no-any-return]
+    model: pl.LightningModule = card.cls(**params)
+    return model
 
 
 def build_datamodule(name: str, **kwargs: Any) -> pl.LightningDataModule:
     card = DATAMODULES.get(name)
-    return card.cls(**{k: v for k, v in kwargs.items() if v is not None})  # type: ignore[no-any-return]
+    data: pl.LightningDataModule = card.cls(**{k: v for k, v in kwargs.items() if v is not None})
+    return data
 
 
 def default_datamodule(model: str, **kwargs: Any) -> pl.LightningDataModule:
@@ -242,5 +245,6 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
     name = checkpoint.get("zoo_model")
     if name is None:
         raise ZooError(f"{str(path)!r} was not written by a zoo model; load it with its own class")
-    model = MODELS.get(name).cls.load_from_checkpoint(path, map_location=map_location)
-    return model  # type: ignore[no-any-return]
+    model_cls: Any = MODELS.get(name).cls
+    model: pl.LightningModule = model_cls.load_from_checkpoint(path, map_location=map_location)
+    return model

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import lightning.pytorch as pl
 import torch
@@ -76,12 +77,12 @@ class Task(pl.LightningModule):
         self.save_hyperparameters()
         self.metrics = nn.ModuleDict(
             {
-                stage: torchmetrics.MetricCollection(self.make_metrics(), prefix=f"{stage}/")
+                stage: torchmetrics.MetricCollection(dict(self.make_metrics()), prefix=f"{stage}/")
                 for stage in EVAL_STAGES
             }
         )
 
-    def make_metrics(self) -> dict[str, torchmetrics.Metric]:
+    def make_metrics(self) -> Mapping[str, torchmetrics.Metric]:
         raise NotImplementedError
 
     def loss(self, output: Tensor, target: Tensor) -> Tensor:
@@ -112,10 +113,10 @@ class Task(pl.LightningModule):
         inputs, target = self.split(batch)
         output = self(*inputs)
         loss = self.loss(output, target)
-        metrics = self.metrics[stage]
+        metrics = cast(torchmetrics.MetricCollection, self.metrics[stage])
         metrics.update(*self.metric_pair(output, target))
         batch_size = len(target)
-        self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=batch_size)
+        self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=batch_size, sync_dist=True)
         self.log_dict(metrics, prog_bar=True, batch_size=batch_size)
         return loss
 
@@ -135,16 +136,16 @@ class Task(pl.LightningModule):
 
     def configure_optimizers(self) -> Any:
         h = self.hparams
-        kwargs: dict[str, Any] = {"lr": h.lr, "weight_decay": h.weight_decay}
-        if h.optimizer == "sgd":
-            kwargs["momentum"] = h.momentum
-        optimizer = OPTIMIZERS[h.optimizer](self.parameters(), **kwargs)
-        if h.scheduler is None:
+        kwargs: dict[str, Any] = {"lr": h["lr"], "weight_decay": h["weight_decay"]}
+        if h["optimizer"] == "sgd":
+            kwargs["momentum"] = h["momentum"]
+        optimizer = OPTIMIZERS[h["optimizer"]](self.parameters(), **kwargs)
+        if h["scheduler"] is None:
             return optimizer
         steps = int(self.trainer.estimated_stepping_batches)
         scheduler: torch.optim.lr_scheduler.LRScheduler
-        if h.scheduler == "onecycle":
-            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=h.lr, total_steps=steps)
+        if h["scheduler"] == "onecycle":
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=h["lr"], total_steps=steps)
         else:
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
@@ -163,7 +164,7 @@ class ClassificationTask(Task):
 
     num_classes: int = 10
 
-    def make_metrics(self) -> dict[str, torchmetrics.Metric]:
+    def make_metrics(self) -> Mapping[str, torchmetrics.Metric]:
         return {"acc": torchmetrics.classification.MulticlassAccuracy(self.num_classes, average="micro")}
 
     def metric_pair(self, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:

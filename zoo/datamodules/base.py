@@ -72,9 +72,8 @@ class TensorBatches:
         return 0, 1
 
     def _num_samples(self) -> int:
-        rank, world = self._rank_and_world()
-        n = len(self.tensors[0])
-        return n // world if world > 1 else n
+        world = self._rank_and_world()[1]
+        return len(self.tensors[0]) // world
 
     def __len__(self) -> int:
         n = self._num_samples()
@@ -184,7 +183,7 @@ def seeded_split(
     """Split aligned tensors into parts of the given fractions (the last takes the rest)."""
     n = len(tensors[0])
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    sizes = [int(round(f * n)) for f in fractions[:-1]]
+    sizes = [round(f * n) for f in fractions[:-1]]
     sizes.append(n - sum(sizes))
     parts = []
     start = 0

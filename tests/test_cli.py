@@ -1,0 +1,111 @@
+"""The zoo command in a subprocess, as a user runs it: offline, in an empty folder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from zoo.lightning_cli import expand_arguments
+
+FAST = ["--trainer.fast_dev_run", "true"]
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("zoo: error:")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_list_shows_the_models_with_their_parameter_counts(run_zoo) -> None:
+    result = run_zoo("list", "*mnist*")
+    assert result.returncode == 0
+    assert "inception_mnist  97,298" in result.stdout
+    entries = json.loads(run_zoo("list", "--json").stdout)
+    assert {e["name"]: e["params"] for e in entries}["mlp_mnist"] == 575_050
+
+
+def test_help_lists_the_commands(run_zoo) -> None:
+    result = run_zoo("--help")
+    assert result.returncode == 0 and "fit --model NAME" in result.stdout
+
+
+def test_fit_fast_dev_run_trains_and_tests_on_the_embedded_digits(run_zoo, tmp_path: Path) -> None:
+    result = run_zoo("fit", "--model", "cnn_mnist", *FAST)
+    assert result.returncode == 0, result.stderr
+    assert "zoo: test of the final weights: test/acc" in result.stdout
+    assert "embedded" in result.stderr
+
+
+def test_fit_then_validate_test_predict_from_the_best_checkpoint(run_zoo, tmp_path: Path) -> None:
+    fit = run_zoo("fit", "--model", "cnn_mnist", "--trainer.max_epochs", "1",
+                  "--trainer.limit_train_batches", "3", "--trainer.limit_val_batches", "1",
+                  "--trainer.enable_progress_bar", "false")
+    assert fit.returncode == 0, fit.stderr
+    ckpt = next(tmp_path.glob("runs/cnn_mnist/**/best.ckpt"))
+    assert f"best checkpoint: {ckpt.relative_to(tmp_path)}" in fit.stdout
+    for command in ("validate", "test", "predict"):
+        result = run_zoo(command, "--model", "cnn_mnist", "--ckpt_path", str(ckpt),
+                         "--trainer.limit_" + ("val" if command == "validate" else command)
+                         + "_batches", "1")
+        assert result.returncode == 0, result.stderr
+    assert "predictions of shape (10,)" in result.stdout
+
+
+def test_print_config_round_trips_through_config(run_zoo, tmp_path: Path) -> None:
+    printed = run_zoo("fit", "--model", "lenet_mnist", "--recipe", "tutorial", "--print_config")
+    assert printed.returncode == 0, printed.stderr
+    (tmp_path / "run.yaml").write_text(printed.stdout)
+    assert "pad_to: 32" in printed.stdout and "momentum: 0.5" in printed.stdout
+    result = run_zoo("fit", "--config", "run.yaml", *FAST)
+    assert result.returncode == 0, result.stderr
+
+
+def test_unknown_model_gets_a_suggestion(run_zoo, tmp_path: Path) -> None:
+    line = one_line_error(run_zoo("fit", "--model", "inceptoin_mnist"))
+    assert "did you mean 'inception_mnist'?" in line
+    assert not (tmp_path / "runs").exists()
+
+
+def test_unknown_data_gets_a_suggestion(run_zoo) -> None:
+    line = one_line_error(run_zoo("fit", "--model", "cnn_mnist", "--data", "mnsit"))
+    assert "unknown datamodule 'mnsit'; did you mean 'mnist'?" in line
+
+
+def test_shape_mismatch_is_caught_before_training(run_zoo, tmp_path: Path) -> None:
+    line = one_line_error(run_zoo("fit", "--model", "mlp_mnist", "--data.pad_to", "32"))
+    assert "expects inputs of shape 1x28x28" in line and "gives 1x32x32" in line
+    assert not (tmp_path / "runs").exists()
+
+
+def test_full_source_offline_without_files_fails_in_one_line(run_zoo, tmp_path: Path) -> None:
+    line = one_line_error(run_zoo("fit", "--model", "cnn_mnist", "--data.source", "full"))
+    assert "could not be downloaded" in line
+    assert not list((tmp_path / "runs").glob("**/*.ckpt"))
+
+
+def test_unwritable_data_dir_fails_in_one_line(run_zoo, tmp_path: Path) -> None:
+    (tmp_path / "a_file").write_text("")
+    line = one_line_error(run_zoo("fit", "--model", "cnn_mnist", "--data.source", "full",
+                                  "--data.data_dir", str(tmp_path / "a_file" / "data")))
+    assert "cannot be created" in line
+
+
+def test_missing_model_is_explained() -> None:
+    from zoo.errors import ZooError
+
+    with pytest.raises(ZooError, match="pass --model NAME"):
+        expand_arguments(["fit"])
+
+
+def test_registry_names_expand_to_class_paths_with_recipe_defaults_first() -> None:
+    args = expand_arguments(["fit", "--model", "cnn_mnist", "--recipe", "tutorial",
+                             "--model.lr", "0.1"])
+    assert args[:3] == ["fit", "--model", "zoo.models.cnn.CNNMNIST"]
+    assert args.index("--model.lr") < len(args) - 2, "recipe value must come before the user's"
+    assert args[-2:] == ["--model.lr", "0.1"]
+    assert args[args.index("--data.batch_size") + 1] == "64"
