@@ -98,6 +98,11 @@ def expand_arguments(argv: list[str]) -> list[str]:
     return [command, *front, *args]
 
 
+def metrics_line(results: list[Any]) -> str:
+    metrics = results[0] if results else {}
+    return ", ".join(f"{name} {float(value):.4f}" for name, value in sorted(metrics.items()))
+
+
 class ZooCLI(LightningCLI):
     """LightningCLI with a best-checkpoint callback, a shape check and a closing summary."""
 
@@ -135,16 +140,19 @@ class ZooCLI(LightningCLI):
             return
         callback = trainer.checkpoint_callback
         best = getattr(callback, "best_model_path", "") if callback else ""
-        results = trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best or None,
-                               verbose=False)
-        metrics = {k: v for k, v in (results[0] if results else {}).items()}
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items()))
-        say(f"test of {'the best checkpoint' if best else 'the final weights'}: {shown}")
+        results = trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best or None, verbose=False)
+        say(f"test of {'the best checkpoint' if best else 'the final weights'}: {metrics_line(results)}")
         if best:
             say(f"best checkpoint: {best}")
         if trainer.logger is not None and trainer.logger.log_dir:
             log_dir = trainer.logger.log_dir
             say(f"logs: {log_dir} (tensorboard --logdir {log_dir})")
+
+    def after_validate(self) -> None:
+        say(f"validation: {metrics_line([self.trainer.callback_metrics])}")
+
+    def after_test(self) -> None:
+        say(f"test: {metrics_line([self.trainer.callback_metrics])}")
 
     def after_predict(self) -> None:
         import torch
