@@ -62,6 +62,7 @@ class Task(pl.LightningModule):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         scheduler: str | None = None,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         if optimizer not in OPTIMIZERS:
@@ -133,6 +134,8 @@ class Task(pl.LightningModule):
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer else None
         check_compatible(self, datamodule)
+        if self.hparams["compile"] and not hasattr(self.forward, "_torchdynamo_orig_callable"):
+            self.forward = torch.compile(self.forward)  # type: ignore[method-assign]
 
     def configure_optimizers(self) -> Any:
         h = self.hparams
