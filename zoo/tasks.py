@@ -30,18 +30,25 @@ def shapes_fit(expected: tuple[int | None, ...], actual: tuple[int | None, ...])
 
 
 def check_compatible(model: pl.LightningModule, datamodule: pl.LightningDataModule | None) -> None:
-    """Refuse a model and datamodule whose shapes differ, before anything is trained or written."""
+    """Refuse a model that does not fit the data (input shape, classes) before anything runs."""
     name = getattr(model, "zoo_name", None)
     data_shape = getattr(datamodule, "input_shape", None)
     if not name or data_shape is None:
         return
     card = MODELS.get(name)
+    data_name = getattr(datamodule, "zoo_name", type(datamodule).__name__)
     if not shapes_fit(card.input_shape, tuple(data_shape)):
-        data_name = getattr(datamodule, "zoo_name", type(datamodule).__name__)
         raise ZooError(
             f"model {name!r} expects inputs of shape {fmt_shape(card.input_shape)} but datamodule "
             f"{data_name!r} gives {fmt_shape(tuple(data_shape))}; use --data {card.datamodule} "
             "or a model made for this data"
+        )
+    data_classes = getattr(datamodule, "num_classes", None)
+    model_classes = getattr(model, "num_classes", None)
+    if data_classes and model_classes and data_classes > model_classes:
+        raise ZooError(
+            f"datamodule {data_name!r} has {data_classes} classes but model {name!r} predicts "
+            f"{model_classes}; pass --model.num_classes {data_classes} if the model takes it"
         )
 
 

