@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -18,16 +18,18 @@ class Recipe:
     batch_size: int = 64
     max_epochs: int = 10
     note: str = ""
+    task_args: dict[str, Any] = field(default_factory=dict)
+    """Other task hyperparameters the recipe fixes, e.g. {"reduction": "sum"}."""
 
     def model_hparams(self) -> dict[str, Any]:
-        """The fields that belong to the model's optimiser configuration."""
+        """The model's hyperparameters this recipe sets: the optimiser's, then `task_args`."""
         return {
             "optimizer": self.optimizer,
             "lr": self.lr,
             "momentum": self.momentum,
             "weight_decay": self.weight_decay,
             "scheduler": self.scheduler,
-        }
+        } | self.task_args
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,6 +46,7 @@ class Recipe:
             parts.append(f"wd={self.weight_decay:g}")
         if self.scheduler:
             parts.append(self.scheduler)
+        parts += [f"{key}={value}" for key, value in self.task_args.items()]
         parts.append(f"bs={self.batch_size}")
         parts.append(f"x{self.max_epochs}")
         return " ".join(parts)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any, cast
 
 import lightning.pytorch as pl
 import torch
 import torchmetrics
+from lightning.pytorch.callbacks import EarlyStopping
+from lightning.pytorch.trainer.states import TrainerFn
 from torch import Tensor, nn
 
 from zoo.errors import ZooError
@@ -69,6 +72,7 @@ class Task(pl.LightningModule):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         scheduler: str | None = None,
+        stop_below: float | None = None,
         compile: bool = False,
     ) -> None:
         super().__init__()
@@ -160,6 +164,25 @@ class Task(pl.LightningModule):
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
+    def configure_callbacks(self) -> list[pl.Callback]:
+        """With `stop_below`, end training once an epoch's last training loss is under it.
+
+        The tutorials' `if loss < 1: break`. Patience is unlimited: only the threshold (or a
+        non-finite loss) stops training, never a lack of improvement. Only while fitting, so a
+        test after the fit does not attach it a second time.
+        """
+        if self.hparams["stop_below"] is None or self.trainer.state.fn != TrainerFn.FITTING:
+            return []
+        return [
+            EarlyStopping(
+                monitor="train/loss",
+                mode="min",
+                stopping_threshold=self.hparams["stop_below"],
+                patience=sys.maxsize,
+                check_on_train_epoch_end=True,
+            )
+        ]
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["zoo_model"] = self.zoo_name
 
@@ -190,3 +213,76 @@ class ClassificationTask(Task):
         shape = MODELS.get(self.zoo_name).input_shape
         x = torch.randn(batch_size, *(s or 5 for s in shape))
         return x, torch.randint(0, self.num_classes, (batch_size,))
+
+
+REDUCTIONS = ("mean", "sum")
+
+
+class PointwiseLossTask(Task):
+    """A loss comparing each output with a target of the same shape, averaged or summed.
+
+    `reduction='sum'` is the tutorials' `size_average=False`: the gradient grows with the batch,
+    so the same learning rate takes larger steps. Targets are cast to the output's dtype and
+    shape, so (N,) and (N, 1) targets both work.
+    """
+
+    def __init__(self, reduction: str = "mean", **task: Any) -> None:
+        if reduction not in REDUCTIONS:
+            raise ZooError(
+                f"unknown reduction {reduction!r}; choose one of: {', '.join(REDUCTIONS)}"
+            )
+        super().__init__(**task)
+
+    def pointwise_loss(self, output: Tensor, target: Tensor, reduction: str) -> Tensor:
+        raise NotImplementedError
+
+    def loss(self, output: Tensor, target: Tensor) -> Tensor:
+        target = target.to(output.dtype).view_as(output)
+        return self.pointwise_loss(output, target, self.hparams["reduction"])
+
+    def example_target(self, shape: tuple[int, ...]) -> Tensor:
+        raise NotImplementedError
+
+    def example_batch(self, batch_size: int = 2) -> tuple[Tensor, ...]:
+        card = MODELS.get(self.zoo_name)
+        x = torch.randn(batch_size, *(s or 5 for s in card.input_shape))
+        return x, self.example_target((batch_size, *(s or 5 for s in card.output_shape)))
+
+
+class RegressionTask(PointwiseLossTask):
+    """Mean squared error on raw outputs; mean absolute error as the metric; predict returns
+    the outputs themselves."""
+
+    def make_metrics(self) -> dict[str, torchmetrics.Metric]:
+        return {"mae": torchmetrics.MeanAbsoluteError()}
+
+    def metric_pair(self, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        return output, target.view_as(output)
+
+    def pointwise_loss(self, output: Tensor, target: Tensor, reduction: str) -> Tensor:
+        return nn.functional.mse_loss(output, target, reduction=reduction)
+
+    def example_target(self, shape: tuple[int, ...]) -> Tensor:
+        return torch.randn(shape)
+
+
+class BinaryTask(PointwiseLossTask):
+    """Binary cross-entropy on probabilities: the model ends in a sigmoid, as the tutorials'
+    models do before their `BCELoss`. Accuracy (threshold 0.5) and AUROC as metrics; predict
+    returns P(class 1)."""
+
+    def make_metrics(self) -> dict[str, torchmetrics.Metric]:
+        return {
+            "acc": torchmetrics.classification.BinaryAccuracy(),
+            "auroc": torchmetrics.classification.BinaryAUROC(),
+        }
+
+    def metric_pair(self, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        return output.reshape(-1), target.reshape(-1).long()
+
+    def pointwise_loss(self, output: Tensor, target: Tensor, reduction: str) -> Tensor:
+        return nn.functional.binary_cross_entropy(output, target, reduction=reduction)
+
+    def example_target(self, shape: tuple[int, ...]) -> Tensor:
+        """Alternating 0 and 1, so both classes are always present (AUROC needs both)."""
+        return (torch.arange(torch.Size(shape).numel()) % 2).float().view(shape)

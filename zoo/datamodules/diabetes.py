@@ -1,0 +1,118 @@
+"""Diabetes: 759 patients, 8 measurements scaled to [-1, 1], and whether they got diabetes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch import Tensor
+
+from zoo.datamodules.base import TensorDataModule, seeded_split, writable_dir
+from zoo.errors import ZooError
+from zoo.registry import register_datamodule
+
+FILENAME = "diabetes.csv.gz"
+URL = f"https://raw.githubusercontent.com/hunkim/PyTorchZeroToAll/master/data/{FILENAME}"
+MD5 = "b7f372850118dfaf306e2f334e6a718f"
+NUM_FEATURES = 8
+TEST_SEED = 0
+
+
+@register_datamodule(
+    "diabetes",
+    description="8 scaled measurements -> diabetes 0/1 (759 rows, 65 % ones), shape (8,); "
+    "seeded 20 % test, 15 % of the rest for validation",
+    source=f"{FILENAME} in data_dir, else downloaded (md5-checked) from PyTorchZeroToAll",
+)
+class DiabetesDataModule(TensorDataModule):
+    """The tutorials' `diabetes.csv.gz`: a gzip CSV without header, 8 features then the label.
+
+    The file is read from `data_dir`, or downloaded there with its md5 checked. A file in
+    `data_dir` must match `md5` too; pass `md5=None` to use a file of your own as it is.
+    `test_split` of the rows (always the same rows, whatever `seed`) are the test set;
+    `val_split` of the others, chosen by `seed`, are the validation set.
+    """
+
+    input_shape = (NUM_FEATURES,)
+
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        batch_size: int = 32,
+        eval_batch_size: int = 1000,
+        val_split: float = 0.15,
+        test_split: float = 0.2,
+        seed: int = 42,
+        md5: str | None = MD5,
+    ) -> None:
+        if not 0.0 < test_split < 1.0:
+            raise ZooError(f"test_split must be in (0, 1), got {test_split}; pass e.g. 0.2")
+        super().__init__(data_dir, batch_size, eval_batch_size, val_split, seed)
+        self.test_split = test_split
+        self.md5 = md5
+
+    @property
+    def path(self) -> Path:
+        return self.data_dir / FILENAME
+
+    def prepare_data(self) -> None:
+        if not self.path.is_file():
+            self._download()
+
+    def _download(self) -> None:
+        """Download to a temporary name, so a failed or corrupt download never stays behind."""
+        from torchvision.datasets.utils import download_url
+
+        writable_dir(self.data_dir)
+        partial = self.path.with_name(FILENAME + ".part")
+        try:
+            download_url(URL, str(self.data_dir), partial.name, self.md5)
+        except Exception as err:  # network and checksum failures come in many types
+            partial.unlink(missing_ok=True)
+            raise ZooError(
+                f"{FILENAME} is not in {self.data_dir} and could not be downloaded "
+                f"({type(err).__name__}); connect to the internet, or download {URL} "
+                f"(md5 {MD5}) and put it there (or pass --data.data_dir with its folder)"
+            ) from err
+        partial.replace(self.path)
+
+    def load(self) -> dict[str, tuple[Tensor, ...]]:
+        self.prepare_data()
+        from torchvision.datasets.utils import check_integrity
+
+        if not check_integrity(str(self.path), self.md5):
+            raise ZooError(
+                f"{self.path} does not have md5 {self.md5} (corrupt or a different file); "
+                "delete it to download it again, or pass --data.md5 null to use it as it is"
+            )
+        features, labels = read_table(self.path)
+        rest, test = seeded_split(
+            (features, labels), (1 - self.test_split, self.test_split), TEST_SEED
+        )
+        train, val = seeded_split(rest, (1 - self.val_split, self.val_split), self.seed)
+        return {"train": train, "val": val, "test": test}
+
+
+def read_table(path: Path) -> tuple[Tensor, Tensor]:
+    """Features (N, 8) and labels (N, 1) as float32, from a CSV (gzipped or not) with no header."""
+    try:
+        table = pd.read_csv(path, header=None, dtype="float32")
+    except (ValueError, OSError, pd.errors.ParserError) as err:
+        raise ZooError(
+            f"cannot read {path} as a comma-separated table of numbers ({err}); "
+            f"replace it with the original {FILENAME}"
+        ) from err
+    if table.shape[1] != NUM_FEATURES + 1:
+        raise ZooError(
+            f"{path} has {table.shape[1]} columns, expected {NUM_FEATURES + 1} "
+            f"(8 features, then the 0/1 label); replace it with the original {FILENAME}"
+        )
+    data = torch.from_numpy(table.to_numpy())
+    labels = data[:, -1:]
+    if not ((labels == 0) | (labels == 1)).all():
+        raise ZooError(
+            f"{path}: the last column (the label) must be 0 or 1; "
+            f"replace it with the original {FILENAME}"
+        )
+    return data[:, :-1].contiguous(), labels.contiguous()

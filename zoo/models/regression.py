@@ -1,0 +1,133 @@
+"""The regression tutorials: a line through three points, house prices, a two-layer network."""
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from zoo.recipes import Recipe
+from zoo.registry import register_model
+from zoo.tasks import RegressionTask
+
+
+@register_model(
+    "linear_regression",
+    input_shape=(1,),
+    output_shape=(1,),
+    num_params=2,
+    datamodule="linear_toy",
+    tutorial="002 lines 98-170: Linear(1,1), MSE (sum), SGD lr 0.01; x=1,2,3, y=2x; predict x=4",
+    tutorial_result="w≈2, y(4)≈8",
+    recipes={
+        "tutorial": Recipe(
+            optimizer="sgd",
+            lr=0.01,
+            batch_size=3,
+            max_epochs=100,
+            task_args={"reduction": "sum"},
+            note="002 lines 114-125: MSELoss(size_average=False), SGD lr 0.01, 100 full-batch "
+            "steps",
+        ),
+        "default": Recipe(
+            optimizer="sgd",
+            lr=0.05,
+            batch_size=3,
+            max_epochs=200,
+            task_args={"reduction": "sum"},
+            note="the tutorial's 100 steps leave w at 1.75-1.96 (by init); lr 0.05 (stable "
+            "below 0.06 here) and 200 steps reach w=2.000",
+        ),
+    },
+)
+class LinearRegression(RegressionTask):
+    def __init__(self, **task: Any) -> None:
+        super().__init__(**task)
+        self.linear = nn.Linear(1, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x)
+
+
+@register_model(
+    "house_price_regression",
+    input_shape=(1,),
+    output_shape=(1,),
+    num_params=2,
+    datamodule="house_prices",
+    tutorial="003 lines 244-297: y = w·x + b from w=2, b=0; 0.5·MSE, lr 1e-4, stop when loss < 1",
+    tutorial_result="w≈5.88, b≈0.13 after 6 steps",
+    recipes={
+        "tutorial": Recipe(
+            optimizer="sgd",
+            lr=5e-5,
+            momentum=1.0,
+            batch_size=10,
+            max_epochs=5000,
+            task_args={"stop_below": 2.0},
+            note="the tutorial's exact steps: it descends 0.5·MSE with lr 1e-4 (= MSE with lr "
+            "5e-5) and stops at 0.5·MSE < 1 (= MSE < 2); it never zeroes the gradients, so each "
+            "step uses their running sum, which is SGD with momentum 1",
+        ),
+        "default": Recipe(
+            optimizer="sgd",
+            lr=1e-3,
+            momentum=0.9,
+            batch_size=10,
+            max_epochs=300,
+            note="plain descent with zeroed gradients; momentum moves b, which areas of 10-40 "
+            "make slow to learn",
+        ),
+    },
+)
+class HousePriceRegression(RegressionTask):
+    """Price = w·area + b, starting from the tutorial's w = 2, b = 0."""
+
+    def __init__(self, **task: Any) -> None:
+        super().__init__(**task)
+        self.w = nn.Parameter(torch.tensor([2.0]))
+        self.b = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.w * x + self.b
+
+
+@register_model(
+    "two_layer_net",
+    input_shape=(1000,),
+    output_shape=(10,),
+    num_params=101_110,
+    datamodule="random_regression",
+    tutorial="001: Linear(1000,100) -> Linear(100,10), no activation; MSE (sum), Adam 1e-4, "
+    "64 random samples, 500 steps",
+    tutorial_result="loss falls over 500 steps",
+    recipes={
+        "tutorial": Recipe(
+            optimizer="adam",
+            lr=1e-4,
+            batch_size=64,
+            max_epochs=500,
+            task_args={"reduction": "sum"},
+            note="001: MSELoss(reduction='sum'), Adam lr 1e-4, 500 full-batch steps",
+        ),
+        "default": Recipe(
+            optimizer="adam",
+            lr=1e-3,
+            batch_size=64,
+            max_epochs=200,
+            task_args={"reduction": "sum"},
+            note="memorises the 64 samples as the tutorial does (loss ~1e-7 of 784 at the "
+            "start) in 200 steps instead of 500",
+        ),
+    },
+)
+class TwoLayerNet(RegressionTask):
+    """Two linear layers with nothing between them (the tutorial's `nn.Sequential` version,
+    with biases; its class version drops them)."""
+
+    def __init__(self, **task: Any) -> None:
+        super().__init__(**task)
+        self.linear1 = nn.Linear(1000, 100)
+        self.linear2 = nn.Linear(100, 10)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear2(self.linear1(x))
