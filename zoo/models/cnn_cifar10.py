@@ -29,7 +29,10 @@ TUTORIAL_CIFAR10 = Recipe(
     recipes={
         "tutorial": TUTORIAL_CIFAR10,
         "default": TUTORIAL_CIFAR10.but(
-            note="the tutorial's; nothing measured to beat it (CIFAR-10 was not available offline)"
+            optimizer="adam",
+            lr=1e-3,
+            note="Adam 1e-3: 0.980 vs 0.293 test accuracy after 5 epochs on a synthetic 10-class "
+            "image folder (1 seed); real CIFAR-10 was not available offline",
         ),
     },
 )
