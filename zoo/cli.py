@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
             from zoo.lightning_cli import run_lightning_cli
 
             warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated")
+            warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
 
             run_lightning_cli(args)
         else:
