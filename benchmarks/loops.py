@@ -210,7 +210,7 @@ class EpochTimer(pl.Callback):
 class TestEachEpoch(pl.Callback):
     """Test accuracy after every epoch, timed apart; stops training once it reaches `goal`."""
 
-    def __init__(self, device: torch.device, goal: float) -> None:
+    def __init__(self, device: torch.device, goal: float | None = None) -> None:
         self.device = device
         self.goal = goal
         self.eval_s: list[float] = []
@@ -221,7 +221,7 @@ class TestEachEpoch(pl.Callback):
         _, acc = evaluate(pl_module, trainer.datamodule.test_dataloader())  # type: ignore[attr-defined]
         self.eval_s.append(now(self.device) - start)
         self.acc.append(acc)
-        if acc >= self.goal:
+        if self.goal is not None and acc >= self.goal:
             trainer.should_stop = True
 
 

@@ -4,11 +4,13 @@ The tutorial side is its program (PIL image + ToTensor + Normalize per item, bat
 training and testing, a test pass after every epoch). The zoo side is `zoo fit`'s path: tensor
 batches, a validation pass and a checkpoint every epoch (counted in its training time), and
 the test at the datamodule's evaluation batch size. A and B alternate over repeats.
+
+Accuracy after these few epochs is reported, not judged: early in training it swings with the
+seed. The equal-recipe accuracy check runs in time_to_accuracy, after the recipe's 10 epochs.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from benchmarks.common import SectionResult, Settings, Target, alternate, median
@@ -49,14 +51,6 @@ def summarise(name: str, side: str, logs: list[EpochLog], sizes: dict[str, int])
     }
 
 
-def accuracy_noise(tutorial: dict[str, Any], zoo: dict[str, Any]) -> float:
-    """What seed noise allows between the two median accuracies: the larger of the spread
-    over seeds on either side and two standard errors of a difference of two test scores."""
-    p, n = (tutorial["acc"] + zoo["acc"]) / 2, tutorial["test_samples"]
-    spread = max(side["acc_max"] - side["acc_min"] for side in (tutorial, zoo))
-    return max(spread, 2 * math.sqrt(2 * p * (1 - p) / n))
-
-
 def run(settings: Settings) -> SectionResult:
     rows: list[dict[str, Any]] = []
     targets: list[Target] = []
@@ -81,12 +75,8 @@ def run(settings: Settings) -> SectionResult:
         zoo |= {"batch": recipe.batch_size, "eval_batch": module.eval_batch_size}
         zoo["zoo/tutorial"] = zoo["total_s"] / tutorial["total_s"]
         rows += [tutorial, zoo]
-        targets += [
-            Target(NAME, "zoo/tutorial time per epoch (train + test)", name, zoo["zoo/tutorial"],
-                   RATIO_LIMITS.get(name, RATIO_LIMIT)),
-            Target(NAME, "|zoo - tutorial| accuracy, within seed noise", name,
-                   abs(zoo["acc"] - tutorial["acc"]), accuracy_noise(tutorial, zoo)),
-        ]
+        targets.append(Target(NAME, "zoo/tutorial time per epoch (train + test)", name,
+                              zoo["zoo/tutorial"], RATIO_LIMITS.get(name, RATIO_LIMIT)))
     notes = [
         "train_s: one training epoch as each loop runs it (zoo: with its validation pass and "
         "checkpoint); test_s: one pass over the test digits; medians over epochs and repeats",

@@ -23,7 +23,8 @@ SECTION_COLUMNS = {
     "tutorial_vs_zoo": {"model", "side", "train_s", "test_s", "total_s", "train_per_s",
                         "test_per_s", "acc", "peak_mb", "zoo/tutorial"},
     "overhead": {"model", "variant", "epoch_s", "train_s", "overhead_pct", "step_overhead_ms"},
-    "time_to_accuracy": {"model", "side", "recipe", "epochs", "acc", "seconds", "goal_acc"},
+    "time_to_accuracy": {"model", "side", "recipe", "epochs", "acc", "final_acc", "seconds",
+                         "goal_acc"},
     "efficiency": {"model", "fwd_mflop", "train_mflop", "zoo_gflops", "peak_gflops", "zoo/peak"},
     "startup": {"command", "median_s", "x import torch"},
 }
