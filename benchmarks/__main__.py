@@ -20,7 +20,7 @@ from benchmarks.common import (
     write_csv,
     write_json,
 )
-from benchmarks.data import choose_source, mnist_models
+from benchmarks.data import choose_source, describe_data, mnist_models
 
 SECTIONS: dict[str, Callable[[Settings], SectionResult]] = {
     tutorial_vs_zoo.NAME: tutorial_vs_zoo.run,
@@ -72,6 +72,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"not an MNIST model: {', '.join(unknown)}; choose from {', '.join(known)}")
     if args.repeats < 1 or args.epochs < 1:
         parser.error("--repeats and --epochs must be at least 1")
+    try:
+        args.data = choose_source(args.data)
+    except ValueError as err:
+        parser.error(str(err))
     return args
 
 
@@ -89,7 +93,7 @@ def make_settings(args: argparse.Namespace) -> Settings:
         quick=args.quick,
         out=args.out,
         seed=args.seed,
-        source=choose_source(args.data),
+        source=args.data,
     )
     if args.quick:
         settings.sizes = dict(QUICK_SIZES)
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = make_settings(args)
     for logger in ("lightning.pytorch", "lightning.fabric"):
         logging.getLogger(logger).setLevel(logging.ERROR)
-    conditions = settings.conditions()
+    conditions = settings.conditions() | {"data": describe_data(settings)}
     print("conditions: " + "; ".join(f"{k} {v}" for k, v in conditions.items()))
     write_json(settings.out / f"conditions-{settings.tag()}.json", conditions)
     targets: list[Target] = []

@@ -50,18 +50,14 @@ class Settings:
     def conditions(self) -> dict[str, Any]:
         import lightning
 
-        device_name = platform.processor() or platform.machine()
-        if self.device.type == "cuda":
-            device_name = torch.cuda.get_device_name(self.device)
+        cuda = self.device.type == "cuda"
         return {
             "device": str(self.device),
-            "device_name": cpu_name() if self.device.type == "cpu" else device_name,
+            "device_name": torch.cuda.get_device_name(self.device) if cuda else cpu_name(),
             "threads": self.threads,
             "torch": torch.__version__,
             "lightning": lightning.__version__,
             "python": sys.version.split()[0],
-            "data": f"MNIST {self.source}",
-            "split_caps": self.sizes,
             "repeats": self.repeats,
             "epochs_per_repeat": self.epochs,
             "seeds": f"{self.seed}..{self.seed + self.repeats - 1}",

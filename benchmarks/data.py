@@ -20,10 +20,14 @@ Splits = dict[str, tuple[Tensor, Tensor]]
 
 
 def choose_source(requested: str) -> str:
-    """'auto' is full MNIST when its files are already on disk (never downloaded), else embedded."""
+    """'auto' is full MNIST when its files are already on disk, else embedded; never downloads."""
+    module = MNISTDataModule(source="full")
+    if requested == "full" and not module.full_present():
+        raise ValueError(f"full MNIST is not in {module.raw_dir}; copy the four IDX files there "
+                         "or use --data embedded")
     if requested != "auto":
         return requested
-    return "full" if MNISTDataModule(source="full").full_present() else "embedded"
+    return "full" if module.full_present() else "embedded"
 
 
 def mnist_models() -> list[str]:
@@ -47,6 +51,13 @@ def mnist_splits(source: str, padding: int | None, sizes: tuple[tuple[str, int],
 def splits_for(name: str, settings: Settings, padded: bool = True) -> Splits:
     sizes = tuple(sorted(settings.sizes.items()))
     return mnist_splits(settings.source, pad_to(name) if padded else None, sizes)
+
+
+def describe_data(settings: Settings) -> str:
+    """e.g. 'MNIST embedded: 3600 train / 400 val / 1000 test digits'."""
+    splits = mnist_splits(settings.source, None, tuple(sorted(settings.sizes.items())))
+    sizes = " / ".join(f"{len(splits[k][1])} {k}" for k in ("train", "val", "test"))
+    return f"MNIST {settings.source}: {sizes} digits"
 
 
 def zoo_datamodule(name: str, batch_size: int, settings: Settings, seed: int) -> TensorDataModule:

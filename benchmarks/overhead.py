@@ -26,7 +26,8 @@ RECIPE = "tutorial"
 LIMIT_PCT = 5.0
 PLAIN = "plain loop"
 VARIANT_MODELS = ("cnn_mnist", "mlp_mnist")
-SHOWN = ["model", "variant", "epoch_s", "train_s", "overhead_pct", "step_overhead_ms", "setup_s"]
+SHOWN = ["model", "variant", "batch", "epoch_s", "train_s", "overhead_pct", "step_overhead_ms",
+         "setup_s"]
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,8 @@ def run(settings: Settings) -> SectionResult:
     variant_models = [m for m in settings.models if m in VARIANT_MODELS] or settings.models
     for name in settings.models:
         variants = VARIANTS if name in variant_models else [USER]
-        steps = len(zoo_datamodule(name, recipe_for(name, RECIPE).batch_size, settings,
-                                   settings.seed).train_dataloader())
+        batch = recipe_for(name, RECIPE).batch_size
+        steps = len(zoo_datamodule(name, batch, settings, settings.seed).train_dataloader())
         run_plain(name, RECIPE, settings, settings.seed, 1)
         run_zoo(name, RECIPE, settings, settings.seed, 1, test=False, limit_train_batches=3,
                 limit_val_batches=1)
@@ -82,6 +83,7 @@ def run(settings: Settings) -> SectionResult:
             rows.append({
                 "model": name,
                 "variant": variant_name,
+                "batch": batch,
                 "steps": steps,
                 "epoch_s": epoch_s,
                 "train_s": median(s for log in variant_logs for s in log.train_s),

@@ -92,4 +92,4 @@ def test_quick_run_writes_every_section_and_the_targets(tmp_path: Path) -> None:
     assert list(targets[0]) == TARGET_COLUMNS
     assert {t["section"] for t in targets} == set(SECTION_COLUMNS) - {"efficiency"}
     assert all(t["result"] in ("PASS", "MISS") for t in targets)
-    assert "== targets:" in done.stdout and "data MNIST embedded" in done.stdout
+    assert "== targets:" in done.stdout and "data MNIST embedded: 256 train" in done.stdout
