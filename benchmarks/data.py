@@ -48,14 +48,17 @@ def mnist_splits(source: str, padding: int | None, sizes: tuple[tuple[str, int],
     return {k: (x[: caps[k]], y[: caps[k]]) for k, (x, y) in module.splits.items()}
 
 
+def split_caps(settings: Settings) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(settings.sizes.items()))
+
+
 def splits_for(name: str, settings: Settings, padded: bool = True) -> Splits:
-    sizes = tuple(sorted(settings.sizes.items()))
-    return mnist_splits(settings.source, pad_to(name) if padded else None, sizes)
+    return mnist_splits(settings.source, pad_to(name) if padded else None, split_caps(settings))
 
 
 def describe_data(settings: Settings) -> str:
     """e.g. 'MNIST embedded: 3600 train / 400 val / 1000 test digits'."""
-    splits = mnist_splits(settings.source, None, tuple(sorted(settings.sizes.items())))
+    splits = mnist_splits(settings.source, None, split_caps(settings))
     sizes = " / ".join(f"{len(splits[k][1])} {k}" for k in ("train", "val", "test"))
     return f"MNIST {settings.source}: {sizes} digits"
 
@@ -63,8 +66,8 @@ def describe_data(settings: Settings) -> str:
 def zoo_datamodule(name: str, batch_size: int, settings: Settings, seed: int) -> TensorDataModule:
     """The model's datamodule as `zoo fit` builds it, holding the benchmark's splits.
 
-    The splits are loaded once per run and placed on the device, as `setup` would place them;
-    `seed` then only sets the training shuffle.
+    The splits are loaded once per benchmark process and copied to the device here, as `setup`
+    would place them; `seed` then only sets the training shuffle.
     """
     module = default_datamodule(name, source=settings.source, batch_size=batch_size, seed=seed)
     assert isinstance(module, TensorDataModule)
