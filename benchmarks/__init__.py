@@ -1,0 +1,1 @@
+"""zoo's benchmark suite: `python -m benchmarks --help`. See benchmarks/README.md."""

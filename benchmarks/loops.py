@@ -1,0 +1,284 @@
+"""The three ways a model is trained here: the tutorial's loop, a plain tensor loop, and zoo.
+
+Every run returns an `EpochLog` with the same fields, so sections compare like with like.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.callbacks import ModelCheckpoint
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+
+from benchmarks.common import PeakMemory, Settings, now
+from benchmarks.data import PILDigits, zoo_datamodule
+from zoo.recipes import Recipe
+from zoo.registry import build, recipe_for
+from zoo.tasks import OPTIMIZERS
+from zoo.training import fit
+
+
+@dataclass
+class EpochLog:
+    """Seconds and accuracies of one training run, per epoch, whichever loop ran it.
+
+    `train_s`: the training batches alone. `epoch_s`: the epoch as the loop runs it (for zoo
+    that adds validation, checkpointing and logging). `ends`: seconds from the run's start to
+    the end of each epoch's training. `eval_s`/`acc`: each test pass and its accuracy.
+    `setup_s`: zoo's time in `fit` outside the epochs (Trainer set-up, sanity check, teardown).
+    """
+
+    train_s: list[float] = field(default_factory=list)
+    epoch_s: list[float] = field(default_factory=list)
+    ends: list[float] = field(default_factory=list)
+    eval_s: list[float] = field(default_factory=list)
+    acc: list[float] = field(default_factory=list)
+    setup_s: float = 0.0
+    peak_mb: float = math.nan
+
+    def time_to(self, epoch: int) -> float:
+        """Seconds from the start to the end of `epoch`'s training (0-based), tests excluded."""
+        return self.ends[epoch] - sum(self.eval_s[:epoch])
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Progress bars to /dev/null (Lightning's bars write to stdout) and no warnings."""
+    with open(os.devnull, "w") as sink, redirect_stdout(sink), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def plain_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
+    """The recipe's optimiser as a hand-written loop creates it (no scheduler in these loops)."""
+    if recipe.scheduler is not None:
+        raise ValueError(f"plain loops have no scheduler; recipe {recipe.describe()!r} needs one")
+    kwargs: dict[str, Any] = {"lr": recipe.lr, "weight_decay": recipe.weight_decay}
+    if recipe.optimizer == "sgd":
+        kwargs["momentum"] = recipe.momentum
+    return OPTIMIZERS[recipe.optimizer](model.parameters(), **kwargs)
+
+
+def evaluate(model: nn.Module, batches: Iterable[Sequence[Tensor]]) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy over tensor batches, with one sync at the end."""
+    was_training = model.training
+    model.eval()
+    losses, hits, count = [], [], 0
+    with torch.no_grad():
+        for x, y in batches:
+            output = model(x)
+            losses.append(F.cross_entropy(output, y, reduction="sum"))
+            hits.append((output.argmax(1) == y).sum())
+            count += len(y)
+    model.train(was_training)
+    return float(torch.stack(losses).sum()) / count, float(torch.stack(hits).sum()) / count
+
+
+# The tutorial's loop: 002 lines 471-640, with the device moves of lines 860-870.
+
+
+def tutorial_train_epoch(
+    model: nn.Module, loader: Iterable[Any], optimizer: torch.optim.Optimizer, device: torch.device
+) -> float:
+    criterion = nn.CrossEntropyLoss()
+    running_loss, batches = 0.0, 0
+    for inputs, target in loader:
+        inputs, target = inputs.to(device), target.to(device)
+        optimizer.zero_grad()
+        loss = criterion(model(inputs), target)
+        loss.backward()
+        optimizer.step()
+        running_loss += loss.item()
+        batches += 1
+    return running_loss / max(batches, 1)
+
+
+def tutorial_test(model: nn.Module, loader: Iterable[Any], device: torch.device) -> float:
+    correct, total = 0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            outputs = model(images)
+            _, predicted = torch.max(outputs.data, dim=1)
+            total += labels.size(0)
+            correct += (predicted == labels).sum().item()
+    return correct / total
+
+
+def run_tutorial(
+    name: str,
+    settings: Settings,
+    seed: int,
+    epochs: int,
+    train_set: PILDigits,
+    test_set: PILDigits,
+    max_batches: int | None = None,
+) -> EpochLog:
+    """The tutorial's program with its own recipe: train an epoch, test, repeat."""
+    device, recipe = settings.device, recipe_for(name, "tutorial")
+    log = EpochLog()
+    with PeakMemory(device) as memory:
+        start = now(device)
+        torch.manual_seed(seed)
+        model = build(name, recipe="tutorial").to(device)
+        optimizer = plain_optimizer(model, recipe)
+        shuffle = torch.Generator().manual_seed(seed)
+        train_loader = DataLoader(train_set, batch_size=recipe.batch_size, shuffle=True,
+                                  generator=shuffle)
+        test_loader = DataLoader(test_set, batch_size=recipe.batch_size, shuffle=False)
+        for _ in range(epochs):
+            began = now(device)
+            tutorial_train_epoch(model, itertools.islice(train_loader, max_batches), optimizer,
+                                 device)
+            trained = now(device)
+            log.acc.append(tutorial_test(model, itertools.islice(test_loader, max_batches), device))
+            log.train_s.append(trained - began)
+            log.epoch_s.append(trained - began)
+            log.ends.append(trained - start)
+            log.eval_s.append(now(device) - trained)
+    log.peak_mb = memory.mb
+    return log
+
+
+def run_plain(name: str, recipe_name: str, settings: Settings, seed: int, epochs: int) -> EpochLog:
+    """A hand-written loop over zoo's own tensor batches: train, then validate, each epoch."""
+    device, recipe = settings.device, recipe_for(name, recipe_name)
+    log = EpochLog()
+    with PeakMemory(device) as memory:
+        module = zoo_datamodule(name, recipe.batch_size, settings, seed)
+        start = now(device)
+        torch.manual_seed(seed)
+        model = build(name, recipe=recipe_name).to(device)
+        optimizer = plain_optimizer(model, recipe)
+        train_batches, val_batches = module.train_dataloader(), module.val_dataloader()
+        for _ in range(epochs):
+            began = now(device)
+            model.train()
+            for x, y in train_batches:
+                optimizer.zero_grad()
+                F.cross_entropy(model(x), y).backward()
+                optimizer.step()
+            trained = now(device)
+            evaluate(model, val_batches)
+            ended = now(device)
+            log.train_s.append(trained - began)
+            log.epoch_s.append(ended - began)
+            log.ends.append(trained - start)
+    log.peak_mb = memory.mb
+    return log
+
+
+class EpochTimer(pl.Callback):
+    """Per epoch of a Lightning fit: the training batches alone, and the whole epoch
+    (training, validation, checkpoint, logging). Syncs the device only at these edges."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.start = 0.0
+        self.train_end: float | None = None
+        self.train_s: list[float] = []
+        self.epoch_s: list[float] = []
+        self.epoch_ends: list[float] = []
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.start = now(self.device)
+        self.train_end = None
+
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self.train_end = now(self.device)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        end = now(self.device)
+        self.train_s.append((self.train_end or end) - self.start)
+        self.epoch_s.append(end - self.start)
+        self.epoch_ends.append(end)
+
+
+class TestEachEpoch(pl.Callback):
+    """Test accuracy after every epoch, timed apart; stops training once it reaches `goal`."""
+
+    def __init__(self, device: torch.device, goal: float | None = None) -> None:
+        self.device = device
+        self.goal = goal
+        self.eval_s: list[float] = []
+        self.acc: list[float] = []
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        start = now(self.device)
+        _, acc = evaluate(pl_module, trainer.datamodule.test_dataloader())  # type: ignore[attr-defined]
+        self.eval_s.append(now(self.device) - start)
+        self.acc.append(acc)
+        if self.goal is not None and acc >= self.goal:
+            trainer.should_stop = True
+
+
+def zoo_checkpoint() -> ModelCheckpoint:
+    """The best-checkpoint callback `zoo fit` adds (zoo/lightning_cli.py)."""
+    return ModelCheckpoint(monitor="val/loss", mode="min", filename="best")
+
+
+def run_zoo(
+    name: str,
+    recipe_name: str,
+    settings: Settings,
+    seed: int,
+    epochs: int,
+    callbacks: Sequence[pl.Callback] = (),
+    checkpoint: bool = True,
+    test: bool = True,
+    **trainer_options: Any,
+) -> EpochLog:
+    """zoo.training.fit as `zoo fit` runs it, then a test of the final weights.
+
+    What `zoo fit` adds to zoo.training.fit is included: the best-checkpoint callback, the
+    default TensorBoard logger, the progress bar (sent to /dev/null) and the model summary;
+    its one-off config.yaml is not. Extra trainer options (e.g. `logger=False`) override these.
+    """
+    device, recipe = settings.device, recipe_for(name, recipe_name)
+    timer = EpochTimer(device)
+    extra = [zoo_checkpoint()] if checkpoint else []
+    log = EpochLog()
+    with PeakMemory(device) as memory, tempfile.TemporaryDirectory() as root, quiet():
+        module = zoo_datamodule(name, recipe.batch_size, settings, seed)
+        pl.seed_everything(seed, verbose=False)
+        start = now(device)
+        options = {
+            "max_epochs": epochs,
+            "accelerator": "gpu" if device.type == "cuda" else "cpu",
+            "devices": 1,
+            "default_root_dir": root,
+            "callbacks": [timer, *callbacks, *extra],
+            "enable_checkpointing": checkpoint,
+        } | trainer_options
+        run = fit(name, recipe=recipe_name, datamodule=module, test=False, **options)
+        fit_s = now(device) - start
+        if test:
+            began = now(device)
+            results = run.trainer.test(run.model, datamodule=module, verbose=False)
+            log.eval_s.append(now(device) - began)
+            log.acc.append(float(results[0]["test/acc"]))
+    log.train_s, log.epoch_s = timer.train_s, timer.epoch_s
+    log.ends = [end - start for end in timer.epoch_ends]
+    log.setup_s = fit_s - sum(timer.epoch_s)
+    log.peak_mb = memory.mb
+    return log
+
+
+def warm_up(name: str, settings: Settings, train_set: PILDigits, test_set: PILDigits) -> None:
+    """A few untimed batches through each loop: first-call costs stay out of the timed spans."""
+    run_tutorial(name, settings, settings.seed, 1, train_set, test_set, max_batches=3)
+    run_zoo(name, "tutorial", settings, settings.seed, 1, limit_train_batches=3,
+            limit_val_batches=1, limit_test_batches=1)
