@@ -118,8 +118,16 @@ class Task(pl.LightningModule):
     def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
         inputs, target = self.split(batch)
         loss = self.loss(self(*inputs), target)
-        self.log("train/loss", loss, prog_bar=True)
+        if self._logs_this_step(batch_idx):
+            self.log("train/loss", loss, prog_bar=True)
         return loss
+
+    def _logs_this_step(self, batch_idx: int) -> bool:
+        """Log the training loss at the Trainer's cadence and on each epoch's last batch only:
+        a `self.log` call costs about 0.4 ms, a fifth of an MLP training step at batch 64."""
+        trainer = self.trainer
+        last = batch_idx + 1 == trainer.num_training_batches
+        return last or batch_idx % max(trainer.log_every_n_steps, 1) == 0
 
     def _evaluate(self, batch: tuple[Tensor, ...], stage: str) -> Tensor:
         inputs, target = self.split(batch)
