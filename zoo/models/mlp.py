@@ -5,7 +5,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo.recipes import TUTORIAL_MNIST
+from zoo.recipes import DEFAULT_MNIST, TUTORIAL_MNIST
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
 
@@ -18,7 +18,7 @@ from zoo.tasks import ClassificationTask
     datamodule="mnist",
     tutorial="002 lines 500-640: 784-512-256-128-64-10, ReLU",
     tutorial_result="98.33 % (20 epochs, full MNIST)",
-    recipes={"tutorial": TUTORIAL_MNIST},
+    recipes={"tutorial": TUTORIAL_MNIST, "default": DEFAULT_MNIST},
 )
 class MLPMNIST(ClassificationTask):
     def __init__(self, **task: Any) -> None:
