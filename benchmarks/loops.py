@@ -208,11 +208,10 @@ class EpochTimer(pl.Callback):
 
 
 class TestEachEpoch(pl.Callback):
-    """Test accuracy after every epoch, timed apart; stops training once it reaches `goal`."""
+    """Test accuracy after every epoch, timed apart from training."""
 
-    def __init__(self, device: torch.device, goal: float | None = None) -> None:
+    def __init__(self, device: torch.device) -> None:
         self.device = device
-        self.goal = goal
         self.eval_s: list[float] = []
         self.acc: list[float] = []
 
@@ -221,8 +220,6 @@ class TestEachEpoch(pl.Callback):
         _, acc = evaluate(pl_module, trainer.datamodule.test_dataloader())  # type: ignore[attr-defined]
         self.eval_s.append(now(self.device) - start)
         self.acc.append(acc)
-        if self.goal is not None and acc >= self.goal:
-            trainer.should_stop = True
 
 
 def zoo_checkpoint() -> ModelCheckpoint:

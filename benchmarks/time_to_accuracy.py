@@ -4,7 +4,8 @@ tutorial's loop, both on the same digits with the same seed.
 The goal is the test accuracy the tutorial program reaches after its recipe's epochs (10).
 zoo then trains twice, testing after every epoch: with the tutorial recipe for as many epochs
 (the same recipe, so its accuracy must match: the equal-recipe accuracy check), and with the
-default recipe read from the registry, stopping once it reaches the goal. Seconds count from
+default recipe read from the registry, for all its epochs (final_acc and total_s are that
+recipe's result; seconds is when it first reached the goal). Seconds count from
 the start of a run to the end of the epoch that reached the goal, test passes excluded on
 both sides (reported apart as eval_s); zoo's count includes its Trainer set-up, validation
 and checkpoints.
@@ -23,7 +24,7 @@ from zoo.registry import recipe_for
 NAME = "time_to_accuracy"
 LIMIT = 0.2
 QUICK_EPOCHS = 2
-SHOWN = ["model", "side", "recipe", "epochs", "acc", "final_acc", "seconds", "eval_s",
+SHOWN = ["model", "side", "recipe", "epochs", "acc", "seconds", "final_acc", "total_s", "eval_s",
          "zoo/tutorial"]
 
 
@@ -42,8 +43,8 @@ def run(settings: Settings) -> SectionResult:
         goal = reference.acc[-1]
         tutorial_s = reference.time_to(len(reference.ends) - 1)
         runs = {("tutorial loop", "tutorial"): reference}
-        for recipe_name, stop in (("tutorial", None), ("default", goal)):
-            tester = TestEachEpoch(settings.device, stop)
+        for recipe_name in ("tutorial", "default"):
+            tester = TestEachEpoch(settings.device)
             log = run_zoo(name, recipe_name, settings, settings.seed, epochs[recipe_name],
                           callbacks=[tester], test=False)
             log.eval_s, log.acc = tester.eval_s, tester.acc
@@ -61,6 +62,7 @@ def run(settings: Settings) -> SectionResult:
                 "acc": log.acc[reached] if reached is not None else max(log.acc),
                 "final_acc": log.acc[-1],
                 "seconds": seconds,
+                "total_s": log.time_to(len(log.acc) - 1),
                 "eval_s": sum(log.eval_s),
                 "zoo/tutorial": (seconds / tutorial_s if seconds is not None and side == "zoo"
                                  else None),
