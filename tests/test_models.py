@@ -90,3 +90,12 @@ def test_checkpoint_round_trip_rebuilds_the_same_model(name: str, tmp_path: Path
     restored.eval()
     with torch.no_grad():
         torch.testing.assert_close(restored(*inputs), model(*inputs), rtol=0, atol=0)
+
+
+def test_channels_last_layout_gives_the_same_outputs(name: str) -> None:
+    model = build(name).eval()
+    inputs, _ = model.split(model.example_batch(3))
+    with torch.no_grad():
+        before = model(*inputs)
+        model.use_channels_last()
+        torch.testing.assert_close(model(*inputs), before, rtol=1e-4, atol=1e-5)

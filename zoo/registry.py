@@ -246,5 +246,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
     if name is None:
         raise ZooError(f"{str(path)!r} was not written by a zoo model; load it with its own class")
     model_cls: Any = MODELS.get(name).cls
-    model: pl.LightningModule = model_cls.load_from_checkpoint(path, map_location=map_location)
-    return model
+    model = model_cls.load_from_checkpoint(path, map_location=map_location)
+    model.use_channels_last()
+    loaded: pl.LightningModule = model
+    return loaded
