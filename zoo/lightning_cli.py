@@ -15,6 +15,7 @@ from lightning.pytorch import LightningDataModule, LightningModule
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
+from zoo.callbacks import LogSampleImages
 from zoo.errors import ZooError
 from zoo.notice import say
 from zoo.registry import DATAMODULES, MODELS, recipe_for
@@ -108,6 +109,7 @@ class ZooCLI(LightningCLI):
 
     def add_arguments_to_parser(self, parser: Any) -> None:
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(LogSampleImages, "sample_images")
         parser.set_defaults(
             {
                 "checkpoint.monitor": "val/loss",

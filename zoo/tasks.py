@@ -123,11 +123,12 @@ class Task(pl.LightningModule):
         return loss
 
     def _logs_this_step(self, batch_idx: int) -> bool:
-        """Log the training loss at the Trainer's cadence and on each epoch's last batch only:
-        a `self.log` call costs about 0.4 ms, a fifth of an MLP training step at batch 64."""
+        """Log the training loss only on the steps the Trainer writes to its logger (every
+        `log_every_n_steps`) and on each epoch's last batch (for the progress bar and early
+        stopping): a `self.log` call costs about 0.4 ms, a fifth of an MLP step at batch 64."""
         trainer = self.trainer
-        last = batch_idx + 1 == trainer.num_training_batches
-        return last or batch_idx % max(getattr(trainer, "log_every_n_steps", 50), 1) == 0
+        every = max(getattr(trainer, "log_every_n_steps", 50), 1)
+        return batch_idx + 1 == trainer.num_training_batches or (self.global_step + 1) % every == 0
 
     def _evaluate(self, batch: tuple[Tensor, ...], stage: str) -> Tensor:
         inputs, target = self.split(batch)
