@@ -16,6 +16,8 @@ Train, evaluate and list the PyTorch tutorial models.
 
 commands:
   list [PATTERN] [--json] [--data]   the models (or datamodules) with their metadata
+  show NAME                          print a model's layers and named parameters
+  plot LOG_DIR [--metric val/acc]    plot a run's metric per epoch to a PNG
   fit --model NAME [--recipe R]      train; the model's datamodule and recipe are the defaults
   validate|test|predict --model NAME --ckpt_path CKPT
                                      evaluate or predict with a checkpoint
@@ -37,7 +39,23 @@ def list_command(argv: list[str]) -> None:
     print_listing(argv)
 
 
-EXTRA_COMMANDS: dict[str, Callable[[list[str]], None]] = {"list": list_command}
+def show_command(argv: list[str]) -> None:
+    from zoo.inspect_commands import show_command as show
+
+    show(argv)
+
+
+def plot_command(argv: list[str]) -> None:
+    from zoo.inspect_commands import plot_command as plot
+
+    plot(argv)
+
+
+EXTRA_COMMANDS: dict[str, Callable[[list[str]], None]] = {
+    "list": list_command,
+    "show": show_command,
+    "plot": plot_command,
+}
 
 
 def main(argv: list[str] | None = None) -> None:
