@@ -183,8 +183,9 @@ class Task(pl.LightningModule):
         """With `stop_below`, end training once an epoch's last training loss is under it.
 
         The tutorials' `if loss < 1: break`. Patience is unlimited: only the threshold (or a
-        non-finite loss) stops training, never a lack of improvement. Only while fitting, so a
-        test after the fit does not attach it a second time.
+        non-finite loss) stops training, never a lack of improvement. Not strict: an epoch cut
+        short by `max_steps` may end before its last batch logged the loss. Only while fitting,
+        so a test after the fit does not attach it a second time.
         """
         if self.hparams["stop_below"] is None or self.trainer.state.fn != TrainerFn.FITTING:
             return []
@@ -195,6 +196,7 @@ class Task(pl.LightningModule):
                 stopping_threshold=self.hparams["stop_below"],
                 patience=sys.maxsize,
                 check_on_train_epoch_end=True,
+                strict=False,
             )
         ]
 
