@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import lightning.pytorch as pl
@@ -42,6 +43,25 @@ def check_compatible(model: pl.LightningModule, datamodule: pl.LightningDataModu
             f"{data_name!r} gives {fmt_shape(tuple(data_shape))}; use --data {card.datamodule} "
             "or a model made for this data"
         )
+
+
+def check_same_labels(model: pl.LightningModule, name: str) -> None:
+    """Refuse data whose label list `name` (countries, a vocabulary) differs from the model's."""
+    datamodule = getattr(model.trainer, "datamodule", None) if model._trainer else None
+    data_labels = getattr(datamodule, name, None)
+    model_labels = model.hparams[name]
+    if data_labels is None or list(data_labels) == list(model_labels):
+        return
+    raise ZooError(
+        f"the data's {name} ({len(data_labels)}: {short(data_labels)}) differ from the model's "
+        f"({len(model_labels)}: {short(model_labels)}); build the model with --model.{name} "
+        "set to the data's, or use the data the model was made for"
+    )
+
+
+def short(labels: Sequence[str], shown: int = 5) -> str:
+    items = [repr(label) for label in labels[:shown]]
+    return ", ".join(items) + (", ..." if len(labels) > shown else "")
 
 
 def fmt_shape(shape: tuple[int | None, ...]) -> str:
