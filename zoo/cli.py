@@ -19,6 +19,9 @@ commands:
   fit --model NAME [--recipe R]      train; the model's datamodule and recipe are the defaults
   validate|test|predict --model NAME --ckpt_path CKPT
                                      evaluate or predict with a checkpoint
+  names CKPT NAME... [--top K]       likeliest countries of surnames (a gru_names checkpoint)
+  sample CKPT [--prompt P] [--length N] [--temperature T] [--seed S]
+                                     text from a char_rnn_shakespeare checkpoint
 
 Every Lightning option works after the command: --trainer.*, --model.*, --data.*,
 --config FILE, --print_config. 'zoo fit --help' lists them all.
@@ -37,7 +40,23 @@ def list_command(argv: list[str]) -> None:
     print_listing(argv)
 
 
-EXTRA_COMMANDS: dict[str, Callable[[list[str]], None]] = {"list": list_command}
+def names_command(argv: list[str]) -> None:
+    from zoo.sequence_commands import names_main
+
+    names_main(argv)
+
+
+def sample_command(argv: list[str]) -> None:
+    from zoo.sequence_commands import sample_main
+
+    sample_main(argv)
+
+
+EXTRA_COMMANDS: dict[str, Callable[[list[str]], None]] = {
+    "list": list_command,
+    "names": names_command,
+    "sample": sample_command,
+}
 
 
 def main(argv: list[str] | None = None) -> None:
