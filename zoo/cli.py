@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Callable
 
 from zoo.errors import ZooError
 
@@ -21,6 +21,9 @@ commands:
   fit --model NAME [--recipe R]      train; the model's datamodule and recipe are the defaults
   validate|test|predict --model NAME --ckpt_path CKPT
                                      evaluate or predict with a checkpoint
+  names CKPT NAME... [--top K]       likeliest countries of surnames (a gru_names checkpoint)
+  sample CKPT [--prompt P] [--length N] [--temperature T] [--seed S]
+                                     text from a char_rnn_shakespeare checkpoint
 
 Every Lightning option works after the command: --trainer.*, --model.*, --data.*,
 --config FILE, --print_config. 'zoo fit --help' lists them all.
@@ -33,29 +36,19 @@ examples:
 """
 
 
-def list_command(argv: list[str]) -> None:
-    from zoo.listing import print_listing
-
-    print_listing(argv)
-
-
-def show_command(argv: list[str]) -> None:
-    from zoo.inspect_commands import show_command as show
-
-    show(argv)
-
-
-def plot_command(argv: list[str]) -> None:
-    from zoo.inspect_commands import plot_command as plot
-
-    plot(argv)
-
-
-EXTRA_COMMANDS: dict[str, Callable[[list[str]], None]] = {
-    "list": list_command,
-    "show": show_command,
-    "plot": plot_command,
+EXTRA_COMMANDS: dict[str, str] = {
+    "list": "zoo.listing:print_listing",
+    "show": "zoo.inspect_commands:show_command",
+    "plot": "zoo.inspect_commands:plot_command",
+    "names": "zoo.sequence_commands:names_main",
+    "sample": "zoo.sequence_commands:sample_main",
 }
+
+
+def run_extra_command(name: str, argv: list[str]) -> None:
+    """Import a command's module only when it runs, so `zoo list` stays instant."""
+    module, function = EXTRA_COMMANDS[name].split(":")
+    getattr(importlib.import_module(module), function)(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args or args[0] in ("-h", "--help", "help"):
             print(HELP, end="")
         elif args[0] in EXTRA_COMMANDS:
-            EXTRA_COMMANDS[args[0]](args[1:])
+            run_extra_command(args[0], args[1:])
         elif args[0] in LIGHTNING_COMMANDS:
             import warnings
 

@@ -29,8 +29,8 @@ class ModelCard:
 
     name: str
     cls: type
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
+    input_shape: tuple[int | None, ...]
+    output_shape: tuple[int | None, ...]
     num_params: int
     datamodule: str
     tutorial: str
@@ -145,8 +145,8 @@ def discover() -> None:
 def register_model(
     name: str,
     *,
-    input_shape: tuple[int, ...],
-    output_shape: tuple[int, ...],
+    input_shape: tuple[int | None, ...],
+    output_shape: tuple[int | None, ...],
     num_params: int,
     datamodule: str,
     tutorial: str = "",

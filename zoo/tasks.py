@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import lightning.pytorch as pl
@@ -53,6 +53,25 @@ def check_compatible(model: pl.LightningModule, datamodule: pl.LightningDataModu
             f"datamodule {data_name!r} has {data_classes} classes but model {name!r} predicts "
             f"{model_classes}; pass --model.num_classes {data_classes} if the model takes it"
         )
+
+
+def check_same_labels(model: pl.LightningModule, name: str) -> None:
+    """Refuse data whose label list `name` (countries, a vocabulary) differs from the model's."""
+    datamodule = getattr(model.trainer, "datamodule", None) if model._trainer else None
+    data_labels = getattr(datamodule, name, None)
+    model_labels = model.hparams[name]
+    if data_labels is None or list(data_labels) == list(model_labels):
+        return
+    raise ZooError(
+        f"the data's {name} ({len(data_labels)}: {short(data_labels)}) differ from the model's "
+        f"({len(model_labels)}: {short(model_labels)}); build the model with --model.{name} "
+        "set to the data's, or use the data the model was made for"
+    )
+
+
+def short(labels: Sequence[str], shown: int = 5) -> str:
+    items = [repr(label) for label in labels[:shown]]
+    return ", ".join(items) + (", ..." if len(labels) > shown else "")
 
 
 def fmt_shape(shape: tuple[int | None, ...]) -> str:

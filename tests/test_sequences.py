@@ -1,0 +1,383 @@
+"""The sequence models: hello -> ohlol, surname -> country, and the Shakespeare character model."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import re
+from pathlib import Path
+
+import lightning.pytorch as pl
+import pytest
+import torch
+from conftest import quiet_trainer
+
+from zoo import ZooError, build, load_checkpoint, model_card
+from zoo.cli import main
+from zoo.datamodules.hello import HELLO_VOCAB, HelloDataModule
+from zoo.datamodules.names import NamesDataModule
+from zoo.datamodules.shakespeare import ShakespeareDataModule
+from zoo.metrics import BitsPerCharacter
+from zoo.models.char_rnn import SHAKESPEARE_VOCAB, CharRNNShakespeare
+from zoo.models.names import NAMES_COUNTRIES, GRUNames
+from zoo.text import PAD_ID, SUBSTITUTE_ID, ascii_codes, encode_names
+
+HELLO_MODELS = ["rnncell_hello", "rnn_hello", "embedding_rnn_hello", "lstm_hello", "gru_hello"]
+TOP_LINE = re.compile(r"^(\S+) +(\w+ \d{1,3}\.\d%  ){2}\w+ \d{1,3}\.\d%$")
+
+
+# ---------------------------------------------------------------- hello -> ohlol
+
+
+def test_hello_data_is_one_sequence_in_every_split() -> None:
+    one_hot, ids = HelloDataModule(one_hot=True), HelloDataModule(one_hot=False)
+    assert one_hot.split_sizes() == {"train": 1, "val": 1, "test": 1}
+    inputs, target = one_hot.splits["train"]
+    assert inputs.shape == (1, 5, 4) and inputs.dtype == torch.float32
+    assert HELLO_VOCAB.decode(inputs.argmax(-1)[0]) == "hello"
+    assert HELLO_VOCAB.decode(target[0]) == "ohlol"
+    ids.setup()
+    assert HELLO_VOCAB.decode(ids.splits["test"][0][0]) == "hello"
+    assert ids.input_shape == (None,) and one_hot.input_shape == (None, 4)
+
+
+@pytest.mark.parametrize("name", HELLO_MODELS)
+def test_hello_model_learns_ohlol_with_its_default_recipe(name: str, tmp_path: Path) -> None:
+    card = model_card(name)
+    recipe = card.recipes["default"]
+    pl.seed_everything(42, verbose=False)
+    model = build(name)
+    data = HelloDataModule(**card.datamodule_args)
+    assert model.transduce("hello") != "ohlol"
+    trainer = quiet_trainer(tmp_path, max_epochs=recipe.max_epochs, num_sanity_val_steps=0)
+    trainer.fit(model, datamodule=data)
+    assert model.transduce("hello") == "ohlol"
+    (results,) = trainer.test(model, datamodule=data, verbose=False)
+    assert results["test/acc"] == 1.0
+
+
+def test_hello_models_refuse_characters_outside_e_h_l_o() -> None:
+    with pytest.raises(ZooError, match=r"outside the vocabulary: 'x'"):
+        build("rnn_hello").transduce("hex")
+
+
+# ---------------------------------------------------------------- names
+
+
+def write_gzip(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+TINY_NAMES = {
+    "Russian": ["Abramov", "Babenko", "Ivanov", "Petrov", "Smirnov", "Volkov", "Sokolov", "Popov"],
+    "German": ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker"],
+    "Japanese": ["Tanaka", "Suzuki", "Takahashi", "Watanabe", "Ito", "Yamamoto", "Nakamura",
+                 "田中"],
+}
+LONG_NAME = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessen"
+
+
+def tiny_names_csv(folder: Path) -> Path:
+    """24 names of 3 countries, one repeated, one empty, one of 75 characters."""
+    rows = [f'"{name}","{country}"' for country, names in TINY_NAMES.items() for name in names]
+    rows += ['"Ivanov","Russian"', '"","German"', f'"{LONG_NAME}","German"']
+    return write_gzip(folder / "names_train.csv.gz", "\n".join(rows) + "\n")
+
+
+def test_ascii_codes_fold_accents_substitute_the_rest_and_clip() -> None:
+    assert ascii_codes("Müller", 32) == [ord(c) for c in "Muller"]
+    assert ascii_codes("Đỗ", 32) == [SUBSTITUTE_ID, ord("o")]
+    assert ascii_codes("田中", 32) == [SUBSTITUTE_ID, SUBSTITUTE_ID]
+    assert ascii_codes("  O'Neill ", 32) == [ord(c) for c in "O'Neill"]
+    assert ascii_codes(LONG_NAME, 10) == [ord(c) for c in LONG_NAME[:10]]
+    assert ascii_codes("   ", 32) == []
+
+
+def test_encode_names_pads_with_nul_and_refuses_an_empty_name() -> None:
+    ids, lengths = encode_names(["Ito", "Tanaka"], max_len=32)
+    assert lengths.tolist() == [3, 6]
+    assert ids.shape == (2, 6) and ids[0, 3:].tolist() == [PAD_ID] * 3
+    with pytest.raises(ZooError, match=r"name number 2 \(''\) is empty"):
+        encode_names(["Ito", ""], max_len=32)
+    with pytest.raises(ZooError, match="no names given"):
+        encode_names([], max_len=32)
+
+
+def test_names_data_splits_by_name_and_handles_odd_names(tmp_path: Path) -> None:
+    tiny_names_csv(tmp_path)
+    data = NamesDataModule(str(tmp_path), val_split=0.25, test_split=0.25, max_len=20)
+    sizes = data.split_sizes()
+    assert sum(sizes.values()) == 26  # 27 rows less the empty name
+    assert data.countries == ["German", "Japanese", "Russian"]
+    names_in = {
+        split: {tuple(ids[:n].tolist()) for ids, n in zip(tensors[0], tensors[1], strict=True)}
+        for split, tensors in data.splits.items()
+    }
+    assert [len(names_in[s]) for s in ("train", "val", "test")] == [12, 6, 7]  # of 25 names
+    assert not names_in["train"] & names_in["val"] and not names_in["train"] & names_in["test"]
+    all_ids = torch.cat([data.splits[s][0].flatten() for s in sizes])
+    lengths = torch.cat([data.splits[s][1] for s in sizes])
+    assert int(all_ids.max()) < 128 and int(lengths.min()) >= 1
+    assert int(lengths.max()) == 20  # the 75-character name, clipped
+
+
+def test_names_test_file_becomes_the_test_split(tmp_path: Path) -> None:
+    tiny_names_csv(tmp_path)
+    write_gzip(tmp_path / "names_test.csv.gz", '"Nakata","Japanese"\n"Kuznetsov","Russian"\n')
+    data = NamesDataModule(str(tmp_path), val_split=0.2)
+    _, lengths, target = data.load()["test"]
+    assert lengths.tolist() == [6, 9]
+    assert [data.countries[i] for i in target] == ["Japanese", "Russian"]
+
+
+def test_names_test_file_with_an_unknown_country_is_refused(tmp_path: Path) -> None:
+    tiny_names_csv(tmp_path)
+    write_gzip(tmp_path / "names_test.csv.gz", '"Nguyen","Vietnamese"\n')
+    with pytest.raises(ZooError, match="countries the training file lacks: Vietnamese"):
+        NamesDataModule(str(tmp_path)).load()
+
+
+def test_a_malformed_names_row_is_refused_with_its_line(tmp_path: Path) -> None:
+    write_gzip(tmp_path / "names_train.csv.gz", '"Ito","Japanese"\n"Weber"\n')
+    with pytest.raises(ZooError, match="line 2 has 1 fields"):
+        NamesDataModule(str(tmp_path)).load()
+
+
+def test_a_missing_names_file_offline_names_the_file_and_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+    with pytest.raises(ZooError, match=r"names_train\.csv\.gz is not in .* copy the file there"):
+        NamesDataModule(str(tmp_path / "empty")).load()
+
+
+@pytest.fixture(scope="module")
+def names_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A gru_names checkpoint after a few steps on the tiny file (3 countries)."""
+    folder = tmp_path_factory.mktemp("names")
+    tiny_names_csv(folder)
+    data = NamesDataModule(str(folder), batch_size=8, val_split=0.2, test_split=0.2)
+    data.setup()
+    pl.seed_everything(0, verbose=False)
+    model = build("gru_names", countries=data.countries, lr=0.01)
+    trainer = quiet_trainer(folder, max_epochs=3, num_sanity_val_steps=0)
+    trainer.fit(model, datamodule=data)
+    trainer.save_checkpoint(folder / "names.ckpt")
+    return folder / "names.ckpt"
+
+
+def test_top_countries_from_a_checkpoint_alone(names_checkpoint: Path) -> None:
+    model = load_checkpoint(names_checkpoint)
+    assert isinstance(model, GRUNames)
+    assert list(model.hparams.countries) == ["German", "Japanese", "Russian"]
+    top = model.top_countries(["Nguyen", "Müller", "O'Neill", LONG_NAME], k=3)
+    assert len(top) == 4
+    for pairs in top:
+        assert sorted(c for c, _ in pairs) == ["German", "Japanese", "Russian"]
+        probs = [p for _, p in pairs]
+        assert probs == sorted(probs, reverse=True) and math.isclose(sum(probs), 1, rel_tol=1e-5)
+    assert len(model.top_countries(["Tanaka"], k=1)[0]) == 1
+    with pytest.raises(ZooError, match="k must be between 1 and 3"):
+        model.top_countries(["Tanaka"], k=4)
+    with pytest.raises(ZooError, match="is empty"):
+        model.top_countries([" "])
+
+
+def test_the_default_names_model_has_the_tutorial_countries() -> None:
+    model = build("gru_names")
+    assert len(NAMES_COUNTRIES) == 18 and list(NAMES_COUNTRIES) == sorted(NAMES_COUNTRIES)
+    assert model.fc.out_features == 18
+
+
+def test_names_data_with_other_countries_than_the_model_is_refused(tmp_path: Path) -> None:
+    tiny_names_csv(tmp_path)
+    data = NamesDataModule(str(tmp_path), batch_size=8)
+    trainer = quiet_trainer(tmp_path, fast_dev_run=True)
+    with pytest.raises(ZooError, match=r"countries \(3: .*model's \(18: .*--model\.countries"):
+        trainer.fit(build("gru_names"), datamodule=data)
+
+
+def test_names_command_prints_the_top_three(
+    names_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["names", str(names_checkpoint), "Nguyen", "Müller"])
+    lines = capsys.readouterr().out.splitlines()
+    assert [TOP_LINE.match(line).group(1) for line in lines] == ["Nguyen", "Müller"]  # type: ignore[union-attr]
+
+
+def test_names_command_refuses_another_models_checkpoint(
+    sample_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["names", str(sample_checkpoint), "Nguyen"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "holds a char_rnn_shakespeare model; pass a checkpoint of gru_names" in err
+
+
+@pytest.mark.slow
+def test_zoo_names_cli_prints_the_top_three(names_checkpoint: Path, run_zoo) -> None:
+    result = run_zoo("names", str(names_checkpoint), "Nguyen", "Schmidt", "O'Neill")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [TOP_LINE.match(line).group(1) for line in lines] == ["Nguyen", "Schmidt", "O'Neill"]  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- Shakespeare
+
+TINY_TEXT = "to be, or not to be:\nthat is the question.\n" * 20  # 860 characters, 17 symbols
+
+
+def test_shakespeare_data_is_contiguous_next_character_chunks(tmp_path: Path) -> None:
+    write_gzip(tmp_path / "shakespeare.txt.gz", TINY_TEXT)
+    data = ShakespeareDataModule(str(tmp_path), seq_len=10, val_split=0.1, test_split=0.1)
+    data.setup()
+    assert data.vocab == "".join(sorted(set(TINY_TEXT)))
+    decode = lambda ids: "".join(data.vocab[i] for i in ids.flatten().tolist())  # noqa: E731
+    x, y = data.splits["train"]
+    assert x.shape == y.shape == (68, 10)  # 688 training characters -> 68 chunks of 10 + 1
+    assert decode(x) == TINY_TEXT[:680] and decode(y) == TINY_TEXT[1:681]
+    val_x, _ = data.splits["val"]
+    assert decode(val_x) == TINY_TEXT[688:768]
+    assert data.splits["test"][0].shape == (8, 10)
+
+
+def test_shakespeare_refuses_a_part_too_short_for_one_chunk(tmp_path: Path) -> None:
+    write_gzip(tmp_path / "shakespeare.txt.gz", TINY_TEXT)
+    with pytest.raises(ZooError, match=r"the val part has 86 characters, too few .* seq_len 100"):
+        ShakespeareDataModule(str(tmp_path), seq_len=100, val_split=0.1, test_split=0.1).setup()
+
+
+def test_bits_per_character_of_uniform_guesses_is_log2_of_the_vocabulary() -> None:
+    metric = BitsPerCharacter()
+    metric.update(torch.zeros(10, 65), torch.randint(0, 65, (10,)))
+    metric.update(torch.zeros(3, 65), torch.randint(0, 65, (3,)))
+    assert math.isclose(float(metric.compute()), math.log2(65), rel_tol=1e-6)
+
+
+def test_the_default_vocabulary_is_that_of_tiny_shakespeare() -> None:
+    assert len(SHAKESPEARE_VOCAB) == 65 and "".join(sorted(SHAKESPEARE_VOCAB)) == SHAKESPEARE_VOCAB
+
+
+@pytest.fixture(scope="module")
+def sample_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A char_rnn_shakespeare checkpoint over the tiny text's vocabulary, after a few steps."""
+    folder = tmp_path_factory.mktemp("shakespeare")
+    write_gzip(folder / "shakespeare.txt.gz", TINY_TEXT)
+    data = ShakespeareDataModule(str(folder), seq_len=20, batch_size=8)
+    data.setup()
+    pl.seed_everything(0, verbose=False)
+    model = build("char_rnn_shakespeare", vocab=data.vocab, lr=0.01)
+    trainer = quiet_trainer(folder, max_steps=5, num_sanity_val_steps=0)
+    trainer.fit(model, datamodule=data)
+    (results,) = trainer.test(model, datamodule=data, verbose=False)
+    assert math.isclose(results["test/bpc"], results["test/loss"] / math.log(2), rel_tol=1e-4)
+    trainer.save_checkpoint(folder / "char.ckpt")
+    return folder / "char.ckpt"
+
+
+def test_sampling_is_seeded_respects_length_and_uses_the_saved_vocabulary(
+    sample_checkpoint: Path,
+) -> None:
+    model = load_checkpoint(sample_checkpoint)
+    assert isinstance(model, CharRNNShakespeare)
+    text = model.sample("to be", length=50, temperature=0.8, seed=1)
+    assert len(text) == 50 and set(text) <= set(TINY_TEXT)
+    assert model.sample("to be", length=50, temperature=0.8, seed=1) == text
+    assert model.sample("to be", length=50, temperature=0.8, seed=2) != text
+    assert model.sample("to be", length=0) == ""
+
+
+def test_sampling_rejects_unknown_prompt_characters_by_name(sample_checkpoint: Path) -> None:
+    model = load_checkpoint(sample_checkpoint)
+    with pytest.raises(ZooError, match=r"prompt has characters outside the vocabulary: 'R' 'm' 'é"):
+        model.sample("Roméo")
+    with pytest.raises(ZooError, match="prompt is empty"):
+        model.sample("")
+    with pytest.raises(ZooError, match="temperature must be positive"):
+        model.sample("to", temperature=0)
+
+
+def test_shakespeare_data_with_another_vocabulary_than_the_model_is_refused(tmp_path: Path) -> None:
+    write_gzip(tmp_path / "shakespeare.txt.gz", TINY_TEXT)
+    data = ShakespeareDataModule(str(tmp_path), seq_len=20, batch_size=8)
+    trainer = quiet_trainer(tmp_path, fast_dev_run=True)
+    with pytest.raises(ZooError, match=r"data's vocab \(17: .*model's \(65: .*--model\.vocab"):
+        trainer.fit(build("char_rnn_shakespeare"), datamodule=data)
+
+
+def test_sample_command_prints_the_prompt_and_its_continuation(
+    sample_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["sample", str(sample_checkpoint), "--prompt", "that", "--length", "30", "--seed", "0"])
+    out = capsys.readouterr().out
+    assert out.startswith("that") and len(out) == len("that") + 30 + 1
+
+
+def test_sample_command_names_unknown_prompt_characters(
+    sample_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", str(sample_checkpoint), "--prompt", "ROMEO:"])
+    assert exit_info.value.code == 2
+    assert "outside the vocabulary: 'E' 'M' 'O' 'R'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_zoo_sample_cli_is_seeded(sample_checkpoint: Path, run_zoo) -> None:
+    args = ("sample", str(sample_checkpoint), "--prompt", "to", "--length", "40", "--seed", "3")
+    first, second = run_zoo(*args), run_zoo(*args)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout and len(first.stdout) == 2 + 40 + 1
+
+
+# ---------------------------------------------------------------- real data (slow)
+
+
+@pytest.mark.slow
+def test_gru_names_beats_the_majority_class_on_the_real_file(
+    real_data_dir: Path, tmp_path: Path
+) -> None:
+    pl.seed_everything(42, verbose=False)
+    data = NamesDataModule(str(real_data_dir))
+    model = build("gru_names")
+    trainer = quiet_trainer(tmp_path, max_epochs=3, num_sanity_val_steps=0)
+    trainer.fit(model, datamodule=data)
+    (results,) = trainer.test(model, datamodule=data, verbose=False)
+    target = data.splits["test"][-1]
+    majority = float((target == target.mode().values).float().mean())
+    assert majority < 0.5 and results["test/acc"] > majority + 0.15
+    (top,) = model.top_countries(["Nakamura"], k=1)
+    assert top[0][0] == "Japanese"
+
+
+@pytest.mark.slow
+def test_char_rnn_beats_the_unigram_entropy_on_real_shakespeare(
+    real_data_dir: Path, tmp_path: Path
+) -> None:
+    pl.seed_everything(42, verbose=False)
+    data = ShakespeareDataModule(str(real_data_dir))
+    model = build("char_rnn_shakespeare", lr=3e-3)
+    trainer = quiet_trainer(tmp_path, max_steps=60, limit_val_batches=0, num_sanity_val_steps=0)
+    trainer.fit(model, datamodule=data)
+    (results,) = trainer.test(model, datamodule=data, verbose=False)
+    train_text = data.splits["train"][1].flatten()
+    freq = torch.bincount(train_text, minlength=len(data.vocab)).double() / len(train_text)
+    unigram_bits = float(-(freq[freq > 0] * freq[freq > 0].log2()).sum())
+    assert unigram_bits > 4.5 and results["test/bpc"] < unigram_bits - 1.0
+    assert set(model.sample("ROMEO:", 100, 0.8, seed=0)) <= set(SHAKESPEARE_VOCAB)
+
+
+def test_tutorial_recipes_are_the_tutorials() -> None:
+    settings = {name: model_card(name).recipes["tutorial"] for name in [*HELLO_MODELS, "gru_names"]}
+    assert {n: (r.optimizer, r.lr, r.batch_size, r.max_epochs) for n, r in settings.items()} == {
+        "rnncell_hello": ("adam", 0.1, 1, 15),
+        "rnn_hello": ("adam", 0.05, 1, 15),
+        "embedding_rnn_hello": ("adam", 0.05, 1, 15),
+        "lstm_hello": ("adam", 0.05, 1, 15),
+        "gru_hello": ("adam", 0.05, 1, 15),
+        "gru_names": ("adam", 1e-3, 256, 100),
+    }
