@@ -153,7 +153,10 @@ def run_tutorial(
 
 
 def run_plain(name: str, recipe_name: str, settings: Settings, seed: int, epochs: int) -> EpochLog:
-    """A hand-written loop over zoo's own tensor batches: train, then validate, each epoch."""
+    """A hand-written loop over zoo's own tensor batches: train, then validate, each epoch.
+
+    The model gets the channels-last layout zoo's Trainer path gives it, so the difference
+    between the two is the Trainer's overhead alone."""
     device, recipe = settings.device, recipe_for(name, recipe_name)
     log = EpochLog()
     with PeakMemory(device) as memory:
@@ -161,6 +164,7 @@ def run_plain(name: str, recipe_name: str, settings: Settings, seed: int, epochs
         start = now(device)
         torch.manual_seed(seed)
         model = build(name, recipe=recipe_name).to(device)
+        model.to(memory_format=torch.channels_last)  # as Task.use_channels_last does at setup
         optimizer = plain_optimizer(model, recipe)
         train_batches, val_batches = module.train_dataloader(), module.val_dataloader()
         for _ in range(epochs):
