@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -109,3 +110,36 @@ def test_registry_names_expand_to_class_paths_with_recipe_defaults_first() -> No
     assert args.index("--model.lr") < len(args) - 2, "recipe value must come before the user's"
     assert args[-2:] == ["--model.lr", "0.1"]
     assert args[args.index("--data.batch_size") + 1] == "64"
+
+
+PLUGIN = '''
+from torch import nn
+from zoo import register_model
+from zoo.tasks import ClassificationTask
+
+
+@register_model("logreg_mnist", input_shape=(1, 28, 28), output_shape=(10,), num_params=7850,
+                datamodule="mnist")
+class LogRegMNIST(ClassificationTask):
+    def __init__(self, **task):
+        super().__init__(**task)
+        self.fc = nn.Linear(784, 10)
+
+    def forward(self, x):
+        return self.fc(x.flatten(1))
+'''
+
+
+def test_a_user_plugin_model_is_listed_and_trained_by_name(run_zoo, tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "mymodels.py").write_text(PLUGIN)
+    env = {"ZOO_PLUGINS": "mymodels",
+           "PYTHONPATH": f"{Path(__file__).resolve().parents[1]}{os.pathsep}{plugins}"}
+    listed = run_zoo("list", "logreg*", extra_env=env)
+    assert "logreg_mnist  7,850" in listed.stdout, listed.stderr
+    fit = run_zoo("fit", "--model", "logreg_mnist", *FAST, extra_env=env)
+    assert fit.returncode == 0, fit.stderr
+    assert "test of the final weights: test/acc" in fit.stdout
+    line = one_line_error(run_zoo("list", extra_env={"ZOO_PLUGINS": "no_such_module"}))
+    assert "cannot import plugin module 'no_such_module'" in line
