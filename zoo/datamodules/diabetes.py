@@ -8,13 +8,14 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from zoo.datamodules.base import TensorDataModule, seeded_split, writable_dir
+from zoo.datamodules.base import TensorDataModule, seeded_split
+from zoo.datamodules.public_files import MD5 as PUBLIC_MD5
+from zoo.datamodules.public_files import public_file
 from zoo.errors import ZooError
 from zoo.registry import register_datamodule
 
 FILENAME = "diabetes.csv.gz"
-URL = f"https://raw.githubusercontent.com/hunkim/PyTorchZeroToAll/master/data/{FILENAME}"
-MD5 = "b7f372850118dfaf306e2f334e6a718f"
+MD5 = PUBLIC_MD5[FILENAME]
 NUM_FEATURES = 8
 TEST_SEED = 0
 
@@ -57,25 +58,7 @@ class DiabetesDataModule(TensorDataModule):
         return self.data_dir / FILENAME
 
     def prepare_data(self) -> None:
-        if not self.path.is_file():
-            self._download()
-
-    def _download(self) -> None:
-        """Download to a temporary name, so a failed or corrupt download never stays behind."""
-        from torchvision.datasets.utils import download_url
-
-        writable_dir(self.data_dir)
-        partial = self.path.with_name(FILENAME + ".part")
-        try:
-            download_url(URL, str(self.data_dir), partial.name, self.md5)
-        except Exception as err:  # network and checksum failures come in many types
-            partial.unlink(missing_ok=True)
-            raise ZooError(
-                f"{FILENAME} is not in {self.data_dir} and could not be downloaded "
-                f"({type(err).__name__}); connect to the internet, or download {URL} "
-                f"(md5 {MD5}) and put it there (or pass --data.data_dir with its folder)"
-            ) from err
-        partial.replace(self.path)
+        public_file(self.data_dir, FILENAME)
 
     def load(self) -> dict[str, tuple[Tensor, ...]]:
         self.prepare_data()
