@@ -33,6 +33,7 @@ def test_list_shows_the_models_with_their_parameter_counts(run_zoo) -> None:
 def test_help_lists_the_commands(run_zoo) -> None:
     result = run_zoo("--help")
     assert result.returncode == 0 and "fit --model NAME" in result.stdout
+    assert "did you mean 'fit'?" in one_line_error(run_zoo("fti"))
 
 
 def test_fit_fast_dev_run_trains_and_tests_on_the_embedded_digits(run_zoo, tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
             commands = [*EXTRA_COMMANDS, *LIGHTNING_COMMANDS]
             from zoo.registry import unknown_name_message
 
-            raise ZooError(unknown_name_message("command", args[0], commands, "zoo --help"))
+            raise ZooError(unknown_name_message("command", args[0], commands, "zoo --help", cutoff=0.6))
     except ZooError as err:
         print(f"zoo: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -105,9 +105,9 @@ class Registry(Generic[T]):
 
 
 def unknown_name_message(
-    kind: str, name: str, known: list[str], listing: str = "zoo list"
+    kind: str, name: str, known: list[str], listing: str = "zoo list", cutoff: float = 0.75
 ) -> str:
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.75)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=cutoff)
     close = close or sorted(k for k in known if name and name in k)[:3]
     if close:
         hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
