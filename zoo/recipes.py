@@ -62,6 +62,15 @@ TUTORIAL_MNIST = Recipe(
 )
 
 
+TUTORIAL_THREE_POINTS = Recipe(
+    optimizer="sgd",
+    lr=0.01,
+    batch_size=3,
+    max_epochs=100,
+    task_args={"reduction": "sum"},
+    note="the linear and logistic tutorials' loop: summed loss, SGD lr 0.01, 100 full-batch steps",
+)
+
 DEFAULT_MNIST = Recipe(
     optimizer="adam",
     lr=3e-3,

@@ -5,7 +5,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from zoo.recipes import Recipe
+from zoo.recipes import TUTORIAL_THREE_POINTS, Recipe
 from zoo.registry import register_model
 from zoo.tasks import BinaryTask
 
@@ -20,22 +20,12 @@ from zoo.tasks import BinaryTask
     "pass 0,0,1; plot P(pass) over 0..10 h",
     tutorial_result="curve crosses 0.5 near 2.5 h",
     recipes={
-        "tutorial": Recipe(
-            optimizer="sgd",
-            lr=0.01,
-            batch_size=3,
-            max_epochs=100,
-            task_args={"reduction": "sum"},
+        "tutorial": TUTORIAL_THREE_POINTS.but(
             note="002 lines 225-233: BCELoss(size_average=False), SGD lr 0.01, 100 full-batch "
             "steps (too few for the curve to settle; its crossing still depends on the init)",
         ),
-        "default": Recipe(
-            optimizer="sgd",
-            lr=1.0,
-            batch_size=3,
-            max_epochs=100,
-            task_args={"reduction": "sum"},
-            note="lr 1.0: the crossing settles at 2.46 h whatever the init",
+        "default": TUTORIAL_THREE_POINTS.but(
+            lr=1.0, note="lr 1.0: the crossing settles at 2.46 h whatever the init"
         ),
     },
 )

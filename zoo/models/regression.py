@@ -5,7 +5,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from zoo.recipes import Recipe
+from zoo.recipes import TUTORIAL_THREE_POINTS, Recipe
 from zoo.registry import register_model
 from zoo.tasks import RegressionTask
 
@@ -19,21 +19,13 @@ from zoo.tasks import RegressionTask
     tutorial="002 lines 98-170: Linear(1,1), MSE (sum), SGD lr 0.01; x=1,2,3, y=2x; predict x=4",
     tutorial_result="w≈2, y(4)≈8",
     recipes={
-        "tutorial": Recipe(
-            optimizer="sgd",
-            lr=0.01,
-            batch_size=3,
-            max_epochs=100,
-            task_args={"reduction": "sum"},
+        "tutorial": TUTORIAL_THREE_POINTS.but(
             note="002 lines 114-125: MSELoss(size_average=False), SGD lr 0.01, 100 full-batch "
             "steps",
         ),
-        "default": Recipe(
-            optimizer="sgd",
+        "default": TUTORIAL_THREE_POINTS.but(
             lr=0.05,
-            batch_size=3,
             max_epochs=200,
-            task_args={"reduction": "sum"},
             note="the tutorial's 100 steps leave w at 1.75-1.96 (by init); lr 0.05 (stable "
             "below 0.06 here) and 200 steps reach w=2.000",
         ),
