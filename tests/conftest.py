@@ -16,6 +16,8 @@ from zoo.datamodules.base import TensorDataModule
 from zoo.registry import model_card
 
 REPO = Path(__file__).resolve().parents[1]
+# The suite runs on the CPU; ZOO_TEST_ACCELERATOR=gpu runs the quiet trainers on a GPU instead.
+TEST_ACCELERATOR = os.environ.get("ZOO_TEST_ACCELERATOR", "cpu")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,7 +42,7 @@ class SyntheticDataModule(TensorDataModule):
 
 def quiet_trainer(root: Path, **kwargs: Any) -> pl.Trainer:
     options: dict[str, Any] = {
-        "accelerator": "cpu",
+        "accelerator": TEST_ACCELERATOR,
         "devices": 1,
         "logger": False,
         "enable_checkpointing": False,

@@ -1,5 +1,7 @@
-"""The GPU-path options on every model, exercised on the CPU: bf16 mixed precision and the
-opt-in torch.compile. Compiling every model takes minutes, so both carry the slow marker."""
+"""The GPU-path options on every model: bf16 mixed precision and the opt-in torch.compile.
+
+They run on the CPU in CI, and on a GPU with ZOO_TEST_ACCELERATOR=gpu. Compiling every model
+takes minutes, so both carry the slow marker."""
 
 from __future__ import annotations
 
@@ -32,8 +34,9 @@ def test_torch_compile_fits_and_matches_eager(name: str, tmp_path: Path) -> None
     eager = build(name)
     eager.load_state_dict(model.state_dict())
     eager.use_channels_last()
+    device = next(model.parameters()).device
     model.eval()
-    eager.eval()
-    inputs, _ = model.split(data.example)
+    eager.to(device).eval()
+    inputs = [tensor.to(device) for tensor in model.split(data.example)[0]]
     with torch.no_grad():
         torch.testing.assert_close(model(*inputs), eager(*inputs), rtol=1e-4, atol=1e-4)

@@ -317,7 +317,12 @@ class BinaryTask(PointwiseLossTask):
         return output.reshape(-1), target.reshape(-1).long()
 
     def pointwise_loss(self, output: Tensor, target: Tensor, reduction: str) -> Tensor:
-        return nn.functional.binary_cross_entropy(output, target, reduction=reduction)
+        # CUDA's autocast refuses binary_cross_entropy on probabilities (bf16-mixed would
+        # raise), so the loss leaves autocast and is computed in float32 on every device.
+        with torch.autocast(output.device.type, enabled=False):
+            return nn.functional.binary_cross_entropy(
+                output.float(), target.float(), reduction=reduction
+            )
 
     def example_target(self, shape: tuple[int, ...]) -> Tensor:
         """Alternating 0 and 1, so both classes are always present (AUROC needs both)."""
