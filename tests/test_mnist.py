@@ -63,6 +63,23 @@ def test_pad_to_32_pads_with_the_normalised_background(tmp_path: Path) -> None:
     assert torch.allclose(images[:, :, :2, :], torch.tensor(-MEAN / STD))
 
 
+def test_augment_shifts_each_training_digit_by_at_most_two_pixels(tmp_path: Path) -> None:
+    data = MNISTDataModule(str(tmp_path), source="embedded", batch_size=32, augment=True)
+    data.setup()
+    plain = next(iter(TensorBatches(data.splits["train"], 32, shuffle=True, seed=data.seed)))[0]
+    shifted = next(iter(data.train_dataloader()))[0]
+    background = -MEAN / STD
+    padded = torch.nn.functional.pad(plain, (2, 2, 2, 2), value=background)
+    offsets = set()
+    for original, moved in zip(padded, shifted, strict=True):
+        matches = [(dy, dx) for dy in range(5) for dx in range(5)
+                   if torch.equal(original[:, dy : dy + 28, dx : dx + 28], moved)]
+        assert matches, "an augmented digit is not a shift of its original"
+        offsets.update(matches)
+    assert len(offsets) > 5, "every digit got the same shift"
+    assert torch.equal(next(iter(data.val_dataloader()))[0], data.splits["val"][0])
+
+
 def test_full_source_without_files_or_network_fails_clearly(tmp_path: Path, offline: None) -> None:
     data = MNISTDataModule(str(tmp_path), source="full")
     with pytest.raises(ZooError, match=r"could not be downloaded .*--data.source embedded"):

@@ -83,7 +83,7 @@ def expand_arguments(argv: list[str]) -> list[str]:
         if data is None and "data" not in from_config:
             front += ["--data", class_path(DATAMODULES.get(card.datamodule).cls)]
             front += ["--data.batch_size", str(recipe.batch_size)]
-            for key, value in card.datamodule_args.items():
+            for key, value in (card.datamodule_args | recipe.data_args).items():
                 front += [f"--data.{key}", str(value)]
         front += ["--trainer.max_epochs", str(recipe.max_epochs)]
         front += ["--trainer.default_root_dir", str(Path("runs") / model)]

@@ -20,6 +20,8 @@ class Recipe:
     note: str = ""
     task_args: dict[str, Any] = field(default_factory=dict)
     """Other task hyperparameters the recipe fixes, e.g. {"reduction": "sum"}."""
+    data_args: dict[str, Any] = field(default_factory=dict)
+    """Arguments of the model's own datamodule the recipe fixes, e.g. {"augment": True}."""
 
     def model_hparams(self) -> dict[str, Any]:
         """The model's hyperparameters this recipe sets: the optimiser's, then `task_args`."""
@@ -46,7 +48,7 @@ class Recipe:
             parts.append(f"wd={self.weight_decay:g}")
         if self.scheduler:
             parts.append(self.scheduler)
-        parts += [f"{key}={value}" for key, value in self.task_args.items()]
+        parts += [f"{key}={value}" for key, value in (self.task_args | self.data_args).items()]
         parts.append(f"bs={self.batch_size}")
         parts.append(f"x{self.max_epochs}")
         return " ".join(parts)
@@ -80,3 +82,14 @@ DEFAULT_MNIST = Recipe(
     note="chosen by time to accuracy on the embedded digits (1 seed): passes the tutorial "
     "recipe's 10-epoch accuracy after 2 of its 3 epochs for cnn, cnn_deep, mlp and inception",
 )
+
+ACCURATE_MNIST = DEFAULT_MNIST.but(
+    max_epochs=20,
+    data_args={"augment": True},
+    note="for accuracy over speed: the default recipe for 20 epochs, each training digit shifted "
+    "by up to 2 pixels. On the embedded digits (1 seed) it ends 0.3-0.7 points above 15 epochs "
+    "without shifts (inception 0.988, resnet 0.986, cnn_deep 0.984, cnn 0.983, lenet 0.981)",
+)
+
+CONV_MNIST_RECIPES = {"tutorial": TUTORIAL_MNIST, "default": DEFAULT_MNIST, "accurate": ACCURATE_MNIST}
+"""The convolutional MNIST models' recipes (a shift of a few pixels does not help the MLP)."""

@@ -33,11 +33,14 @@ def fit(
 ) -> Run:
     """Build `name` with a recipe, train it for the recipe's epochs, then test it.
 
+    A `datamodule` passed in is used as it is: the recipe's `data_args` shape only the default one.
     Trainer keyword arguments override the recipe (e.g. `max_epochs=1`) and zoo's defaults.
     """
     chosen = recipe_for(name, recipe)
     model = build(name, recipe=recipe, **(model_kwargs or {}))
-    data = datamodule or default_datamodule(name, batch_size=chosen.batch_size)
+    data = datamodule or default_datamodule(
+        name, batch_size=chosen.batch_size, **chosen.data_args
+    )
     check_compatible(model, data)
     options = TRAINER_DEFAULTS | {"max_epochs": chosen.max_epochs} | trainer_kwargs
     trainer = pl.Trainer(**options)

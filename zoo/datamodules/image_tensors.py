@@ -1,4 +1,4 @@
-"""Image tensors shared by the image datamodules: normalisation and batched crop + flip."""
+"""Image tensors shared by the image datamodules: normalisation and batched crop (+ flip)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,13 @@ def normalised_black(mean: Sequence[float], std: Sequence[float]) -> list[float]
     return [-m / s for m, s in zip(mean, std, strict=True)]
 
 
-def random_crop_flip(padding: int, fill: Sequence[float]) -> BatchTransform:
+def random_crop_flip(padding: int, fill: Sequence[float], flip: bool = True) -> BatchTransform:
     """RandomCrop(size, padding) + RandomHorizontalFlip() for a whole (N, C, H, W) batch at once.
 
     Each image gets its own crop offset and its own coin flip, drawn from the generator the
     batches are shuffled with, so an epoch's augmentation is reproducible from the data seed.
     The pad is filled per channel with `fill` (for normalised images, `normalised_black`).
+    `flip=False` keeps the crop alone, for images a mirror would change the class of (digits).
     """
 
     def transform(images: Tensor, generator: torch.Generator) -> Tensor:
@@ -38,10 +39,11 @@ def random_crop_flip(padding: int, fill: Sequence[float]) -> BatchTransform:
         padded[..., padding : padding + h, padding : padding + w] = images
         top = torch.randint(0, 2 * padding + 1, (n, 1), generator=generator)
         left = torch.randint(0, 2 * padding + 1, (n, 1), generator=generator)
-        flip = torch.rand(n, 1, generator=generator) < 0.5
         rows = top + torch.arange(h)
         cols = left + torch.arange(w)
-        cols = torch.where(flip, cols.flip(1), cols)  # a mirrored crop reads its columns backwards
+        if flip:
+            mirrored = torch.rand(n, 1, generator=generator) < 0.5
+            cols = torch.where(mirrored, cols.flip(1), cols)  # a mirrored crop reads backwards
         index = (
             torch.arange(n).view(n, 1, 1, 1),
             torch.arange(c).view(1, c, 1, 1),

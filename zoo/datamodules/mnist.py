@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from zoo.datamodules.base import TensorDataModule, seeded_split, writable_dir
+from zoo.datamodules.base import BatchTransform, TensorDataModule, seeded_split, writable_dir
+from zoo.datamodules.image_tensors import normalised_black, random_crop_flip
 from zoo.errors import ZooError
 from zoo.notice import notice
 from zoo.registry import register_datamodule
@@ -23,6 +24,7 @@ RAW_FILES = (
 )
 EMBEDDED_TEST_SIZE = 1000
 EMBEDDED_TEST_SEED = 0
+SHIFT_PIXELS = 2
 Source = Literal["auto", "full", "embedded"]
 
 
@@ -51,6 +53,8 @@ class MNISTDataModule(TensorDataModule):
     1,000 for test (always the same), the other 4,000 split by `val_split` and `seed`
     (3,600 train / 400 val by default).
     `source='auto'`: full when present or downloadable, else embedded, said in one line.
+    `augment=True` shifts each training digit by up to 2 pixels each way (a random crop of the
+    image padded with background), batch by batch on the device the digits are held on.
     """
 
     def __init__(
@@ -62,15 +66,22 @@ class MNISTDataModule(TensorDataModule):
         val_split: float = 0.1,
         seed: int = 42,
         pad_to: int | None = None,
+        augment: bool = False,
     ) -> None:
         if source not in ("auto", "full", "embedded"):
             raise ZooError(f"unknown MNIST source {source!r}; choose auto, full or embedded")
         super().__init__(data_dir, batch_size, eval_batch_size, val_split, seed)
         self.source = source
         self.pad_to = pad_to
+        self.augment = augment
         size = pad_to or 28
         self.input_shape = (1, size, size)
         self.used_source: str | None = None
+
+    def train_transform(self) -> BatchTransform | None:
+        if not self.augment:
+            return None
+        return random_crop_flip(SHIFT_PIXELS, normalised_black((MEAN,), (STD,)), flip=False)
 
     @property
     def raw_dir(self) -> Path:

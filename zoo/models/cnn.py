@@ -5,7 +5,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo.recipes import DEFAULT_MNIST, TUTORIAL_MNIST
+from zoo.recipes import CONV_MNIST_RECIPES
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
 
@@ -33,7 +33,7 @@ class TwoConvs(ClassificationTask):
     datamodule="mnist",
     tutorial="002 lines 833-860: Conv(1,10,5) pool relu, Conv(10,20,5) pool relu, Linear(320,10)",
     tutorial_result="not given",
-    recipes={"tutorial": TUTORIAL_MNIST, "default": DEFAULT_MNIST},
+    recipes=CONV_MNIST_RECIPES,
 )
 class CNNMNIST(TwoConvs):
     def __init__(self, **task: Any) -> None:
@@ -52,7 +52,7 @@ class CNNMNIST(TwoConvs):
     datamodule="mnist",
     tutorial="002 lines 873-895: the same convolutions, then 320-256-64-10",
     tutorial_result="99.11 % (30 epochs, full MNIST)",
-    recipes={"tutorial": TUTORIAL_MNIST, "default": DEFAULT_MNIST},
+    recipes=CONV_MNIST_RECIPES,
 )
 class CNNDeepMNIST(TwoConvs):
     def __init__(self, **task: Any) -> None:

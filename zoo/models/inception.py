@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo.recipes import DEFAULT_MNIST, TUTORIAL_MNIST
+from zoo.recipes import CONV_MNIST_RECIPES
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
 
@@ -42,7 +42,7 @@ class InceptionA(nn.Module):
     datamodule="mnist",
     tutorial="002 lines 900-995: Conv(1,10,5) -> InceptionA(10) -> Conv(88,20,5) -> InceptionA(20) -> Linear(1408,10)",
     tutorial_result="98.9 % (full MNIST)",
-    recipes={"tutorial": TUTORIAL_MNIST, "default": DEFAULT_MNIST},
+    recipes=CONV_MNIST_RECIPES,
 )
 class InceptionMNIST(ClassificationTask):
     def __init__(self, **task: Any) -> None:

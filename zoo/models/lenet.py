@@ -5,7 +5,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo.recipes import DEFAULT_MNIST, TUTORIAL_MNIST
+from zoo.recipes import CONV_MNIST_RECIPES
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
 
@@ -19,7 +19,7 @@ from zoo.tasks import ClassificationTask
     datamodule_args={"pad_to": 32},
     tutorial="000: Conv(1,6,5) relu pool2, Conv(6,16,5) relu pool2, 400-120-84-10",
     tutorial_result="not given",
-    recipes={"tutorial": TUTORIAL_MNIST, "default": DEFAULT_MNIST},
+    recipes=CONV_MNIST_RECIPES,
 )
 class LeNetMNIST(ClassificationTask):
     def __init__(self, **task: Any) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo.recipes import DEFAULT_MNIST, TUTORIAL_MNIST
+from zoo.recipes import CONV_MNIST_RECIPES
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
 
@@ -32,7 +32,7 @@ class ResidualBlock(nn.Module):
     datamodule="mnist",
     tutorial="002 lines 997-1045: Conv(1,16,5) -> RB(16) -> Conv(16,32,5) -> RB(32) -> Linear(512,10)",
     tutorial_result="99.2 % (full MNIST)",
-    recipes={"tutorial": TUTORIAL_MNIST, "default": DEFAULT_MNIST},
+    recipes=CONV_MNIST_RECIPES,
 )
 class ResNetMNIST(ClassificationTask):
     def __init__(self, **task: Any) -> None:
