@@ -10,7 +10,14 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import efficiency, overhead, startup, time_to_accuracy, tutorial_vs_zoo
+from benchmarks import (
+    efficiency,
+    overhead,
+    startup,
+    time_to_99,
+    time_to_accuracy,
+    tutorial_vs_zoo,
+)
 from benchmarks.common import (
     QUICK_SIZES,
     SectionResult,
@@ -26,6 +33,7 @@ SECTIONS: dict[str, Callable[[Settings], SectionResult]] = {
     tutorial_vs_zoo.NAME: tutorial_vs_zoo.run,
     overhead.NAME: overhead.run,
     time_to_accuracy.NAME: time_to_accuracy.run,
+    time_to_99.NAME: time_to_99.run,
     efficiency.NAME: efficiency.run,
     startup.NAME: startup.run,
 }

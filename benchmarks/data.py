@@ -63,13 +63,17 @@ def describe_data(settings: Settings) -> str:
     return f"MNIST {settings.source}: {sizes} digits"
 
 
-def zoo_datamodule(name: str, batch_size: int, settings: Settings, seed: int) -> TensorDataModule:
+def zoo_datamodule(
+    name: str, batch_size: int, settings: Settings, seed: int, **data_args: Any
+) -> TensorDataModule:
     """The model's datamodule as `zoo fit` builds it, holding the benchmark's splits.
 
     The splits are loaded once per benchmark process and copied to the device here, as `setup`
     would place them; `seed` then only sets the training shuffle.
     """
-    module = default_datamodule(name, source=settings.source, batch_size=batch_size, seed=seed)
+    module = default_datamodule(
+        name, source=settings.source, batch_size=batch_size, seed=seed, **data_args
+    )
     assert isinstance(module, TensorDataModule)
     module.splits = {
         k: tuple(t.to(settings.device) for t in v) for k, v in splits_for(name, settings).items()

@@ -253,7 +253,7 @@ def run_zoo(
     extra = [zoo_checkpoint()] if checkpoint else []
     log = EpochLog()
     with PeakMemory(device) as memory, tempfile.TemporaryDirectory() as root, quiet():
-        module = zoo_datamodule(name, recipe.batch_size, settings, seed)
+        module = zoo_datamodule(name, recipe.batch_size, settings, seed, **recipe.data_args)
         pl.seed_everything(seed, verbose=False)
         start = now(device)
         options = {
@@ -281,5 +281,10 @@ def run_zoo(
 def warm_up(name: str, settings: Settings, train_set: PILDigits, test_set: PILDigits) -> None:
     """A few untimed batches through each loop: first-call costs stay out of the timed spans."""
     run_tutorial(name, settings, settings.seed, 1, train_set, test_set, max_batches=3)
-    run_zoo(name, "tutorial", settings, settings.seed, 1, limit_train_batches=3,
+    warm_up_zoo(name, "tutorial", settings)
+
+
+def warm_up_zoo(name: str, recipe_name: str, settings: Settings) -> None:
+    """A few untimed batches of zoo's training path with a recipe."""
+    run_zoo(name, recipe_name, settings, settings.seed, 1, limit_train_batches=3,
             limit_val_batches=1, limit_test_batches=1)

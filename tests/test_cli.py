@@ -67,6 +67,15 @@ def test_print_config_round_trips_through_config(run_zoo, tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
 
 
+def test_a_recipe_sets_its_datamodule_arguments(run_zoo) -> None:
+    accurate = run_zoo("fit", "--model", "lenet_mnist", "--recipe", "accurate", "--print_config")
+    assert accurate.returncode == 0, accurate.stderr
+    assert "augment: true" in accurate.stdout and "max_epochs: 20" in accurate.stdout
+    assert "pad_to: 32" in accurate.stdout
+    default = run_zoo("fit", "--model", "lenet_mnist", "--print_config")
+    assert "augment: false" in default.stdout
+
+
 def test_unknown_model_gets_a_suggestion(run_zoo, tmp_path: Path) -> None:
     line = one_line_error(run_zoo("fit", "--model", "inceptoin_mnist"))
     assert "did you mean 'inception_mnist'?" in line
