@@ -17,14 +17,17 @@ import torch
 from benchmarks.common import Settings, Target, alternate
 from benchmarks.data import PILDigits, splits_for, zoo_datamodule
 from benchmarks.loops import EpochLog
+from benchmarks.time_to_accuracy import accuracy_tolerance
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION_COLUMNS = {
     "tutorial_vs_zoo": {"model", "side", "train_s", "test_s", "total_s", "train_per_s",
                         "test_per_s", "acc", "peak_mb", "zoo/tutorial"},
     "overhead": {"model", "variant", "epoch_s", "train_s", "overhead_pct", "step_overhead_ms"},
-    "time_to_accuracy": {"model", "side", "recipe", "epochs", "acc", "final_acc", "seconds",
-                         "goal_acc"},
+    "time_to_accuracy": {"model", "side", "recipe", "seed", "epochs", "acc", "final_acc",
+                         "seconds", "goal_acc"},
+    "time_to_99": {"model", "recipe", "epochs", "seconds", "best_acc", "final_acc",
+                   "train_samples_s"},
     "efficiency": {"model", "fwd_mflop", "train_mflop", "zoo_gflops", "peak_gflops", "zoo/peak"},
     "startup": {"command", "median_s", "x import torch"},
 }
@@ -72,6 +75,15 @@ def test_targets_pass_on_the_right_side_of_the_limit() -> None:
     assert Target("s", "t", "m", 0.4, 0.33).row()["result"] == "MISS"
 
 
+def test_accuracy_tolerance_uses_the_spread_across_seeds_but_not_less_than_the_binomial() -> None:
+    one_seed = accuracy_tolerance([0.9], [0.9], 1000)
+    assert one_seed == pytest.approx(2 * (2 * 0.9 * 0.1 / 1000) ** 0.5)
+    assert accuracy_tolerance([0.9, 0.9, 0.9], [0.9, 0.9, 0.9], 1000) == pytest.approx(
+        one_seed / 3**0.5)
+    spread = [0.85, 0.9, 0.95]
+    assert accuracy_tolerance(spread, spread, 1000) == pytest.approx(2 * (2 * 0.0025 / 3) ** 0.5)
+
+
 @pytest.mark.slow
 def test_quick_run_writes_every_section_and_the_targets(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO), ZOO_DATA_DIR=str(tmp_path / "data"))
@@ -90,6 +102,6 @@ def test_quick_run_writes_every_section_and_the_targets(tmp_path: Path) -> None:
     with (tmp_path / "out" / f"targets-{tag}.csv").open() as f:
         targets = list(csv.DictReader(f))
     assert list(targets[0]) == TARGET_COLUMNS
-    assert {t["section"] for t in targets} == set(SECTION_COLUMNS) - {"efficiency"}
+    assert {t["section"] for t in targets} == set(SECTION_COLUMNS) - {"efficiency", "time_to_99"}
     assert all(t["result"] in ("PASS", "MISS") for t in targets)
     assert "== targets:" in done.stdout and "data MNIST embedded: 256 train" in done.stdout
