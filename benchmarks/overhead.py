@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import TQDMProgressBar
+from lightning.pytorch.callbacks import RichProgressBar
 
 from benchmarks.common import SectionResult, Settings, Target, alternate, median
 from benchmarks.data import zoo_datamodule
@@ -43,7 +43,7 @@ class Variant:
 USER = Variant("zoo fit")
 VARIANTS = [
     USER,
-    Variant("progress bar every 10 steps", callbacks=lambda: [TQDMProgressBar(refresh_rate=10)]),
+    Variant("Lightning's bar (every step)", callbacks=lambda: [RichProgressBar()]),
     Variant("no progress bar", {"enable_progress_bar": False}),
     Variant("log every 50 steps", {"log_every_n_steps": 50}),
     Variant("no logger", {"logger": False}),

@@ -76,6 +76,18 @@ def test_a_recipe_sets_its_datamodule_arguments(run_zoo) -> None:
     assert "augment: false" in default.stdout
 
 
+def test_saved_config_runs_with_the_progress_bar_off(run_zoo, tmp_path: Path) -> None:
+    first = run_zoo("fit", "--model", "mlp_mnist", "--trainer.max_epochs", "1",
+                    "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1")
+    assert first.returncode == 0, first.stderr
+    assert "2/2 [" in first.stderr + first.stdout, "no tqdm progress bar"
+    saved = tmp_path / "runs/mlp_mnist/lightning_logs/version_0/config.yaml"
+    assert "ProgressBar" not in saved.read_text()
+    again = run_zoo("fit", "--config", str(saved), "--trainer.enable_progress_bar", "false")
+    assert again.returncode == 0, again.stderr
+    assert "2/2 [" not in again.stderr + again.stdout
+
+
 def test_unknown_model_gets_a_suggestion(run_zoo, tmp_path: Path) -> None:
     line = one_line_error(run_zoo("fit", "--model", "inceptoin_mnist"))
     assert "did you mean 'inception_mnist'?" in line

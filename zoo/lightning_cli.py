@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from lightning.pytorch import LightningDataModule, LightningModule
+from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
@@ -20,7 +20,7 @@ from zoo.errors import ZooError
 from zoo.notice import say
 from zoo.registry import DATAMODULES, MODELS, recipe_for
 from zoo.tasks import check_compatible
-from zoo.training import TRAINER_DEFAULTS
+from zoo.training import PROGRESS_REFRESH_STEPS, TRAINER_DEFAULTS, wants_default_progress_bar
 
 SEED = 42
 
@@ -118,6 +118,21 @@ class ZooCLI(LightningCLI):
             }
             | {f"trainer.{key}": value for key, value in TRAINER_DEFAULTS.items()}
         )
+
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        """Add zoo's progress bar (see zoo.training) unless it is off or the user gave one.
+
+        It is added here, not to the parsed config, so a saved config.yaml stays free of it and
+        still runs with `--trainer.enable_progress_bar false`."""
+        from lightning.pytorch.callbacks import TQDMProgressBar
+
+        config = self.config_init[self.subcommand] if self.subcommand else self.config_init
+        given = kwargs.get("callbacks", config.trainer.callbacks) or []
+        callbacks = given if isinstance(given, list) else [given]
+        enabled = kwargs.get("enable_progress_bar", config.trainer.enable_progress_bar)
+        if wants_default_progress_bar(enabled, callbacks):
+            kwargs["callbacks"] = [*callbacks, TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS)]
+        return super().instantiate_trainer(**kwargs)
 
     def _check(self) -> None:
         check_compatible(self.model, self.datamodule)

@@ -11,6 +11,16 @@ from zoo.registry import build, default_datamodule, recipe_for
 from zoo.tasks import check_compatible
 
 TRAINER_DEFAULTS: dict[str, Any] = {"log_every_n_steps": 20}
+PROGRESS_REFRESH_STEPS = 10
+"""zoo's progress bar redraws every 10 steps: Lightning's default bar redraws every step, which
+the benchmark measured at 0.1-0.3 ms a step (5-15 % of a small model's epoch)."""
+
+
+def wants_default_progress_bar(enable_progress_bar: bool | None, callbacks: list[Any]) -> bool:
+    """True unless the bar is switched off or the user brought a progress bar of their own."""
+    from lightning.pytorch.callbacks import ProgressBar
+
+    return enable_progress_bar is not False and not any(isinstance(c, ProgressBar) for c in callbacks)
 
 
 @dataclass
@@ -43,6 +53,12 @@ def fit(
     )
     check_compatible(model, data)
     options = TRAINER_DEFAULTS | {"max_epochs": chosen.max_epochs} | trainer_kwargs
+    given = options.get("callbacks") or []
+    callbacks = given if isinstance(given, list) else [given]
+    if wants_default_progress_bar(options.get("enable_progress_bar"), callbacks):
+        from lightning.pytorch.callbacks import TQDMProgressBar
+
+        options["callbacks"] = [*callbacks, TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS)]
     trainer = pl.Trainer(**options)
     trainer.fit(model, datamodule=data)
     results = trainer.test(model, datamodule=data, verbose=False) if test else [{}]
