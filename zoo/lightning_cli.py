@@ -20,7 +20,7 @@ from zoo.errors import ZooError
 from zoo.notice import say
 from zoo.registry import DATAMODULES, MODELS, recipe_for
 from zoo.tasks import check_compatible
-from zoo.training import PROGRESS_REFRESH_STEPS, TRAINER_DEFAULTS, wants_default_progress_bar
+from zoo.training import TRAINER_DEFAULTS, with_progress_bar
 
 SEED = 42
 
@@ -124,14 +124,11 @@ class ZooCLI(LightningCLI):
 
         It is added here, not to the parsed config, so a saved config.yaml stays free of it and
         still runs with `--trainer.enable_progress_bar false`."""
-        from lightning.pytorch.callbacks import TQDMProgressBar
-
-        config = self.config_init[self.subcommand] if self.subcommand else self.config_init
-        given = kwargs.get("callbacks", config.trainer.callbacks) or []
-        callbacks = given if isinstance(given, list) else [given]
-        enabled = kwargs.get("enable_progress_bar", config.trainer.enable_progress_bar)
-        if wants_default_progress_bar(enabled, callbacks):
-            kwargs["callbacks"] = [*callbacks, TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS)]
+        trainer = (self.config_init[self.subcommand] if self.subcommand else self.config_init).trainer
+        kwargs["callbacks"] = with_progress_bar(
+            kwargs.get("callbacks", trainer.callbacks),
+            kwargs.get("enable_progress_bar", trainer.enable_progress_bar),
+        )
         return super().instantiate_trainer(**kwargs)
 
     def _check(self) -> None:

@@ -16,11 +16,15 @@ PROGRESS_REFRESH_STEPS = 10
 the benchmark measured at 0.1-0.3 ms a step (5-15 % of a small model's epoch)."""
 
 
-def wants_default_progress_bar(enable_progress_bar: bool | None, callbacks: list[Any]) -> bool:
-    """True unless the bar is switched off or the user brought a progress bar of their own."""
-    from lightning.pytorch.callbacks import ProgressBar
+def with_progress_bar(callbacks: Any, enable_progress_bar: bool | None) -> list[Any]:
+    """The Trainer's callbacks (None, one or a list) as a list, with zoo's progress bar added
+    unless the bar is switched off or the user brought a progress bar of their own."""
+    from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
 
-    return enable_progress_bar is not False and not any(isinstance(c, ProgressBar) for c in callbacks)
+    given = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
+    if enable_progress_bar is False or any(isinstance(c, ProgressBar) for c in given):
+        return given
+    return [*given, TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS)]
 
 
 @dataclass
@@ -53,12 +57,9 @@ def fit(
     )
     check_compatible(model, data)
     options = TRAINER_DEFAULTS | {"max_epochs": chosen.max_epochs} | trainer_kwargs
-    given = options.get("callbacks") or []
-    callbacks = given if isinstance(given, list) else [given]
-    if wants_default_progress_bar(options.get("enable_progress_bar"), callbacks):
-        from lightning.pytorch.callbacks import TQDMProgressBar
-
-        options["callbacks"] = [*callbacks, TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS)]
+    options["callbacks"] = with_progress_bar(
+        options.get("callbacks"), options.get("enable_progress_bar")
+    )
     trainer = pl.Trainer(**options)
     trainer.fit(model, datamodule=data)
     results = trainer.test(model, datamodule=data, verbose=False) if test else [{}]

@@ -83,6 +83,16 @@ class HousePriceRegression(RegressionTask):
         return self.w * x + self.b
 
 
+TWO_LAYER_TUTORIAL = Recipe(
+    optimizer="adam",
+    lr=1e-4,
+    batch_size=64,
+    max_epochs=500,
+    task_args={"reduction": "sum"},
+    note="001: MSELoss(reduction='sum'), Adam lr 1e-4, 500 full-batch steps",
+)
+
+
 @register_model(
     "two_layer_net",
     input_shape=(1000,),
@@ -93,20 +103,10 @@ class HousePriceRegression(RegressionTask):
     "64 random samples, 500 steps",
     tutorial_result="loss falls over 500 steps",
     recipes={
-        "tutorial": Recipe(
-            optimizer="adam",
-            lr=1e-4,
-            batch_size=64,
-            max_epochs=500,
-            task_args={"reduction": "sum"},
-            note="001: MSELoss(reduction='sum'), Adam lr 1e-4, 500 full-batch steps",
-        ),
-        "default": Recipe(
-            optimizer="adam",
+        "tutorial": TWO_LAYER_TUTORIAL,
+        "default": TWO_LAYER_TUTORIAL.but(
             lr=1e-3,
-            batch_size=64,
             max_epochs=200,
-            task_args={"reduction": "sum"},
             note="memorises the 64 samples as the tutorial does (loss ~1e-7 of 784 at the "
             "start) in 200 steps instead of 500",
         ),
