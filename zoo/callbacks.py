@@ -7,7 +7,11 @@ from lightning.pytorch.loggers import TensorBoardLogger
 
 
 class LogSampleImages(pl.Callback):
-    """Write a grid of the first validation images to TensorBoard once, when fitting starts."""
+    """Write a grid of the first validation images to TensorBoard once, when fitting starts.
+
+    Skipped without a TensorBoard logger, without images (1 or 3 channels) in the validation
+    split, or when that split is empty: a small folder can leave it so, and it is no error.
+    """
 
     def __init__(self, count: int = 32) -> None:
         self.count = count
@@ -18,7 +22,7 @@ class LogSampleImages(pl.Callback):
         if not isinstance(logger, TensorBoardLogger) or "val" not in splits:
             return
         images = splits["val"][0][: self.count]
-        if images.ndim != 4 or images.shape[1] not in (1, 3):
+        if images.ndim != 4 or images.shape[1] not in (1, 3) or len(images) == 0:
             return
         from torchvision.utils import make_grid
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -15,6 +17,7 @@ from torch import Tensor
 from zoo.datamodules.base import BatchTransform, TensorDataModule, writable_dir
 from zoo.datamodules.image_tensors import normalise_images, normalised_black, random_crop_flip
 from zoo.errors import ZooError
+from zoo.notice import notice
 from zoo.registry import register_datamodule
 
 CLASSES = (
@@ -30,22 +33,85 @@ CROP_PADDING = 4
 ARCHIVE_HINT = (
     "extract cifar-10-python.tar.gz (https://www.cs.toronto.edu/~kriz/cifar.html) into"
 )
+OFFICIAL_MD5 = {  # torchvision's CIFAR10.train_list and test_list
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+}
+BATCH_GLOBALS = frozenset({
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"),  # numpy 1, which wrote the official files
+    ("numpy._core.multiarray", "_reconstruct"),  # numpy 2
+    ("_codecs", "encode"),  # str to bytes, how Python 3 writes bytes at protocol 2 (copies)
+})
+
+
+class NotABatch(pickle.UnpicklingError):
+    """A pickle that names a global no CIFAR-10 batch needs."""
+
+
+class BatchUnpickler(pickle.Unpickler):
+    """Builds only dicts, lists, strings and numpy arrays, so a crafted batch cannot run code.
+
+    `pickle.load` calls whatever callable a file names; the official batches name only
+    numpy's array reconstruction, so nothing else is ever looked up.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in BATCH_GLOBALS:
+            raise NotABatch(f"{module}.{name}")
+        return super().find_class(module, name)
+
+
+def md5_of(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def unofficial_batches(folder: Path, names: Sequence[str]) -> list[str]:
+    """The batch files whose md5 is not that of the official download (torchvision's list)."""
+    return [name for name in names if md5_of(folder / name) != OFFICIAL_MD5.get(name)]
+
+
+def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images (N, 3, 32, 32) and int64 labels of one batch, through BatchUnpickler."""
+    with path.open("rb") as f:
+        entry = BatchUnpickler(f, encoding="latin1").load()
+    data = np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+    return data, np.asarray(entry["labels"], dtype=np.int64)
+
+
+def fetch_again(folder: Path) -> str:
+    """The fix for a bad batch file: a fresh download or extraction."""
+    return f"delete {folder} to download it again, or {ARCHIVE_HINT} {folder.parent} again"
 
 
 def read_batches(folder: Path, names: Sequence[str]) -> tuple[Tensor, Tensor]:
-    """uint8 images (N, 3, 32, 32) and int64 labels from CIFAR-10's pickled python batches."""
+    """uint8 images (N, 3, 32, 32) and int64 labels from CIFAR-10's pickled python batches.
+
+    Files that are not the official ones (by md5) are still read, with a notice: copies made
+    by hand are fine, and the restricted unpickler keeps a crafted file from running code.
+    """
     images, labels = [], []
     for name in names:
         path = folder / name
         try:
-            with path.open("rb") as f:
-                entry = pickle.load(f, encoding="latin1")
-            data = np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-            targets = np.asarray(entry["labels"], dtype=np.int64)
+            data, targets = read_batch(path)
+        except NotABatch as err:
+            raise ZooError(
+                f"{path} is not a CIFAR-10 batch (it names {err}, which no batch needs); "
+                f"{fetch_again(folder)}"
+            ) from err
         except Exception as err:  # unpickling a damaged file fails in many types
             raise ZooError(
-                f"cannot read CIFAR-10 batch {path} ({type(err).__name__}); delete {folder} "
-                f"to download it again, or {ARCHIVE_HINT} {folder.parent} again"
+                f"cannot read CIFAR-10 batch {path} ({type(err).__name__}); {fetch_again(folder)}"
             ) from err
         if len(data) != len(targets) or not ((targets >= 0) & (targets < len(CLASSES))).all():
             raise ZooError(
@@ -54,6 +120,10 @@ def read_batches(folder: Path, names: Sequence[str]) -> tuple[Tensor, Tensor]:
             )
         images.append(torch.from_numpy(data))
         labels.append(torch.from_numpy(targets))
+    unofficial = unofficial_batches(folder, names)
+    if unofficial:
+        notice(f"{', '.join(unofficial)} in {folder} are not the official CIFAR-10 files "
+               "(md5 differs); read anyway as plain arrays")
     return torch.cat(images), torch.cat(labels)
 
 
@@ -69,7 +139,8 @@ class CIFAR10DataModule(TensorDataModule):
 
     The files come from torchvision's download, which checks the archive's and every batch
     file's md5, or from a `cifar-10-batches-py` folder already in `data_dir`. They are read
-    by a small pickle reader of our own, so copies made by hand need no checksum to match.
+    by an unpickler that builds only numpy arrays, lists and strings, so a crafted file cannot
+    run code and copies made by hand need no checksum to match (they get a notice).
     `val_split` of the 50,000 training images go to validation, chosen by `seed`. Training
     batches get a random crop (padding 4) and horizontal flip unless `augment=False`.
     """
@@ -77,6 +148,7 @@ class CIFAR10DataModule(TensorDataModule):
     input_shape = (3, 32, 32)
     num_classes = len(CLASSES)
     classes = CLASSES
+    labels = list(CLASSES)
 
     def __init__(
         self,

@@ -135,6 +135,11 @@ class ImageFolderDataModule(TensorDataModule):
     def num_classes(self) -> int:
         return len(self.classes)
 
+    @property
+    def labels(self) -> list[str]:
+        """The class names a model trained on this folder must be built with."""
+        return self.classes
+
     def image_files(self, folder: Path) -> tuple[list[Path], list[int]]:
         """The image files under folder/<label>/ and their label numbers."""
         label_of = {name: i for i, name in enumerate(self.classes)}
@@ -187,9 +192,29 @@ class ImageFolderDataModule(TensorDataModule):
         images = normalise_images(torch.stack([x for x, _ in kept]), self.mean, self.std)
         return images, torch.tensor([y for _, y in kept], dtype=torch.long)
 
+    def check_two_classes(self, labels: Tensor) -> None:
+        """One class leaves nothing to tell apart: the model would be right whatever it learnt."""
+        present = sorted({self.classes[i] for i in labels.tolist()})
+        if len(present) < 2:
+            train = self.folders["train"]
+            raise ZooError(
+                f"{train} has images of one class only ({present[0]}); classification needs at "
+                f"least two classes: add a folder per class, {train}/<label>/<image>"
+            )
+
+    def check_train_left(self, train_size: int, images: int) -> None:
+        """Refuse a split that leaves no image to train on, rather than fit on nothing."""
+        if train_size == 0:
+            raise ZooError(
+                f"{self.folders['train']} has {images} images, too few to leave any for "
+                f"training after val_split {self.val_split} and test_split {self.test_split}; "
+                "add images, or lower --data.val_split and --data.test_split"
+            )
+
     def load(self) -> dict[str, tuple[Tensor, ...]]:
         folders = self.folders
         train = self.read_folder(folders["train"])
+        self.check_two_classes(train[1])
         named = {k: self.read_folder(v) for k, v in folders.items() if k != "train"}
         if "test" not in named and "val" in named:
             notice(f"no {self.data_dir / 'test'} folder: testing on {folders['val']}")
@@ -201,4 +226,5 @@ class ImageFolderDataModule(TensorDataModule):
             [1 - sum(fractions[k] for k in carve), *(fractions[k] for k in carve)],
             self.seed,
         )
+        self.check_train_left(len(parts[0][1]), len(train[1]))
         return {"train": parts[0], **dict(zip(carve, parts[1:], strict=True)), **named}

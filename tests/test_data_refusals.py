@@ -1,0 +1,179 @@
+"""Data files that must be refused in one line, never trusted: crafted, cut short or too small."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import pytest
+import torch
+import torchvision
+from conftest import quiet_trainer
+from lightning.pytorch.loggers import TensorBoardLogger
+from torch import Tensor, nn
+from torchvision.io import write_png
+
+from zoo.callbacks import LogSampleImages
+from zoo.datamodules.cifar10 import (
+    BATCH_FOLDER,
+    OFFICIAL_MD5,
+    TEST_BATCHES,
+    TRAIN_BATCHES,
+    md5_of,
+    read_batches,
+)
+from zoo.datamodules.image_folder import ImageFolderDataModule
+from zoo.datamodules.names import read_rows
+from zoo.errors import ZooError
+
+# --- CIFAR-10 batches -----------------------------------------------------------------------
+
+
+class WritesMarker:
+    """What a crafted batch can hold: unpickling it calls open(marker, 'w')."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return open, (str(self.marker), "w")
+
+
+def fake_batch(seed: int, count: int = 3) -> bytes:
+    """A batch as the official files hold it (data, labels, filenames), pickled at protocol 2."""
+    batch = {
+        "batch_label": f"fake {seed}",
+        "data": np.random.default_rng(seed).integers(0, 256, (count, 3072), dtype=np.uint8),
+        "labels": [(seed + j) % 10 for j in range(count)],
+        "filenames": [f"fake_{seed}_{j}.png" for j in range(count)],
+    }
+    return pickle.dumps(batch, protocol=2)
+
+
+def write_fake_batches(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for seed, name in enumerate(TRAIN_BATCHES + TEST_BATCHES):
+        (folder / name).write_bytes(fake_batch(seed))
+    return folder
+
+
+def test_a_crafted_batch_is_refused_without_running_its_code(tmp_path: Path) -> None:
+    proof = tmp_path / "plain-pickle-ran-code"
+    pickle.loads(pickle.dumps(WritesMarker(proof), protocol=2)).close()
+    assert proof.exists()  # so the payload really runs code under plain pickle.load
+
+    folder = write_fake_batches(tmp_path / BATCH_FOLDER)
+    marker = tmp_path / "marker"
+    (folder / "data_batch_1").write_bytes(pickle.dumps({"data": WritesMarker(marker)}, protocol=2))
+    with pytest.raises(ZooError, match=r"data_batch_1 is not a CIFAR-10 batch \(it names io\.open") as err:
+        read_batches(folder, TRAIN_BATCHES)
+    assert not marker.exists()
+    assert "\n" not in str(err.value) and f"delete {folder}" in str(err.value)
+
+
+def test_fake_batches_still_read_with_a_notice_that_they_are_not_official(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_fake_batches(tmp_path / BATCH_FOLDER)
+    images, labels = read_batches(folder, TRAIN_BATCHES)
+    assert images.shape == (15, 3, 32, 32) and images.dtype == torch.uint8
+    assert labels.tolist()[:3] == [0, 1, 2]
+    notices = capsys.readouterr().err.splitlines()
+    assert len(notices) == 1 and "data_batch_1, data_batch_2" in notices[0]
+    assert "are not the official CIFAR-10 files" in notices[0]
+
+
+def test_a_batch_written_by_numpy_1_reads(tmp_path: Path) -> None:
+    """The official files name numpy.core.multiarray, numpy 2's numpy._core.multiarray."""
+    folder = write_fake_batches(tmp_path / BATCH_FOLDER)
+    numpy_1 = fake_batch(0).replace(b"numpy._core.multiarray", b"numpy.core.multiarray")
+    assert b"numpy.core.multiarray" in numpy_1
+    (folder / "test_batch").write_bytes(numpy_1)
+    images, _ = read_batches(folder, TEST_BATCHES)
+    assert torch.equal(images, read_batches(folder, ["data_batch_1"])[0])
+
+
+def test_batches_with_the_official_md5_read_without_a_notice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_fake_batches(tmp_path / BATCH_FOLDER)
+    for name in TEST_BATCHES:
+        monkeypatch.setitem(OFFICIAL_MD5, name, md5_of(folder / name))
+    read_batches(folder, TEST_BATCHES)
+    assert capsys.readouterr().err == ""
+
+
+def test_the_official_md5_sums_are_torchvisions() -> None:
+    cifar = torchvision.datasets.CIFAR10
+    assert dict(cifar.train_list + cifar.test_list) == OFFICIAL_MD5
+
+
+# --- names ----------------------------------------------------------------------------------
+
+
+def test_a_cut_short_names_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    rows = "".join(f"Name{i},Country{i % 3}\n" for i in range(200)).encode()
+    whole = gzip.compress(rows)
+    path = tmp_path / "names_train.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ZooError, match=r"names_train\.csv\.gz is cut short or damaged \(") as err:
+        read_rows(path)
+    assert "\n" not in str(err.value) and "replace it with a complete copy" in str(err.value)
+
+
+# --- image folders --------------------------------------------------------------------------
+
+
+def write_images(root: Path, per_class: dict[str, int]) -> Path:
+    for label, count in per_class.items():
+        (root / label).mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            image = torch.full((3, 8, 8), 40 * i, dtype=torch.uint8)
+            write_png(image, str(root / label / f"{i}.png"))
+    return root
+
+
+def test_an_image_folder_of_one_class_is_refused(tmp_path: Path) -> None:
+    root = write_images(tmp_path / "images", {"ants": 5})
+    expected = r"one class only \(ants\); classification needs at least two classes: add a folder"
+    with pytest.raises(ZooError, match=expected):
+        ImageFolderDataModule(str(root)).setup()
+    (root / "bees").mkdir()  # a second class without images is still one class
+    with pytest.raises(ZooError, match=expected):
+        ImageFolderDataModule(str(root)).setup()
+
+
+def test_a_folder_too_small_to_train_on_is_refused_with_its_size(tmp_path: Path) -> None:
+    root = write_images(tmp_path / "images", {"ants": 1, "bees": 1})
+    data = ImageFolderDataModule(str(root), val_split=0.4, test_split=0.4)
+    with pytest.raises(ZooError, match=r"has 2 images, too few to leave any for training") as err:
+        data.setup()
+    assert "\n" not in str(err.value) and "lower --data.val_split" in str(err.value)
+
+
+class TinyClassifier(pl.LightningModule):
+    """Just enough of a model to fit: the callback, not the model, is under test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 2))
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        images, labels = batch
+        return nn.functional.cross_entropy(self.net(images), labels)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_an_empty_validation_split_fits_and_logs_no_sample_images(tmp_path: Path) -> None:
+    root = write_images(tmp_path / "images", {"ants": 1, "bees": 1})
+    data = ImageFolderDataModule(str(root), image_size=8, batch_size=2)
+    assert data.split_sizes() == {"train": 2, "val": 0, "test": 0}
+    trainer = quiet_trainer(tmp_path, max_epochs=1, logger=TensorBoardLogger(tmp_path / "logs"),
+                            callbacks=[LogSampleImages()])
+    trainer.fit(TinyClassifier(), datamodule=data)
+    assert trainer.state.finished
