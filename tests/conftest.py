@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -10,10 +11,12 @@ from typing import Any
 
 import lightning.pytorch as pl
 import pytest
-from torch import Tensor
+import torch
+from torch import Tensor, nn
 
 from zoo.datamodules.base import TensorDataModule
-from zoo.registry import model_card
+from zoo.registry import build_net, model_card
+from zoo.tasks import BinaryTask, ClassificationTask
 
 REPO = Path(__file__).resolve().parents[1]
 # The suite runs on the CPU; ZOO_TEST_ACCELERATOR=gpu runs the quiet trainers on a GPU instead.
@@ -28,12 +31,50 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+SEQUENCE_LENGTH = 5
+
+
+def example_inputs(name: str, batch_size: int = 2) -> tuple[Tensor, ...]:
+    """Random network inputs of model `name`'s shapes and dtypes: floats for fixed shapes and
+    one-hot characters, ids below the first embedding's size for sequences of ids, plus the
+    lengths when the network's forward takes them."""
+    card = model_card(name)
+    shape = card.input_shape
+    if None not in shape:
+        return (torch.randn(batch_size, *shape),)
+    if shape != (None,):
+        ids = torch.randint(0, shape[-1], (batch_size, SEQUENCE_LENGTH))
+        return (nn.functional.one_hot(ids, shape[-1]).float(),)
+    net = build_net(name)
+    vocab = next(m.num_embeddings for m in net.modules() if isinstance(m, nn.Embedding))
+    ids = torch.randint(1, vocab, (batch_size, SEQUENCE_LENGTH))
+    if len(inspect.signature(net.forward).parameters) == 1:
+        return (ids,)
+    lengths = torch.randint(1, SEQUENCE_LENGTH + 1, (batch_size,))
+    ids[torch.arange(SEQUENCE_LENGTH) >= lengths[:, None]] = 0
+    return ids, lengths
+
+
+def example_batch(name: str, batch_size: int = 2) -> tuple[Tensor, ...]:
+    """Inputs and a target the task of model `name` can score (both classes for a binary one)."""
+    card = model_card(name)
+    inputs = example_inputs(name, batch_size)
+    out = tuple(s or SEQUENCE_LENGTH for s in card.output_shape)
+    if issubclass(card.task, ClassificationTask):
+        target = torch.randint(0, out[-1], (batch_size, *out[:-1]))
+    elif issubclass(card.task, BinaryTask):
+        target = (torch.arange(batch_size * int(torch.tensor(out).prod())) % 2).float().view(batch_size, *out)
+    else:
+        target = torch.randn(batch_size, *out)
+    return (*inputs, target)
+
+
 class SyntheticDataModule(TensorDataModule):
     """A few random samples in the shapes and dtypes of a model's example batch."""
 
     def __init__(self, model: Any, data_dir: str, samples: int = 8, batch_size: int = 4) -> None:
         super().__init__(data_dir, batch_size=batch_size, eval_batch_size=batch_size, val_split=0.0)
-        self.example = model.example_batch(samples)
+        self.example = example_batch(model.zoo_name, samples)
         self.input_shape = model_card(model.zoo_name).input_shape
 
     def load(self) -> dict[str, tuple[Tensor, ...]]:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from zoo.lightning_cli import expand_arguments
+from zoo.cli.arguments import split_arguments
+from zoo.runs import run_config
 
 FAST = ["--trainer.fast_dev_run", "true"]
 
@@ -122,16 +123,21 @@ def test_missing_model_is_explained() -> None:
     from zoo.errors import ZooError
 
     with pytest.raises(ZooError, match="pass --model NAME"):
-        expand_arguments(["fit"])
+        split_arguments(["fit"])
 
 
-def test_registry_names_expand_to_class_paths_with_recipe_defaults_first() -> None:
-    args = expand_arguments(["fit", "--model", "cnn_mnist", "--recipe", "tutorial",
-                             "--model.lr", "0.1"])
-    assert args[:3] == ["fit", "--model", "zoo.models.cnn.CNNMNIST"]
-    assert args.index("--model.lr") < len(args) - 2, "recipe value must come before the user's"
-    assert args[-2:] == ["--model.lr", "0.1"]
-    assert args[args.index("--data.batch_size") + 1] == "64"
+def test_registry_names_leave_the_rest_to_lightning_cli() -> None:
+    arguments = split_arguments(["fit", "--model", "cnn_mnist", "--recipe", "tutorial", "--model.lr", "0.1"])
+    assert (arguments.model, arguments.recipe, arguments.data) == ("cnn_mnist", "tutorial", None)
+    assert arguments.rest == ["--model.lr", "0.1"]
+    config = run_config("cnn_mnist", "tutorial")
+    assert config["model"] == {
+        "class_path": "zoo.tasks.ClassificationTask",
+        "init_args": {"net": "cnn_mnist", "optimizer": "sgd", "lr": 0.01, "momentum": 0.5,
+                      "weight_decay": 0.0, "scheduler": None},
+    }
+    assert config["data"]["init_args"] == {"batch_size": 64}
+    assert config["trainer"]["max_epochs"] == 10 and config["seed_everything"] == 42
 
 
 PLUGIN = '''
@@ -140,11 +146,11 @@ from zoo import register_model
 from zoo.tasks import ClassificationTask
 
 
-@register_model("logreg_mnist", input_shape=(1, 28, 28), output_shape=(10,), num_params=7850,
-                datamodule="mnist")
-class LogRegMNIST(ClassificationTask):
-    def __init__(self, **task):
-        super().__init__(**task)
+@register_model("logreg_mnist", task=ClassificationTask, input_shape=(1, 28, 28), output_shape=(10,),
+                num_params=7850, datamodule="mnist")
+class LogReg(nn.Module):
+    def __init__(self):
+        super().__init__()
         self.fc = nn.Linear(784, 10)
 
     def forward(self, x):

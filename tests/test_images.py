@@ -253,7 +253,8 @@ def test_image_folder_refuses_missing_and_empty_folders(tmp_path: Path) -> None:
 
 def test_cnn_cifar10_fits_an_image_folder(tmp_path: Path) -> None:
     ants_and_bees(tmp_path / "images")
-    model = build("cnn_cifar10", num_classes=2)
+    model = build("cnn_cifar10", labels=["ants", "bees"])
+    assert model.net.model1[-1].out_features == 2
     data = ImageFolderDataModule(str(tmp_path / "images"), batch_size=4)
     trainer = quiet_trainer(tmp_path, fast_dev_run=True)
     trainer.fit(model, datamodule=data)
@@ -320,14 +321,14 @@ def test_an_mnist_model_is_refused_on_cifar10_without_touching_files(tmp_path: P
     assert not (tmp_path / "data").exists()
 
 
-def test_a_model_with_fewer_outputs_than_classes_is_refused(tmp_path: Path) -> None:
+def test_a_model_with_other_labels_than_the_folder_is_refused(tmp_path: Path) -> None:
     for label in "abc":
         write_image(tmp_path / label / "x.png", (0, 0, 0))
     data = ImageFolderDataModule(str(tmp_path))
-    expected = r"has 3 classes but model 'cnn_cifar10' predicts 2; pass --model\.num_classes 3"
+    expected = r"data's labels \(3: 'a', 'b', 'c'\) differ from model 'cnn_cifar10''s labels \(2: .*--model\.labels"
     with pytest.raises(ZooError, match=expected):
-        check_compatible(build("cnn_cifar10", num_classes=2), data)
-    check_compatible(build("cnn_cifar10"), data)
+        check_compatible(build("cnn_cifar10", labels=["a", "b"]), data)
+    check_compatible(build("cnn_cifar10", labels=["a", "b", "c"]), data)
 
 
 @pytest.mark.slow
@@ -354,7 +355,7 @@ def test_cli_fit_cnn_cifar10_offline_says_how_to_get_cifar10(run_zoo, tmp_path: 
 def test_cli_fits_cnn_cifar10_on_an_image_folder(run_zoo, tmp_path: Path) -> None:
     ants_and_bees(tmp_path / "hymenoptera")
     result = run_zoo("fit", "--model", "cnn_cifar10", "--data", "image_folder",
-                     "--data.root", str(tmp_path / "hymenoptera"), "--model.num_classes", "2",
+                     "--data.root", str(tmp_path / "hymenoptera"), "--model.labels", "[ants, bees]",
                      "--trainer.fast_dev_run", "true")
     assert result.returncode == 0, result.stderr
     assert "zoo: test of the final weights: test/acc" in result.stdout

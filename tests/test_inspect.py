@@ -9,7 +9,7 @@ from conftest import SyntheticDataModule, quiet_trainer
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from zoo import ZooError, build
-from zoo.inspect_commands import plot_command, show_command
+from zoo.cli.inspect import plot_command, show_command
 
 
 def test_show_prints_named_parameters_and_their_total(capsys: pytest.CaptureFixture[str]) -> None:

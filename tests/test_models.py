@@ -7,9 +7,9 @@ from pathlib import Path
 import lightning.pytorch as pl
 import pytest
 import torch
-from conftest import SyntheticDataModule, quiet_trainer
+from conftest import SyntheticDataModule, example_batch, example_inputs, quiet_trainer
 
-from zoo import build, list_models, load_checkpoint, model_card
+from zoo import build, build_net, list_models, load_checkpoint, model_card
 from zoo.tasks import ClassificationTask, shapes_fit
 
 NAMES = list_models()
@@ -27,15 +27,27 @@ def test_build_by_name_gives_a_lightning_module(name: str) -> None:
 
 
 def test_parameter_count_equals_the_tutorial_layers(name: str) -> None:
+    net = build_net(name)
+    assert sum(p.numel() for p in net.parameters()) == model_card(name).num_params
+    assert sum(p.numel() for p in build(name).parameters()) == model_card(name).num_params
+
+
+def test_the_network_is_a_plain_module_whose_state_dict_moves_unchanged(name: str) -> None:
+    net = build_net(name)
+    assert not isinstance(net, pl.LightningModule)
     model = build(name)
-    assert sum(p.numel() for p in model.parameters()) == model_card(name).num_params
+    model.net.load_state_dict(net.state_dict())
+    inputs = example_inputs(name, 2)
+    net.eval()
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(*inputs), net(*inputs), rtol=0, atol=0)
 
 
 def test_forward_gives_the_declared_output_shape(name: str) -> None:
     model = build(name).eval()
-    inputs, _ = model.split(model.example_batch(3))
     with torch.no_grad():
-        output = model(*inputs)
+        output = model(*example_inputs(name, 3))
     assert output.shape[0] == 3
     assert shapes_fit(model_card(name).output_shape, tuple(output.shape[1:]))
 
@@ -43,7 +55,7 @@ def test_forward_gives_the_declared_output_shape(name: str) -> None:
 def test_backward_gives_a_finite_gradient_for_every_parameter(name: str) -> None:
     torch.manual_seed(0)
     model = build(name)
-    inputs, target = model.split(model.example_batch(4))
+    *inputs, target = example_batch(name, 4)
     model.loss(model(*inputs), target).backward()
     for param_name, param in model.named_parameters():
         assert param.grad is not None, f"{param_name} got no gradient"
@@ -85,7 +97,7 @@ def test_checkpoint_round_trip_rebuilds_the_same_model(name: str, tmp_path: Path
     restored = load_checkpoint(path)
     assert type(restored) is type(model)
     assert restored.hparams == model.hparams
-    inputs, _ = model.split(model.example_batch(3))
+    inputs = example_inputs(name, 3)
     model.eval()
     restored.eval()
     with torch.no_grad():
@@ -94,7 +106,7 @@ def test_checkpoint_round_trip_rebuilds_the_same_model(name: str, tmp_path: Path
 
 def test_channels_last_layout_gives_the_same_outputs(name: str) -> None:
     model = build(name).eval()
-    inputs, _ = model.split(model.example_batch(3))
+    inputs = example_inputs(name, 3)
     with torch.no_grad():
         before = model(*inputs)
         model.use_channels_last()

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
 from torch import Tensor, nn
 
+from tools.model_index import index_text, readme_table
 from zoo import ZooError, build, build_datamodule, list_datamodules, list_models, load_checkpoint
-from zoo.index import build_index, index_text, load_index, readme_table
-from zoo.registry import MODELS, natural_key, register_model
+from zoo.cli.listing import load_index
+from zoo.registry import MODELS, index, natural_key, register_model
 from zoo.tasks import ClassificationTask
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,16 +55,16 @@ def test_bad_optimizer_is_refused_when_building() -> None:
 
 def test_a_duplicate_name_is_refused() -> None:
     with pytest.raises(ValueError, match="already registered"):
-        register_model("cnn_mnist", input_shape=(1,), output_shape=(1,), num_params=0,
-                       datamodule="mnist")(type("Dup", (), {}))
+        register_model("cnn_mnist", task=ClassificationTask, input_shape=(1,), output_shape=(1,),
+                       num_params=0, datamodule="mnist")(type("Dup", (), {}))
 
 
 def test_a_user_model_registers_and_builds_by_name(tmp_path: Path) -> None:
-    @register_model("tiny_user_model", input_shape=(1, 28, 28), output_shape=(10,),
-                    num_params=7850, datamodule="mnist")
-    class TinyUserModel(ClassificationTask):
-        def __init__(self, **task: Any) -> None:
-            super().__init__(**task)
+    @register_model("tiny_user_model", task=ClassificationTask, input_shape=(1, 28, 28),
+                    output_shape=(10,), num_params=7850, datamodule="mnist")
+    class TinyUserModel(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
             self.fc = nn.Linear(784, 10)
 
         def forward(self, x: Tensor) -> Tensor:
@@ -72,7 +72,7 @@ def test_a_user_model_registers_and_builds_by_name(tmp_path: Path) -> None:
 
     try:
         model = build("tiny_user_model", lr=0.5)
-        assert isinstance(model, TinyUserModel)
+        assert isinstance(model.net, TinyUserModel)
         assert model.hparams.lr == 0.5
         assert "tiny_user_model" in list_models("tiny_*")
     finally:
@@ -93,9 +93,9 @@ def test_load_checkpoint_refuses_missing_and_foreign_files(tmp_path: Path) -> No
 
 
 def test_saved_index_matches_the_registry() -> None:
-    assert index_text(load_index()) == index_text(build_index()), "run: python -m zoo.index"
+    assert index_text(load_index()) == index_text(index()), "run: python -m tools.model_index"
 
 
 def test_readme_model_table_matches_the_registry() -> None:
     readme = (REPO / "README.md").read_text()
-    assert readme_table(build_index()) in readme, "run: python -m zoo.index"
+    assert readme_table(index()) in readme, "run: python -m tools.model_index"

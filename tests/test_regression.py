@@ -35,8 +35,8 @@ def train(name: str, recipe: str = "default", seed: int = 0, **kwargs: Any) -> p
 
 def test_linear_regression_learns_y_equals_2x_and_predicts_8_at_4() -> None:
     model = train("linear_regression")
-    assert model.linear.weight.item() == pytest.approx(2.0, abs=0.01)
-    assert model.linear.bias.item() == pytest.approx(0.0, abs=0.03)
+    assert model.net.linear.weight.item() == pytest.approx(2.0, abs=0.01)
+    assert model.net.linear.bias.item() == pytest.approx(0.0, abs=0.03)
     prediction = model.predict_step((torch.tensor([[4.0]]),), 0)
     assert prediction.item() == pytest.approx(8.0, abs=0.02)
 
@@ -69,8 +69,8 @@ def test_house_prices_are_the_tutorials_seed_1_points() -> None:
 def test_house_price_tutorial_recipe_takes_the_tutorials_six_steps() -> None:
     model = train("house_price_regression", recipe="tutorial")
     assert model.trainer.global_step == 6
-    assert model.w.item() == pytest.approx(5.8764, abs=1e-3)
-    assert model.b.item() == pytest.approx(0.1303, abs=1e-3)
+    assert model.net.w.item() == pytest.approx(5.8764, abs=1e-3)
+    assert model.net.b.item() == pytest.approx(0.1303, abs=1e-3)
 
 
 def test_sum_reduction_is_the_mean_times_the_number_of_values() -> None:
@@ -88,8 +88,8 @@ def test_an_unknown_reduction_is_refused() -> None:
 def test_binary_prediction_is_the_probability_of_class_1() -> None:
     model = build("logistic_regression").eval()
     with torch.no_grad():
-        model.linear.weight.fill_(1.0)
-        model.linear.bias.fill_(-2.5)
+        model.net.linear.weight.fill_(1.0)
+        model.net.linear.bias.fill_(-2.5)
     predictions = model.predict_step((torch.tensor([[2.5], [100.0]]),), 0)
     torch.testing.assert_close(predictions, torch.tensor([[0.5], [1.0]]))
 

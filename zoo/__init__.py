@@ -5,34 +5,27 @@ Names resolve lazily so that `zoo list` and `zoo --help` start without importing
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-__all__ = [
-    "Recipe",
-    "ZooError",
-    "build",
-    "build_datamodule",
-    "default_datamodule",
-    "list_datamodules",
-    "list_models",
-    "load_checkpoint",
-    "model_card",
-    "register_datamodule",
-    "register_model",
-]
+PUBLIC: dict[str, str] = {
+    "Recipe": "zoo.recipes",
+    "ZooError": "zoo.errors",
+    "build": "zoo.registry",
+    "build_net": "zoo.registry",
+    "build_datamodule": "zoo.registry",
+    "default_datamodule": "zoo.registry",
+    "list_datamodules": "zoo.registry",
+    "list_models": "zoo.registry",
+    "model_card": "zoo.registry",
+    "register_datamodule": "zoo.registry",
+    "register_model": "zoo.registry",
+    "load_checkpoint": "zoo.checkpoints",
+}
+__all__ = sorted(PUBLIC)
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Recipe":
-        from zoo.recipes import Recipe
-
-        return Recipe
-    if name == "ZooError":
-        from zoo.errors import ZooError
-
-        return ZooError
-    if name in __all__:
-        from zoo import registry
-
-        return getattr(registry, name)
+    if name in PUBLIC:
+        return getattr(importlib.import_module(PUBLIC[name]), name)
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")

@@ -1,4 +1,8 @@
-"""Name -> class registries for models and datamodules, with the metadata shown by `zoo list`."""
+"""Name -> class registries for models and datamodules, with the metadata shown by `zoo list`.
+
+A model is a plain network class registered with the task that trains it; the registry only
+holds both classes, so it imports neither Lightning nor torch.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,15 @@ import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from zoo.errors import ZooError
 from zoo.recipes import Recipe
+from zoo.tutorials import TUTORIALS, cite
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
+    from torch import nn
 
 T = TypeVar("T")
 PLUGINS_ENV = "ZOO_PLUGINS"
@@ -28,30 +33,42 @@ class ModelCard:
     """What a user needs to know about a model before building it."""
 
     name: str
-    cls: type
+    net: type
+    task: type
     input_shape: tuple[int | None, ...]
     output_shape: tuple[int | None, ...]
     num_params: int
     datamodule: str
     tutorial: str
+    section: str
     tutorial_result: str
     recipes: dict[str, Recipe] = field(default_factory=dict)
     datamodule_args: dict[str, Any] = field(default_factory=dict)
+    labels: tuple[str, ...] | None = None
+
+    @property
+    def reference(self) -> str:
+        return cite(self.tutorial, self.section) if self.tutorial else self.section
 
     def summary(self) -> dict[str, Any]:
         """Plain data for `zoo list --json` and the model index."""
         return {
             "name": self.name,
-            "class": f"{self.cls.__module__}.{self.cls.__qualname__}",
+            "net": class_path(self.net),
+            "task": class_path(self.task),
             "params": self.num_params,
             "input": list(self.input_shape),
             "output": list(self.output_shape),
             "datamodule": self.datamodule,
             "datamodule_args": self.datamodule_args,
-            "tutorial": self.tutorial,
+            "tutorial": self.reference,
             "tutorial_result": self.tutorial_result,
             "recipes": {k: r.as_dict() for k, r in self.recipes.items()},
         }
+
+
+def class_path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +83,7 @@ class DataCard:
     def summary(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "class": f"{self.cls.__module__}.{self.cls.__qualname__}",
+            "class": class_path(self.cls),
             "description": self.description,
             "source": self.source,
         }
@@ -145,33 +162,43 @@ def discover() -> None:
 def register_model(
     name: str,
     *,
+    task: type,
     input_shape: tuple[int | None, ...],
     output_shape: tuple[int | None, ...],
     num_params: int,
     datamodule: str,
     tutorial: str = "",
+    section: str = "",
     tutorial_result: str = "",
     recipes: dict[str, Recipe] | None = None,
     datamodule_args: dict[str, Any] | None = None,
+    labels: tuple[str, ...] | None = None,
 ) -> Callable[[type[T]], type[T]]:
-    """Class decorator: make a LightningModule buildable by name everywhere in zoo."""
+    """Class decorator on a plain network: build it by name everywhere in zoo, trained by `task`.
+
+    `tutorial` is a key of `zoo.tutorials.TUTORIALS` (empty for a user's own model) and
+    `section` says where in it the network is; `labels` names a classifier's classes.
+    """
+    if tutorial and tutorial not in TUTORIALS:
+        raise ValueError(f"model {name!r} cites tutorial {tutorial!r}; known: {', '.join(TUTORIALS)}")
 
     def wrap(cls: type[T]) -> type[T]:
-        all_recipes = {"default": Recipe()} | dict(recipes or {})
         card = ModelCard(
-            name,
-            cls,
-            tuple(input_shape),
-            tuple(output_shape),
-            num_params,
-            datamodule,
-            tutorial,
-            tutorial_result,
-            all_recipes,
-            dict(datamodule_args or {}),
+            name=name,
+            net=cls,
+            task=task,
+            input_shape=tuple(input_shape),
+            output_shape=tuple(output_shape),
+            num_params=num_params,
+            datamodule=datamodule,
+            tutorial=tutorial,
+            section=section,
+            tutorial_result=tutorial_result,
+            recipes={"default": Recipe()} | dict(recipes or {}),
+            datamodule_args=dict(datamodule_args or {}),
+            labels=tuple(labels) if labels is not None else None,
         )
         MODELS.add(name, card)
-        cls.zoo_name = name  # type: ignore[attr-defined]
         return cls
 
     return wrap
@@ -213,12 +240,19 @@ def recipe_for(name: str, recipe: str = "default") -> Recipe:
     return card.recipes[recipe]
 
 
+def build_net(name: str, **net_args: Any) -> nn.Module:
+    """The plain network of model `name`, as its tutorial writes it: no Lightning attached."""
+    net: nn.Module = MODELS.get(name).net(**net_args)
+    return net
+
+
 def build(name: str, recipe: str = "default", **hparams: Any) -> pl.LightningModule:
-    """A ready model: the recipe's optimiser settings, overridden by any hparam not None."""
+    """A ready model: the network wrapped by its task with the recipe's optimiser settings,
+    overridden by any hparam that is not None."""
     card = MODELS.get(name)
     params = recipe_for(name, recipe).model_hparams()
     params.update({k: v for k, v in hparams.items() if v is not None})
-    model: pl.LightningModule = card.cls(**params)
+    model: pl.LightningModule = card.task(net=name, **params)
     return model
 
 
@@ -234,19 +268,9 @@ def default_datamodule(model: str, **kwargs: Any) -> pl.LightningDataModule:
     return build_datamodule(card.datamodule, **(card.datamodule_args | kwargs))
 
 
-def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> pl.LightningModule:
-    """Rebuild the right model class from a checkpoint written by any zoo model."""
-    import torch
-
-    path = Path(path)
-    if not path.is_file():
-        raise ZooError(f"checkpoint {str(path)!r} does not exist; pass the path of a .ckpt file")
-    checkpoint = torch.load(path, map_location=map_location, weights_only=False)
-    name = checkpoint.get("zoo_model")
-    if name is None:
-        raise ZooError(f"{str(path)!r} was not written by a zoo model; load it with its own class")
-    model_cls: Any = MODELS.get(name).cls
-    model = model_cls.load_from_checkpoint(path, map_location=map_location)
-    model.use_channels_last()
-    loaded: pl.LightningModule = model
-    return loaded
+def index() -> dict[str, Any]:
+    """Every card as plain data: what `zoo list` shows and `model_index.json` saves."""
+    return {
+        "models": [MODELS.get(n).summary() for n in MODELS.names()],
+        "datamodules": [DATAMODULES.get(n).summary() for n in DATAMODULES.names()],
+    }

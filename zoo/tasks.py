@@ -1,7 +1,15 @@
-"""Base tasks: loss, metrics, optimiser and logging live here once; models only add layers."""
+"""Tasks: what training a network means for each kind of problem, written once.
+
+A task is the LightningModule that `zoo.build` returns. It holds the plain network as `net`
+(built by name from the registry), and owns the loss, the metrics, the optimiser, the schedule
+and the logging, so a network's state dict is the same in zoo and in a hand-written loop.
+Every hyperparameter is a plain value, so a checkpoint loads with `weights_only=True`.
+"""
 
 from __future__ import annotations
 
+import inspect
+import math
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -14,7 +22,9 @@ from lightning.pytorch.trainer.states import TrainerFn
 from torch import Tensor, nn
 
 from zoo.errors import ZooError
-from zoo.registry import MODELS
+from zoo.metrics import BitsPerCharacter
+from zoo.registry import MODELS, build_net
+from zoo.text import CharVocab
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "sgd": torch.optim.SGD,
@@ -34,7 +44,7 @@ def shapes_fit(expected: tuple[int | None, ...], actual: tuple[int | None, ...])
 
 def check_compatible(model: pl.LightningModule, datamodule: pl.LightningDataModule | None) -> None:
     """Refuse a model that does not fit the data (input shape, classes) before anything runs."""
-    name = getattr(model, "zoo_name", None)
+    name = getattr(model, "zoo_name", "")
     data_shape = getattr(datamodule, "input_shape", None)
     if not name or data_shape is None:
         return
@@ -46,26 +56,14 @@ def check_compatible(model: pl.LightningModule, datamodule: pl.LightningDataModu
             f"{data_name!r} gives {fmt_shape(tuple(data_shape))}; use --data {card.datamodule} "
             "or a model made for this data"
         )
-    data_classes = getattr(datamodule, "num_classes", None)
-    model_classes = getattr(model, "num_classes", None)
-    if data_classes and model_classes and data_classes > model_classes:
-        raise ZooError(
-            f"datamodule {data_name!r} has {data_classes} classes but model {name!r} predicts "
-            f"{model_classes}; pass --model.num_classes {data_classes} if the model takes it"
-        )
-
-
-def check_same_labels(model: pl.LightningModule, name: str) -> None:
-    """Refuse data whose label list `name` (countries, a vocabulary) differs from the model's."""
-    datamodule = getattr(model.trainer, "datamodule", None) if model._trainer else None
-    data_labels = getattr(datamodule, name, None)
-    model_labels = model.hparams[name]
-    if data_labels is None or list(data_labels) == list(model_labels):
+    data_labels = getattr(datamodule, "labels", None)
+    model_labels = getattr(model, "labels", None)
+    if data_labels is None or model_labels is None or list(data_labels) == list(model_labels):
         return
     raise ZooError(
-        f"the data's {name} ({len(data_labels)}: {short(data_labels)}) differ from the model's "
-        f"({len(model_labels)}: {short(model_labels)}); build the model with --model.{name} "
-        "set to the data's, or use the data the model was made for"
+        f"the data's labels ({len(data_labels)}: {short(data_labels)}) differ from model "
+        f"{name!r}'s labels ({len(model_labels)}: {short(model_labels)}); build the model with "
+        "--model.labels set to the data's, or use the data the model was made for"
     )
 
 
@@ -79,13 +77,16 @@ def fmt_shape(shape: tuple[int | None, ...]) -> str:
 
 
 class Task(pl.LightningModule):
-    """Shared training logic. Subclasses choose the loss, the metrics and what predict returns."""
+    """Shared training logic. Subclasses choose the loss, the metrics and what predict returns.
 
-    zoo_name: str = ""
-    num_inputs: int = 1
+    Batches are tuples whose last tensor is the target and whose others are the network's
+    inputs; prediction batches hold the inputs alone.
+    """
 
     def __init__(
         self,
+        net: str,
+        net_args: dict[str, Any] | None = None,
         optimizer: str = "adam",
         lr: float = 1e-3,
         momentum: float = 0.0,
@@ -103,15 +104,33 @@ class Task(pl.LightningModule):
             raise ZooError(
                 f"unknown scheduler {scheduler!r}; choose one of: {', '.join(SCHEDULERS)} or none"
             )
-        if lr <= 0:
+        if not lr > 0:
             raise ZooError(f"lr must be positive, got {lr}; pass e.g. --model.lr 0.01")
+        if momentum < 0 or weight_decay < 0:
+            raise ZooError(
+                f"momentum and weight_decay must be 0 or more, got {momentum} and {weight_decay}"
+            )
         self.save_hyperparameters()
+        self.net = build_net(net, **self.net_args())
         self.metrics = nn.ModuleDict(
             {
                 stage: torchmetrics.MetricCollection(dict(self.make_metrics()), prefix=f"{stage}/")
                 for stage in EVAL_STAGES
             }
         )
+
+    @property
+    def zoo_name(self) -> str:
+        name: str = self.hparams["net"]
+        return name
+
+    def net_args(self) -> dict[str, Any]:
+        """The network's constructor arguments: `net_args` as given."""
+        return dict(self.hparams["net_args"] or {})
+
+    def forward(self, *inputs: Tensor) -> Tensor:
+        output: Tensor = self.net(*inputs)
+        return output
 
     def make_metrics(self) -> Mapping[str, torchmetrics.Metric]:
         raise NotImplementedError
@@ -127,12 +146,8 @@ class Task(pl.LightningModule):
         """The (prediction, target) pair the metrics compare."""
         return output, target
 
-    def example_batch(self, batch_size: int = 2) -> tuple[Tensor, ...]:
-        """A tiny synthetic batch of the right shapes and dtypes, for tests and dry runs."""
-        raise NotImplementedError
-
-    def split(self, batch: tuple[Tensor, ...] | list[Tensor]) -> tuple[tuple[Tensor, ...], Tensor]:
-        return tuple(batch[: self.num_inputs]), batch[self.num_inputs]
+    def split(self, batch: Sequence[Tensor]) -> tuple[tuple[Tensor, ...], Tensor]:
+        return tuple(batch[:-1]), batch[-1]
 
     def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
         inputs, target = self.split(batch)
@@ -167,8 +182,7 @@ class Task(pl.LightningModule):
         return self._evaluate(batch, "test")
 
     def predict_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
-        inputs = tuple(batch[: self.num_inputs])
-        return self.prediction(self(*inputs))
+        return self.prediction(self(*batch))
 
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer else None
@@ -227,11 +241,29 @@ class ClassificationTask(Task):
     """Cross-entropy over class logits; accuracy; predict returns class probabilities.
 
     Outputs may carry extra leading dimensions (one prediction per sequence position): logits
-    of shape (..., C) are scored against targets of shape (...). Subclasses set `num_classes`,
-    as a class attribute or in `__init__` before calling `super().__init__`.
+    of shape (..., C) are scored against targets of shape (...). `labels` names the classes
+    (default: the model card's, else "0".."C-1"); a network that takes `num_classes` is built
+    with as many outputs as there are labels.
     """
 
-    num_classes: int = 10
+    def __init__(self, labels: Sequence[str] | None = None, **task: Any) -> None:
+        card = MODELS.get(task["net"])
+        default = card.labels or tuple(str(i) for i in range(int(card.output_shape[-1] or 0)))
+        self.labels = tuple(labels) if labels is not None else default
+        if len(self.labels) < 2:
+            raise ZooError(f"a classifier needs at least 2 labels, got {list(self.labels)}")
+        super().__init__(**task)
+        self.hparams["labels"] = list(self.labels)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    def net_args(self) -> dict[str, Any]:
+        args = super().net_args()
+        if "num_classes" in inspect.signature(MODELS.get(self.hparams["net"]).net).parameters:
+            args.setdefault("num_classes", len(self.labels))
+        return args
 
     def make_metrics(self) -> Mapping[str, torchmetrics.Metric]:
         return {"acc": torchmetrics.classification.MulticlassAccuracy(self.num_classes, average="micro")}
@@ -245,10 +277,63 @@ class ClassificationTask(Task):
     def prediction(self, output: Tensor) -> Tensor:
         return output.softmax(dim=-1)
 
-    def example_batch(self, batch_size: int = 2) -> tuple[Tensor, ...]:
-        shape = MODELS.get(self.zoo_name).input_shape
-        x = torch.randn(batch_size, *(s or 5 for s in shape))
-        return x, torch.randint(0, self.num_classes, (batch_size,))
+    def top_labels(self, *inputs: Tensor, k: int = 3) -> list[list[tuple[str, float]]]:
+        """For each sample of a batch, its `k` likeliest labels with their probabilities."""
+        if not 1 <= k <= self.num_classes:
+            raise ZooError(f"k must be between 1 and {self.num_classes}, got {k}")
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            top = self.prediction(self(*(t.to(self.device) for t in inputs))).topk(k, dim=-1)
+        self.train(was_training)
+        return [
+            [(self.labels[i], p) for i, p in zip(ids.tolist(), probs.tolist(), strict=True)]
+            for ids, probs in zip(top.indices, top.values, strict=True)
+        ]
+
+
+class LanguageModelTask(ClassificationTask):
+    """Next-token classification over a vocabulary (the labels, one character each); also
+    reports bits per character and writes text by sampling from the network's `step`."""
+
+    def make_metrics(self) -> Mapping[str, torchmetrics.Metric]:
+        return {**super().make_metrics(), "bpc": BitsPerCharacter()}
+
+    def sample(
+        self,
+        prompt: str = "\n",
+        length: int = 300,
+        temperature: float = 1.0,
+        seed: int | None = None,
+    ) -> str:
+        """`length` characters written after `prompt`, each drawn from softmax(logits / T).
+
+        Lower temperatures write more probable, more repetitive text. The same seed gives the same
+        text; no seed draws a fresh one.
+        """
+        if not prompt:
+            raise ZooError("the prompt is empty; give at least one character, e.g. 'ROMEO:'")
+        if length < 0:
+            raise ZooError(f"length must be 0 or more, got {length}")
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise ZooError(f"temperature must be a positive finite number, got {temperature}; try 0.8")
+        vocab = CharVocab("".join(self.labels))
+        ids = vocab.encode(prompt, what="prompt").to(self.device)
+        generator = torch.Generator(device=self.device)
+        if seed is None:
+            generator.seed()
+        else:
+            generator.manual_seed(seed)
+        written: list[int] = []
+        step = cast(Any, self.net).step
+        with torch.no_grad():
+            logits, hidden = step(ids.unsqueeze(0))
+            for _ in range(length):
+                probs = (logits[0, -1] / temperature).softmax(dim=-1)
+                next_id = torch.multinomial(probs, 1, generator=generator)
+                written.append(int(next_id))
+                logits, hidden = step(next_id.view(1, 1), hidden)
+        return vocab.decode(written)
 
 
 REDUCTIONS = ("mean", "sum")
@@ -276,13 +361,7 @@ class PointwiseLossTask(Task):
         target = target.to(output.dtype).view_as(output)
         return self.pointwise_loss(output, target, self.hparams["reduction"])
 
-    def example_target(self, shape: tuple[int, ...]) -> Tensor:
-        raise NotImplementedError
 
-    def example_batch(self, batch_size: int = 2) -> tuple[Tensor, ...]:
-        card = MODELS.get(self.zoo_name)
-        x = torch.randn(batch_size, *(s or 5 for s in card.input_shape))
-        return x, self.example_target((batch_size, *(s or 5 for s in card.output_shape)))
 
 
 class RegressionTask(PointwiseLossTask):
@@ -297,9 +376,6 @@ class RegressionTask(PointwiseLossTask):
 
     def pointwise_loss(self, output: Tensor, target: Tensor, reduction: str) -> Tensor:
         return nn.functional.mse_loss(output, target, reduction=reduction)
-
-    def example_target(self, shape: tuple[int, ...]) -> Tensor:
-        return torch.randn(shape)
 
 
 class BinaryTask(PointwiseLossTask):
@@ -324,6 +400,3 @@ class BinaryTask(PointwiseLossTask):
                 output.float(), target.float(), reduction=reduction
             )
 
-    def example_target(self, shape: tuple[int, ...]) -> Tensor:
-        """Alternating 0 and 1, so both classes are always present (AUROC needs both)."""
-        return (torch.arange(torch.Size(shape).numel()) % 2).float().view(shape)

@@ -15,6 +15,8 @@ PAD_ID = 0
 SUBSTITUTE_ID = 0x1A
 """ASCII SUB ("substitute character") stands for any character with no ASCII form."""
 ASCII_SIZE = 128
+MAX_NAME_LENGTH = 32
+"""Longer names are clipped to their first 32 characters (the longest in the tutorial's file has 19)."""
 
 
 class CharVocab:
@@ -74,3 +76,15 @@ def encode_names(names: Sequence[str], max_len: int) -> tuple[Tensor, Tensor]:
     for row, c in zip(ids, codes, strict=True):
         row[: len(c)] = torch.tensor(c)
     return ids, lengths
+
+
+HELLO_VOCAB = CharVocab("ehlo")
+"""The hello tutorial's four characters, in the tutorial's order (`idx2char`)."""
+HELLO_INPUT = "hello"
+HELLO_TARGET = "ohlol"
+
+
+def hello_inputs(text: str, one_hot: bool) -> Tensor:
+    """A batch of one: one-hot floats (1, L, 4) as the first two tutorials, or ids (1, L)."""
+    ids = HELLO_VOCAB.encode(text).unsqueeze(0)
+    return torch.nn.functional.one_hot(ids, len(HELLO_VOCAB)).float() if one_hot else ids

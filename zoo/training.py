@@ -1,4 +1,4 @@
-"""Train a registered model from Python with the same defaults as `zoo fit`."""
+"""Train a registered model from Python, configured exactly as `zoo fit` configures it."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import lightning.pytorch as pl
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, TQDMProgressBar
+from lightning.pytorch.cli import instantiate_class
 
-from zoo.registry import build, default_datamodule, recipe_for
+from zoo.runs import run_config
 from zoo.tasks import check_compatible
 
-TRAINER_DEFAULTS: dict[str, Any] = {"log_every_n_steps": 20}
 PROGRESS_REFRESH_STEPS = 10
 """zoo's progress bar redraws every 10 steps: Lightning's default bar redraws every step, which
 the benchmark measured at 0.1-0.3 ms a step (5-15 % of a small model's epoch)."""
@@ -19,12 +20,29 @@ the benchmark measured at 0.1-0.3 ms a step (5-15 % of a small model's epoch).""
 def with_progress_bar(callbacks: Any, enable_progress_bar: bool | None) -> list[Any]:
     """The Trainer's callbacks (None, one or a list) as a list, with zoo's progress bar added
     unless the bar is switched off or the user brought a progress bar of their own."""
-    from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
-
     given = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
     if enable_progress_bar is False or any(isinstance(c, ProgressBar) for c in given):
         return given
     return [*given, TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS)]
+
+
+def describe(model: pl.LightningModule) -> str:
+    """One line on the model: its name, parameters and forward FLOPs per sample where its
+    inputs have a fixed shape (the summary Lightning's table would give, minus the noise)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from zoo.registry import MODELS
+
+    name = getattr(model, "zoo_name", type(model).__name__)
+    params = sum(p.numel() for p in model.parameters())
+    line = f"model {name}: {params:,} parameters"
+    shape = MODELS.get(name).input_shape if name in MODELS else (None,)
+    if all(s is not None for s in shape):
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            model(torch.zeros(1, *shape, device=model.device))  # type: ignore[arg-type]
+        line += f", {counter.get_total_flops() / 1e6:,.2f} MFLOPs per sample forward"
+    return line
 
 
 @dataclass
@@ -43,24 +61,34 @@ def fit(
     datamodule: pl.LightningDataModule | None = None,
     test: bool = True,
     model_kwargs: dict[str, Any] | None = None,
+    data_kwargs: dict[str, Any] | None = None,
+    seed: int | None = None,
     **trainer_kwargs: Any,
 ) -> Run:
-    """Build `name` with a recipe, train it for the recipe's epochs, then test it.
+    """Train `name` as `zoo fit --model NAME --recipe RECIPE` does, then test the best checkpoint.
 
-    A `datamodule` passed in is used as it is: the recipe's `data_args` shape only the default one.
-    Trainer keyword arguments override the recipe (e.g. `max_epochs=1`) and zoo's defaults.
+    The configuration is `zoo.runs.run_config`: the recipe's model, datamodule and epochs, the
+    best and last checkpoints, the seed (42 unless `seed` is given) and the run folder
+    `runs/<name>`. `model_kwargs`, `data_kwargs` and Trainer keyword arguments override it; a
+    `datamodule` passed in is used as it is.
     """
-    chosen = recipe_for(name, recipe)
-    model = build(name, recipe=recipe, **(model_kwargs or {}))
-    data = datamodule or default_datamodule(
-        name, batch_size=chosen.batch_size, **chosen.data_args
+    config = run_config(name, recipe)
+    pl.seed_everything(config["seed_everything"] if seed is None else seed, verbose=False)
+    model = instantiate_class((), config["model"] | {"init_args": config["model"]["init_args"] | (model_kwargs or {})})
+    data = datamodule or instantiate_class(
+        (), config["data"] | {"init_args": config["data"]["init_args"] | (data_kwargs or {})}
     )
     check_compatible(model, data)
-    options = TRAINER_DEFAULTS | {"max_epochs": chosen.max_epochs} | trainer_kwargs
-    options["callbacks"] = with_progress_bar(
-        options.get("callbacks"), options.get("enable_progress_bar")
-    )
+    options = config["trainer"] | trainer_kwargs
+    callbacks = options.get("callbacks")
+    callbacks = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
+    if options.get("enable_checkpointing", True) and not any(isinstance(c, ModelCheckpoint) for c in callbacks):
+        callbacks.append(ModelCheckpoint(**config["checkpoint"]))
+    options["callbacks"] = with_progress_bar(callbacks, options.get("enable_progress_bar"))
     trainer = pl.Trainer(**options)
     trainer.fit(model, datamodule=data)
-    results = trainer.test(model, datamodule=data, verbose=False) if test else [{}]
+    results: list[Any] = [{}]
+    if test:
+        best = getattr(trainer.checkpoint_callback, "best_model_path", "")
+        results = trainer.test(model, datamodule=data, ckpt_path=best or None, verbose=False, weights_only=True)
     return Run(model, data, trainer, {k: float(v) for k, v in results[0].items()})

@@ -1,11 +1,14 @@
-"""The `zoo` command: `zoo list` answers from the model index; the rest runs LightningCLI."""
+"""The `zoo` command: `zoo list` answers from the model index; fit/validate/test/predict run
+LightningCLI; every user mistake ends as one `zoo: error:` line and exit code 2."""
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from zoo.errors import ZooError
+from zoo.registry import unknown_name_message
 
 LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
 
@@ -37,11 +40,11 @@ examples:
 
 
 EXTRA_COMMANDS: dict[str, str] = {
-    "list": "zoo.listing:print_listing",
-    "show": "zoo.inspect_commands:show_command",
-    "plot": "zoo.inspect_commands:plot_command",
-    "names": "zoo.sequence_commands:names_main",
-    "sample": "zoo.sequence_commands:sample_main",
+    "list": "zoo.cli.listing:print_listing",
+    "show": "zoo.cli.inspect:show_command",
+    "plot": "zoo.cli.inspect:plot_command",
+    "names": "zoo.cli.text:names_main",
+    "sample": "zoo.cli.text:sample_main",
 }
 
 
@@ -49,6 +52,27 @@ def run_extra_command(name: str, argv: list[str]) -> None:
     """Import a command's module only when it runs, so `zoo list` stays instant."""
     module, function = EXTRA_COMMANDS[name].split(":")
     getattr(importlib.import_module(module), function)(argv)
+
+
+def zoo_error_in(err: BaseException) -> ZooError | None:
+    """The ZooError behind an exception: jsonargparse and Lightning re-raise a constructor's
+    error inside their own, with the original as its cause."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, ZooError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def run_lightning_command(args: list[str]) -> None:
+    """Check registry names first (no torch needed), then hand over to LightningCLI."""
+    from zoo.cli.arguments import split_arguments
+
+    arguments = split_arguments(args)
+    from zoo.cli.lightning import run
+
+    run(arguments)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -59,22 +83,20 @@ def main(argv: list[str] | None = None) -> None:
         elif args[0] in EXTRA_COMMANDS:
             run_extra_command(args[0], args[1:])
         elif args[0] in LIGHTNING_COMMANDS:
-            import warnings
-
-            from zoo.lightning_cli import run_lightning_cli
-
-            warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated")
-            warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-
-            run_lightning_cli(args)
+            run_lightning_command(args)
         else:
             commands = [*EXTRA_COMMANDS, *LIGHTNING_COMMANDS]
-            from zoo.registry import unknown_name_message
-
             raise ZooError(unknown_name_message("command", args[0], commands, "zoo --help", cutoff=0.6))
-    except ZooError as err:
-        print(f"zoo: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
     except KeyboardInterrupt:
         print("zoo: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    except BrokenPipeError:
+        # The reader of our output went away (`zoo list --json | head -1`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(0) from None
+    except Exception as err:
+        found = zoo_error_in(err)
+        if found is None:
+            raise
+        print(f"zoo: error: {found}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -7,18 +7,17 @@ import argparse
 from pathlib import Path
 
 from zoo.errors import ZooError
+from zoo.registry import build_net
 
 
 def show_command(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="zoo show", description="Print a model and its parameters.")
     parser.add_argument("name", help="a registered model name (see zoo list)")
     args = parser.parse_args(argv)
-    from zoo.registry import build
-
-    model = build(args.name)
-    print(model)
+    net = build_net(args.name)
+    print(net)
     total = 0
-    for name, parameter in model.named_parameters():
+    for name, parameter in net.named_parameters():
         total += parameter.numel()
         print(f"{name:40s} {tuple(parameter.shape)!s:20s} {parameter.numel():>10,}")
     print(f"{'total':40s} {'':20s} {total:>10,}")

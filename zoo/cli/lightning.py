@@ -1,123 +1,89 @@
-"""`zoo fit|validate|test|predict`: LightningCLI, with registry names and recipes as defaults.
+"""`zoo fit|validate|test|predict`: LightningCLI over zoo's run configuration.
 
-Registry names (`--model inception_mnist`, `--data mnist`) become class paths, and the chosen
-recipe's settings, the model's datamodule and a run folder are placed *before* the user's own
-arguments, so anything given on the command line or in a `--config` file still wins.
+The run's defaults come from `zoo.runs.run_config` and are set as the parser's defaults, so
+anything on the command line or in a `--config` file wins. Parse errors and constructor
+checks come out as one `ZooError` line (see `zoo.cli.parse_errors`).
 """
 
 from __future__ import annotations
 
+import logging
+import warnings
+from argparse import ArgumentError
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from zoo.callbacks import LogSampleImages
+from zoo.checkpoints import checkpoint_model, read_checkpoint
+from zoo.cli.arguments import RunArguments
+from zoo.cli.parse_errors import one_line
 from zoo.errors import ZooError
 from zoo.notice import say
-from zoo.registry import DATAMODULES, MODELS, recipe_for
+from zoo.runs import run_config
 from zoo.tasks import check_compatible
-from zoo.training import TRAINER_DEFAULTS, with_progress_bar
-
-SEED = 42
+from zoo.training import describe, with_progress_bar
 
 
-def pop_option(args: list[str], flag: str) -> str | None:
-    """Remove `flag VALUE` or `flag=VALUE` from args and return VALUE (the last one wins)."""
-    value = None
-    i = 0
-    while i < len(args):
-        if args[i] == flag:
-            if i + 1 >= len(args):
-                raise ZooError(f"{flag} needs a value; e.g. {flag} NAME")
-            value = args[i + 1]
-            del args[i : i + 2]
-        elif args[i].startswith(flag + "="):
-            value = args[i].split("=", 1)[1]
-            del args[i]
+def flat_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """Run-config sections as parser defaults: groups as dotted keys, model and data whole."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if key in ("trainer", "checkpoint"):
+            flat |= {f"{key}.{name}": v for name, v in value.items()}
         else:
-            i += 1
-    return value
+            flat[key] = value
+    return flat
 
 
-def has_option(args: list[str], flag: str) -> bool:
-    return any(a == flag or a.startswith(flag + "=") or a.startswith(flag + ".") for a in args)
-
-
-def config_sections(args: list[str]) -> set[str]:
-    """Top-level keys of the YAML files passed with --config."""
-    sections: set[str] = set()
-    for i, arg in enumerate(args):
-        path = args[i + 1] if arg == "--config" and i + 1 < len(args) else None
-        if arg.startswith("--config="):
-            path = arg.split("=", 1)[1]
-        if path and Path(path).is_file():
-            loaded = yaml.safe_load(Path(path).read_text()) or {}
-            sections.update(loaded if isinstance(loaded, dict) else {})
-    return sections
-
-
-def class_path(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def expand_arguments(argv: list[str]) -> list[str]:
-    """Turn registry names and `--recipe` into the LightningCLI arguments they stand for."""
-    command, args = argv[0], list(argv[1:])
-    model = pop_option(args, "--model")
-    data = pop_option(args, "--data")
-    recipe_name = pop_option(args, "--recipe") or "default"
-    wants_help = any(a in ("-h", "--help", "--print_config") or a.startswith("--print_config=")
-                     for a in args)
-    from_config = config_sections(args)
-    front: list[str] = []
-    if model is not None and model in MODELS:
-        card = MODELS.get(model)
-        recipe = recipe_for(model, recipe_name)
-        front += ["--model", class_path(card.cls)]
-        for key, value in recipe.model_hparams().items():
-            front += [f"--model.{key}", "null" if value is None else str(value)]
-        if data is None and "data" not in from_config:
-            front += ["--data", class_path(DATAMODULES.get(card.datamodule).cls)]
-            front += ["--data.batch_size", str(recipe.batch_size)]
-            for key, value in (card.datamodule_args | recipe.data_args).items():
-                front += [f"--data.{key}", str(value)]
-        front += ["--trainer.max_epochs", str(recipe.max_epochs)]
-        front += ["--trainer.default_root_dir", str(Path("runs") / model)]
-    elif model is not None:
-        if "." not in model:
-            MODELS.get(model)  # raises the "did you mean" error
-        front += ["--model", model]
-    elif "model" not in from_config and not wants_help:
-        raise ZooError("which model? pass --model NAME (see 'zoo list') or --config FILE")
-    if data is not None:
-        data_path = class_path(DATAMODULES.get(data).cls) if "." not in data else data
-        front += ["--data", data_path]
-    return [command, *front, *args]
-
-
-def metrics_line(results: list[Any]) -> str:
-    metrics = results[0] if results else {}
+def metrics_line(metrics: Mapping[str, Any]) -> str:
     return ", ".join(f"{name} {float(value):.4f}" for name, value in sorted(metrics.items()))
 
 
 class ZooCLI(LightningCLI):
-    """LightningCLI with a best-checkpoint callback, a shape check and a closing summary."""
+    """LightningCLI with zoo's run defaults, its checks before a run and a closing summary."""
+
+    def __init__(self, defaults: dict[str, Any], **kwargs: Any) -> None:
+        self.run_defaults = defaults
+        super().__init__(**kwargs)
 
     def add_arguments_to_parser(self, parser: Any) -> None:
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.add_lightning_class_args(LogSampleImages, "sample_images")
-        parser.set_defaults(
-            {
-                "checkpoint.monitor": "val/loss",
-                "checkpoint.mode": "min",
-                "checkpoint.filename": "best",
-            }
-            | {f"trainer.{key}": value for key, value in TRAINER_DEFAULTS.items()}
-        )
+        parser.set_defaults(flat_defaults(self.run_defaults))
+
+    def parse_arguments(self, parser: Any, args: Any) -> None:
+        """Parse the command line given to `zoo` (which is sys.argv's tail, so no warning about
+        passing both is due), with every parser error as one line."""
+        try:
+            self.config = parser.parse_args(args)
+        except ArgumentError as err:
+            raise ZooError(one_line(err, parser, args[0] if args else None, self.run_defaults)) from None
+        subcommand = self.config.get("subcommand")
+        if subcommand and self.config[subcommand].get("weights_only") is None:
+            self.config[subcommand]["weights_only"] = True  # a checkpoint never runs code
+        self.check_checkpoint_model()
+
+    def check_checkpoint_model(self) -> None:
+        """Refuse a checkpoint written by another model before LightningCLI reads its
+        hyperparameters into this run (which would quietly swap the network)."""
+        subcommand = self.config.get("subcommand")
+        section = self.config.get(subcommand) if subcommand else None
+        path = section.get("ckpt_path") if section else None
+        if section is None or not path:
+            return
+        written_by = checkpoint_model(read_checkpoint(path), path)
+        init = section.model.get("init_args") if section.get("model") else None
+        wanted = init.get("net") if init else None
+        if wanted and wanted != written_by:
+            raise ZooError(
+                f"checkpoint {path!r} was written by model {written_by!r}, not {wanted!r}; "
+                f"pass --model {written_by}, or a checkpoint of {wanted}"
+            )
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         """Add zoo's progress bar (see zoo.training) unless it is off or the user gave one.
@@ -133,6 +99,7 @@ class ZooCLI(LightningCLI):
 
     def _check(self) -> None:
         check_compatible(self.model, self.datamodule)
+        say(describe(self.model))
 
     def before_fit(self) -> None:
         self._check()
@@ -154,8 +121,10 @@ class ZooCLI(LightningCLI):
             return
         callback = trainer.checkpoint_callback
         best = getattr(callback, "best_model_path", "") if callback else ""
-        results = trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best or None, verbose=False)
-        say(f"test of {'the best checkpoint' if best else 'the final weights'}: {metrics_line(results)}")
+        results = trainer.test(
+            self.model, datamodule=self.datamodule, ckpt_path=best or None, verbose=False, weights_only=True
+        )
+        say(f"test of {'the best checkpoint' if best else 'the final weights'}: {metrics_line(results[0])}")
         if best:
             say(f"best checkpoint: {best}")
         if trainer.logger is not None and trainer.logger.log_dir:
@@ -163,10 +132,10 @@ class ZooCLI(LightningCLI):
             say(f"logs: {log_dir} (tensorboard --logdir {log_dir})")
 
     def after_validate(self) -> None:
-        say(f"validation: {metrics_line([self.trainer.callback_metrics])}")
+        say(f"validation: {metrics_line(dict(self.trainer.callback_metrics))}")
 
     def after_test(self) -> None:
-        say(f"test: {metrics_line([self.trainer.callback_metrics])}")
+        say(f"test: {metrics_line(dict(self.trainer.callback_metrics))}")
 
     def after_predict(self) -> None:
         import torch
@@ -182,14 +151,22 @@ class ZooCLI(LightningCLI):
         say(f"{len(stacked)} predictions of shape {tuple(stacked.shape[1:])} saved to {path}")
 
 
-def run_lightning_cli(argv: list[str]) -> None:
+def run(arguments: RunArguments) -> None:
+    """Run one Lightning command with the run configuration of its registered model, with
+    Lightning's informational lines off: zoo prints the seed, the model and the results."""
+    for logger in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(logger).setLevel(logging.WARNING)
+    # torch 2.14 deprecated a pytree class Lightning 2.6 still checks for on every step; the
+    # notice is for Lightning's developers, not for the person training.
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated")
     ZooCLI(
-        LightningModule,
-        LightningDataModule,
+        run_config(arguments.model, arguments.recipe, arguments.data),
+        model_class=LightningModule,
+        datamodule_class=LightningDataModule,
         subclass_mode_model=True,
         subclass_mode_data=True,
-        seed_everything_default=SEED,
         save_config_kwargs={"overwrite": True},
-        args=expand_arguments(argv),
+        args=[arguments.command, *arguments.rest],
         auto_configure_optimizers=False,
+        parser_kwargs={"exit_on_error": False},
     )

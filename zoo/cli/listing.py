@@ -7,14 +7,18 @@ import fnmatch
 import json
 import os
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
+
+from zoo import registry
+from zoo.recipes import Recipe
+
+INDEX_FILE = "model_index.json"
 
 Column = tuple[str, Callable[[dict[str, Any]], str]]
 
 
 def recipe_label(recipe: dict[str, Any]) -> str:
-    from zoo.recipes import Recipe
-
     return Recipe(**recipe).describe()
 
 
@@ -36,12 +40,15 @@ def row_values(entry: dict[str, Any], columns: list[Column]) -> list[str]:
     return [render(entry) for _, render in columns]
 
 
+def load_index() -> dict[str, Any]:
+    """The model index saved in the package (`python -m tools.model_index` writes it)."""
+    index: dict[str, Any] = json.loads(resources.files("zoo").joinpath(INDEX_FILE).read_text())
+    return index
+
+
 def current_index() -> dict[str, Any]:
     """The saved index, or the live registry when user plugins may add entries."""
-    from zoo.index import build_index, load_index
-    from zoo.registry import PLUGINS_ENV
-
-    return build_index() if os.environ.get(PLUGINS_ENV) else load_index()
+    return registry.index() if os.environ.get(registry.PLUGINS_ENV) else load_index()
 
 
 def format_table(rows: list[list[str]], header: list[str]) -> str:

@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import TypeVar
 
-from zoo.errors import ZooError
-from zoo.registry import load_checkpoint
-
-M = TypeVar("M")
-
-
-def load_as(path: str, cls: type[M], wanted: str) -> M:
-    """The model in checkpoint `path`, refused unless it is a `cls`."""
-    model = load_checkpoint(path)
-    if not isinstance(model, cls):
-        raise ZooError(
-            f"{path!r} holds a {getattr(model, 'zoo_name', type(model).__name__)} model; "
-            f"pass a checkpoint of {wanted}"
-        )
-    return model
+from zoo.checkpoints import load_checkpoint
+from zoo.inference import require_model, top_countries
 
 
 def format_top(name: str, top: list[tuple[str, float]], width: int) -> str:
@@ -28,8 +14,6 @@ def format_top(name: str, top: list[tuple[str, float]], width: int) -> str:
 
 
 def names_main(argv: list[str]) -> None:
-    from zoo.models.names import GRUNames
-
     parser = argparse.ArgumentParser(
         prog="zoo names", description="The likeliest countries of origin of surnames."
     )
@@ -37,15 +21,13 @@ def names_main(argv: list[str]) -> None:
     parser.add_argument("names", nargs="+", help="surnames, e.g. Nguyen Schmidt")
     parser.add_argument("--top", type=int, default=3, help="how many countries to show (3)")
     args = parser.parse_args(argv)
-    model = load_as(args.ckpt, GRUNames, "gru_names")
+    model = load_checkpoint(args.ckpt)
     width = max(len(name) for name in args.names)
-    for name, top in zip(args.names, model.top_countries(args.names, k=args.top), strict=True):
+    for name, top in zip(args.names, top_countries(model, args.names, k=args.top), strict=True):
         print(format_top(name, top, width))
 
 
 def sample_main(argv: list[str]) -> None:
-    from zoo.models.char_rnn import CharRNNShakespeare
-
     parser = argparse.ArgumentParser(
         prog="zoo sample", description="Text written by a trained character model."
     )
@@ -56,5 +38,6 @@ def sample_main(argv: list[str]) -> None:
                         help="below 1: safer, more repetitive text; above 1: wilder (0.8)")
     parser.add_argument("--seed", type=int, default=None, help="fix it to get the same text again")
     args = parser.parse_args(argv)
-    model = load_as(args.ckpt, CharRNNShakespeare, "char_rnn_shakespeare")
-    print(args.prompt + model.sample(args.prompt, args.length, args.temperature, args.seed))
+    model = load_checkpoint(args.ckpt)
+    require_model(model, "char_rnn_shakespeare")
+    print(args.prompt + model.sample(args.prompt, args.length, args.temperature, args.seed))  # type: ignore[operator]

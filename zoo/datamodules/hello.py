@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import torch.nn.functional as F
 from torch import Tensor
 
 from zoo.datamodules.base import TensorDataModule
 from zoo.registry import register_datamodule
-from zoo.text import CharVocab
-
-HELLO_VOCAB = CharVocab("ehlo")
-HELLO_INPUT = "hello"
-HELLO_TARGET = "ohlol"
-
-
-def hello_inputs(text: str, one_hot: bool) -> Tensor:
-    """A batch of one: one-hot floats (1, L, 4) as the first two tutorials, or ids (1, L)."""
-    ids = HELLO_VOCAB.encode(text).unsqueeze(0)
-    return F.one_hot(ids, len(HELLO_VOCAB)).float() if one_hot else ids
+from zoo.text import HELLO_INPUT, HELLO_TARGET, HELLO_VOCAB, hello_inputs
 
 
 @register_datamodule(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,12 +16,10 @@ from zoo.datamodules.public_files import public_file
 from zoo.errors import ZooError
 from zoo.notice import notice
 from zoo.registry import register_datamodule
-from zoo.text import ascii_codes, encode_names
+from zoo.text import MAX_NAME_LENGTH, ascii_codes, encode_names
 
 TRAIN_FILE = "names_train.csv.gz"
 TEST_FILE = "names_test.csv.gz"
-MAX_NAME_LENGTH = 32
-"""Longer names are clipped to their first 32 characters (the longest in the file has 19)."""
 
 Row = tuple[str, str]
 
@@ -39,6 +38,11 @@ def read_rows(path: Path) -> list[Row]:
                         "every row must be name,country"
                     )
                 rows.append((row[0], row[1].strip()))
+    except (EOFError, zlib.error) as err:  # gzip's errors for a cut-short or damaged stream
+        raise ZooError(
+            f"{path} is cut short or damaged ({err}); replace it with a complete copy, or "
+            f"delete it ({TRAIN_FILE} then downloads again)"
+        ) from err
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise ZooError(
             f"cannot read {path} ({err}); it must be a gzip CSV of name,country rows"
@@ -116,6 +120,11 @@ class NamesDataModule(TensorDataModule):
         self.max_len = max_len
         self.input_shape = (None,)
         self.countries: list[str] = []
+
+    @property
+    def labels(self) -> list[str] | None:
+        """The classes once the file is read: its countries, sorted."""
+        return self.countries or None
 
     def prepare_data(self) -> None:
         public_file(self.data_dir, TRAIN_FILE)

@@ -74,6 +74,11 @@ class ShakespeareDataModule(TensorDataModule):
         self.input_shape = (None,)
         self.vocab = ""
 
+    @property
+    def labels(self) -> list[str] | None:
+        """The classes once the text is read: its characters, sorted."""
+        return list(self.vocab) or None
+
     def prepare_data(self) -> None:
         public_file(self.data_dir, TEXT_FILE)
 

@@ -1,7 +1,5 @@
 """The binary-classification tutorials: pass from hours studied, diabetes from 8 measurements."""
 
-from typing import Any
-
 import torch
 from torch import Tensor, nn
 
@@ -12,12 +10,13 @@ from zoo.tasks import BinaryTask
 
 @register_model(
     "logistic_regression",
+    task=BinaryTask,
     input_shape=(1,),
     output_shape=(1,),
     num_params=2,
     datamodule="hours_pass",
-    tutorial="002 lines 196-250: Linear(1,1) + sigmoid, BCE (sum), SGD lr 0.01; hours 1,2,3 -> "
-    "pass 0,0,1; plot P(pass) over 0..10 h",
+    tutorial="002",
+    section="logistic regression, lines 196-250",
     tutorial_result="curve crosses 0.5 near 2.5 h",
     recipes={
         "tutorial": TUTORIAL_THREE_POINTS.but(
@@ -29,23 +28,26 @@ from zoo.tasks import BinaryTask
         ),
     },
 )
-class LogisticRegression(BinaryTask):
-    def __init__(self, **task: Any) -> None:
-        super().__init__(**task)
+class LogisticRegressionModel(nn.Module):
+    """P(pass) = sigmoid(w·hours + b). Tutorial 002, logistic regression (lines 196-250)."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.linear = nn.Linear(1, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.sigmoid(self.linear(x))
+        return torch.sigmoid(self.linear(x))  # N x 1 -> N x 1, a probability
 
 
 @register_model(
     "diabetes_mlp",
+    task=BinaryTask,
     input_shape=(8,),
     output_shape=(1,),
     num_params=87,
     datamodule="diabetes",
-    tutorial="002 lines 255-415: 8-6-4-1, sigmoid after every layer, BCE (mean), SGD lr 0.1, "
-    "batch 32",
+    tutorial="002",
+    section="multi-dimensional input: the diabetes data, lines 255-415",
     tutorial_result="none given",
     recipes={
         "tutorial": Recipe(
@@ -65,15 +67,17 @@ class LogisticRegression(BinaryTask):
         ),
     },
 )
-class DiabetesMLP(BinaryTask):
-    def __init__(self, **task: Any) -> None:
-        super().__init__(**task)
+class DiabetesModel(nn.Module):
+    """8-6-4-1 with a sigmoid after every layer. Tutorial 002, lines 255-415."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.linear1 = nn.Linear(8, 6)
         self.linear2 = nn.Linear(6, 4)
         self.linear3 = nn.Linear(4, 1)
         self.sigmoid = nn.Sigmoid()
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.sigmoid(self.linear1(x))
-        x = self.sigmoid(self.linear2(x))
-        return self.sigmoid(self.linear3(x))
+        x = self.sigmoid(self.linear1(x))  # N x 8 -> N x 6
+        x = self.sigmoid(self.linear2(x))  # N x 4
+        return self.sigmoid(self.linear3(x))  # N x 1, a probability

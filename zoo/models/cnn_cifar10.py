@@ -1,6 +1,4 @@
-"""The CIFAR-10 CNN of the torchvision / TensorBoard tutorial (004): conv + max-pool blocks."""
-
-from typing import Any
+"""The CIFAR-10 CNN of tutorial 004: conv + max-pool blocks in one nn.Sequential."""
 
 from torch import Tensor, nn
 
@@ -8,6 +6,9 @@ from zoo.recipes import Recipe
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
 
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+)
 TUTORIAL_CIFAR10 = Recipe(
     optimizer="sgd",
     lr=0.01,
@@ -19,13 +20,15 @@ TUTORIAL_CIFAR10 = Recipe(
 
 @register_model(
     "cnn_cifar10",
+    task=ClassificationTask,
     input_shape=(3, 32, 32),
     output_shape=(10,),
     num_params=145_578,
     datamodule="cifar10",
-    tutorial="004: Conv(3,32,5,p2) pool, Conv(32,32,5,p2) pool, Conv(32,64,5,p2) pool, "
-    "Linear(1024,64), Linear(64,10); no activations",
+    tutorial="004",
+    section="nn.Sequential on CIFAR-10, with TensorBoard",
     tutorial_result="not given",
+    labels=CIFAR10_CLASSES,
     recipes={
         "tutorial": TUTORIAL_CIFAR10,
         "default": TUTORIAL_CIFAR10.but(
@@ -36,26 +39,27 @@ TUTORIAL_CIFAR10 = Recipe(
         ),
     },
 )
-class CNNCIFAR10(ClassificationTask):
+class CIFAR10Net(nn.Module):
     """The tutorial's Sequential stack as written there, without activations between layers.
 
+    Tutorial 004, nn.Sequential on CIFAR-10. Three 5x5 convolutions padded by 2 keep the size;
+    three 2x2 poolings take 32x32 to 4x4, so the first linear layer reads 64 x 4 x 4 = 1024.
     `num_classes` resizes only the last layer, e.g. 2 for the tutorial's ants / bees folder.
     """
 
-    def __init__(self, num_classes: int = 10, **task: Any) -> None:
-        self.num_classes = num_classes
-        super().__init__(**task)
-        self.layers = nn.Sequential(
-            nn.Conv2d(3, 32, 5, padding=2),
-            nn.MaxPool2d(2),
-            nn.Conv2d(32, 32, 5, padding=2),
-            nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 5, padding=2),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(64 * 4 * 4, 64),
-            nn.Linear(64, num_classes),
+    def __init__(self, num_classes: int = 10) -> None:
+        super().__init__()
+        self.model1 = nn.Sequential(
+            nn.Conv2d(3, 32, 5, padding=2),  # N x 32 x 32 x 32
+            nn.MaxPool2d(2),  # N x 32 x 16 x 16
+            nn.Conv2d(32, 32, 5, padding=2),  # N x 32 x 16 x 16
+            nn.MaxPool2d(2),  # N x 32 x 8 x 8
+            nn.Conv2d(32, 64, 5, padding=2),  # N x 64 x 8 x 8
+            nn.MaxPool2d(2),  # N x 64 x 4 x 4
+            nn.Flatten(),  # N x 1024
+            nn.Linear(64 * 4 * 4, 64),  # N x 64
+            nn.Linear(64, num_classes),  # N x num_classes
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.layers(x)
+        return self.model1(x)  # N x 3 x 32 x 32 -> N x num_classes

@@ -1,6 +1,4 @@
-"""The fully connected MNIST classifier of the multi-class tutorial (002 lines 500-640)."""
-
-from typing import Any
+"""The fully connected MNIST classifier of tutorial 002's multi-class section."""
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -12,17 +10,24 @@ from zoo.tasks import ClassificationTask
 
 @register_model(
     "mlp_mnist",
+    task=ClassificationTask,
     input_shape=(1, 28, 28),
     output_shape=(10,),
     num_params=575_050,
     datamodule="mnist",
-    tutorial="002 lines 500-640: 784-512-256-128-64-10, ReLU",
+    tutorial="002",
+    section="multi-class classification of MNIST, lines 500-640",
     tutorial_result="98.33 % (20 epochs, full MNIST)",
     recipes={"tutorial": TUTORIAL_MNIST, "default": DEFAULT_MNIST},
 )
-class MLPMNIST(ClassificationTask):
-    def __init__(self, **task: Any) -> None:
-        super().__init__(**task)
+class MLP(nn.Module):
+    """784-512-256-128-64-10 with ReLU between the layers; the image is read as 784 numbers.
+
+    Tutorial 002, multi-class classification of MNIST (lines 500-640).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
         self.l1 = nn.Linear(784, 512)
         self.l2 = nn.Linear(512, 256)
         self.l3 = nn.Linear(256, 128)
@@ -30,9 +35,9 @@ class MLPMNIST(ClassificationTask):
         self.l5 = nn.Linear(64, 10)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = x.view(-1, 784)
-        x = F.relu(self.l1(x))
-        x = F.relu(self.l2(x))
-        x = F.relu(self.l3(x))
-        x = F.relu(self.l4(x))
-        return self.l5(x)
+        x = x.view(-1, 784)  # N x 1 x 28 x 28 -> N x 784
+        x = F.relu(self.l1(x))  # N x 512
+        x = F.relu(self.l2(x))  # N x 256
+        x = F.relu(self.l3(x))  # N x 128
+        x = F.relu(self.l4(x))  # N x 64
+        return self.l5(x)  # N x 10

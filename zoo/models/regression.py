@@ -1,7 +1,5 @@
 """The regression tutorials: a line through three points, house prices, a two-layer network."""
 
-from typing import Any
-
 import torch
 from torch import Tensor, nn
 
@@ -12,11 +10,13 @@ from zoo.tasks import RegressionTask
 
 @register_model(
     "linear_regression",
+    task=RegressionTask,
     input_shape=(1,),
     output_shape=(1,),
     num_params=2,
     datamodule="linear_toy",
-    tutorial="002 lines 98-170: Linear(1,1), MSE (sum), SGD lr 0.01; x=1,2,3, y=2x; predict x=4",
+    tutorial="002",
+    section="linear regression, lines 98-170",
     tutorial_result="w≈2, y(4)≈8",
     recipes={
         "tutorial": TUTORIAL_THREE_POINTS.but(
@@ -31,22 +31,26 @@ from zoo.tasks import RegressionTask
         ),
     },
 )
-class LinearRegression(RegressionTask):
-    def __init__(self, **task: Any) -> None:
-        super().__init__(**task)
+class LinearModel(nn.Module):
+    """y = w·x + b. Tutorial 002, linear regression (lines 98-170): x = 1, 2, 3, y = 2x."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.linear = nn.Linear(1, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.linear(x)
+        return self.linear(x)  # N x 1 -> N x 1
 
 
 @register_model(
     "house_price_regression",
+    task=RegressionTask,
     input_shape=(1,),
     output_shape=(1,),
     num_params=2,
     datamodule="house_prices",
-    tutorial="003 lines 244-297: y = w·x + b from w=2, b=0; 0.5·MSE, lr 1e-4, stop when loss < 1",
+    tutorial="003",
+    section="linear regression by hand, lines 244-297",
     tutorial_result="w≈5.88, b≈0.13 after 6 steps",
     recipes={
         "tutorial": Recipe(
@@ -71,16 +75,20 @@ class LinearRegression(RegressionTask):
         ),
     },
 )
-class HousePriceRegression(RegressionTask):
-    """Price = w·area + b, starting from the tutorial's w = 2, b = 0."""
+class HousePriceModel(nn.Module):
+    """Price = w·area + b, starting from the tutorial's w = 2, b = 0.
 
-    def __init__(self, **task: Any) -> None:
-        super().__init__(**task)
+    Tutorial 003, linear regression by hand (lines 244-297): the tutorial keeps w and b as
+    bare tensors with gradients; here they are the module's two parameters.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
         self.w = nn.Parameter(torch.tensor([2.0]))
         self.b = nn.Parameter(torch.zeros(1))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.w * x + self.b
+        return self.w * x + self.b  # N x 1 -> N x 1
 
 
 TWO_LAYER_TUTORIAL = Recipe(
@@ -95,12 +103,13 @@ TWO_LAYER_TUTORIAL = Recipe(
 
 @register_model(
     "two_layer_net",
+    task=RegressionTask,
     input_shape=(1000,),
     output_shape=(10,),
     num_params=101_110,
     datamodule="random_regression",
-    tutorial="001: Linear(1000,100) -> Linear(100,10), no activation; MSE (sum), Adam 1e-4, "
-    "64 random samples, 500 steps",
+    tutorial="001",
+    section="the two-layer network with nn.Sequential",
     tutorial_result="loss falls over 500 steps",
     recipes={
         "tutorial": TWO_LAYER_TUTORIAL,
@@ -112,14 +121,17 @@ TWO_LAYER_TUTORIAL = Recipe(
         ),
     },
 )
-class TwoLayerNet(RegressionTask):
-    """Two linear layers with nothing between them (the tutorial's `nn.Sequential` version,
-    with biases; its class version drops them)."""
+class TwoLayerNet(nn.Module):
+    """Linear(1000,100) -> Linear(100,10) with nothing between them.
 
-    def __init__(self, **task: Any) -> None:
-        super().__init__(**task)
+    Tutorial 001, the two-layer network: this is its `nn.Sequential` version, with biases
+    (its class version drops them), fitted to 64 random samples.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
         self.linear1 = nn.Linear(1000, 100)
         self.linear2 = nn.Linear(100, 10)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.linear2(self.linear1(x))
+        return self.linear2(self.linear1(x))  # N x 1000 -> N x 100 -> N x 10
