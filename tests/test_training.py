@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from conftest import SyntheticDataModule, quiet_trainer
 from lightning.pytorch.callbacks import ProgressBar, RichProgressBar, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
 from zoo import build
+from zoo.cli import main
+from zoo.runs import run_config
 from zoo.training import PROGRESS_REFRESH_STEPS, fit
 
 
@@ -46,3 +49,27 @@ def test_fit_adds_a_lean_progress_bar_unless_off_or_given(
     assert [type(b) for b in bars] == ([expected] if expected else [])
     if expected is TQDMProgressBar:
         assert bars[0].refresh_rate == PROGRESS_REFRESH_STEPS
+
+
+def test_zoo_fit_and_training_fit_resolve_one_configuration_and_reach_the_same_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "data"))
+    limits = {"max_epochs": 2, "limit_train_batches": 4, "limit_val_batches": 1, "enable_progress_bar": False}
+    with pytest.raises(SystemExit) as printed_config:
+        main(["fit", "--model", "cnn_mnist", "--recipe", "tutorial", "--print_config"])
+    assert printed_config.value.code == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    config = run_config("cnn_mnist", "tutorial")
+    assert printed["model"]["init_args"].items() >= config["model"]["init_args"].items()
+    assert printed["data"]["init_args"].items() >= config["data"]["init_args"].items()
+    assert printed["checkpoint"].items() >= config["checkpoint"].items()
+    assert printed["seed_everything"] == config["seed_everything"]
+    assert printed["trainer"]["max_epochs"] == config["trainer"]["max_epochs"]
+
+    main(["fit", "--model", "cnn_mnist", "--recipe", "tutorial", *(f"--trainer.{k}={v}" for k, v in limits.items())])
+    line = next(x for x in capsys.readouterr().out.splitlines() if "test of the best checkpoint" in x)
+    run = fit("cnn_mnist", recipe="tutorial", default_root_dir=str(tmp_path / "python"), **limits)
+    assert line.endswith(", ".join(f"{k} {v:.4f}" for k, v in sorted(run.test.items())))
+    assert Path(run.trainer.checkpoint_callback.best_model_path).name == "best.ckpt"  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
+import inspect
 import os
 import pkgutil
 import re
@@ -242,7 +243,13 @@ def recipe_for(name: str, recipe: str = "default") -> Recipe:
 
 def build_net(name: str, **net_args: Any) -> nn.Module:
     """The plain network of model `name`, as its tutorial writes it: no Lightning attached."""
-    net: nn.Module = MODELS.get(name).net(**net_args)
+    cls = MODELS.get(name).net
+    accepted = set(inspect.signature(cls).parameters)
+    unknown = sorted(set(net_args) - accepted)
+    if unknown:
+        takes = ", ".join(sorted(accepted)) or "no arguments"
+        raise ZooError(f"network of {name!r} does not take {', '.join(unknown)}; it takes: {takes}")
+    net: nn.Module = cls(**net_args)
     return net
 
 

@@ -33,13 +33,29 @@ def one_line(err: ArgumentError, parser: Any, subcommand: str | None, defaults: 
     if bad_yaml:
         detail = " ".join(bad_yaml.group(1).split())[:160]
         return f"the config file is not valid YAML ({detail}); fix it, or write one with --print_config"
+    nested = re.search(
+        r'Parser key "(model|data)":.*?Parser key "(\w+)":\s*(.*?)Given value: NestedArg\(key=.*?, val=(.*?)\)\s*$',
+        message,
+        re.DOTALL,
+    )
+    if nested:
+        return bad_value_line(f"{nested.group(1)}.{nested.group(2)}", nested.group(4).strip("'\""), nested.group(3))
     bad_value = re.search(r'Parser key "([^"]+)":.*?Given value: (.*)', message, re.DOTALL)
     if bad_value:
-        expected = sorted(set(re.findall(r"Expected a <class '(\w+)'>", message)) - {"NoneType"})
-        wanted = f"expected {' or '.join(expected)}" if expected else FALLBACK_HINT
-        return f"--{bad_value.group(1)} cannot be {bad_value.group(2).strip()!r}; {wanted}"
+        return bad_value_line(bad_value.group(1), bad_value.group(2).strip(), message)
     first = message.strip().splitlines()[0] if message.strip() else "the arguments could not be parsed"
     return f"{first}; {FALLBACK_HINT}"
+
+
+def bad_value_line(key: str, value: str, message: str) -> str:
+    """'--key cannot be VALUE; ...' with the choices of a Literal or the expected types."""
+    choices = re.search(r"Literal\[(.*?)\]", message)
+    if choices:
+        wanted = "choose one of: " + ", ".join(c.strip(" '\"") for c in choices.group(1).split(","))
+    else:
+        expected = sorted(set(re.findall(r"Expected a <class '(\w+)'>", message)) - {"NoneType"})
+        wanted = f"expected {' or '.join(expected)}" if expected else FALLBACK_HINT
+    return f"--{key} cannot be {value!r}; {wanted}"
 
 
 def unknown_option(option: str, known: list[str]) -> str:
