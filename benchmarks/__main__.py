@@ -28,6 +28,7 @@ from benchmarks.common import (
     write_json,
 )
 from benchmarks.data import choose_source, describe_data, mnist_models
+from zoo.runs import CHECKPOINT_DEFAULTS
 
 SECTIONS: dict[str, Callable[[Settings], SectionResult]] = {
     tutorial_vs_zoo.NAME: tutorial_vs_zoo.run,
@@ -122,7 +123,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = make_settings(args)
     for logger in ("lightning.pytorch", "lightning.fabric"):
         logging.getLogger(logger).setLevel(logging.ERROR)
-    conditions = settings.conditions() | {"data": describe_data(settings)}
+    conditions = settings.conditions() | {
+        "data": describe_data(settings),
+        "zoo_checkpoint": CHECKPOINT_DEFAULTS,
+    }
     print("conditions: " + "; ".join(f"{k} {v}" for k, v in conditions.items()))
     write_json(settings.out / f"conditions-{settings.tag()}.json", conditions)
     targets: list[Target] = []

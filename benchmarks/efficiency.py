@@ -2,8 +2,9 @@
 recipe's batch size, against a float32 matrix-product peak measured in the same run.
 
 FLOPs come from torch.utils.flop_counter (matrix products and convolutions, forward and
-backward of one training step; element-wise work is not counted). The plain loop over the
-same batches shows what the model itself reaches without the Trainer.
+backward of the plain network's training step on one batch of the benchmark's digits;
+element-wise work is not counted). The plain loop over the same batches shows what the model
+itself reaches without the Trainer.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.common import SectionResult, Settings, Target, alternate, median, now
 from benchmarks.data import zoo_datamodule
 from benchmarks.loops import EpochLog, run_plain, run_zoo
-from zoo.registry import build, recipe_for
-from zoo.tasks import Task
+from zoo.registry import build_net, recipe_for
 
 NAME = "efficiency"
 RECIPE = "default"
@@ -47,17 +48,14 @@ def matmul_peak(device: torch.device, size: int, trials: int = 5) -> float:
     return best
 
 
-def count_flops(name: str, batch_size: int, device: torch.device) -> tuple[float, float]:
-    """Forward FLOPs and training-step (forward + backward) FLOPs per sample."""
-    model = build(name).to(device)
-    assert isinstance(model, Task)
-    x, y = (t.to(device) for t in model.example_batch(batch_size))
+def count_flops(net: nn.Module, x: Tensor, y: Tensor) -> tuple[float, float]:
+    """Forward FLOPs and training-step (forward + backward) FLOPs per sample of a batch."""
     with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(x)
+        net(x)
     forward = counter.get_total_flops()
     with FlopCounterMode(display=False) as counter:
-        F.cross_entropy(model(x), y).backward()
-    return forward / batch_size, counter.get_total_flops() / batch_size
+        F.cross_entropy(net(x), y).backward()
+    return forward / len(y), counter.get_total_flops() / len(y)
 
 
 def gflops(flops_per_sample: float, samples: int, logs: list[EpochLog]) -> float:
@@ -71,8 +69,9 @@ def run(settings: Settings) -> SectionResult:
     targets: list[Target] = []
     for name in settings.models:
         recipe = recipe_for(name, RECIPE)
-        forward, train = count_flops(name, recipe.batch_size, settings.device)
         module = zoo_datamodule(name, recipe.batch_size, settings, settings.seed)
+        x, y = next(iter(module.train_dataloader()))
+        forward, train = count_flops(build_net(name).to(settings.device), x, y)
         samples = module.split_sizes()["train"]
         sides = ["zoo", "plain"] if recipe.scheduler is None else ["zoo"]
         run_zoo(name, RECIPE, settings, settings.seed, 1, test=False, limit_train_batches=3,

@@ -18,14 +18,13 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.callbacks import ModelCheckpoint
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from benchmarks.common import PeakMemory, Settings, now
 from benchmarks.data import PILDigits, zoo_datamodule
 from zoo.recipes import Recipe
-from zoo.registry import build, recipe_for
+from zoo.registry import build_net, recipe_for
 from zoo.tasks import OPTIMIZERS
 from zoo.training import fit
 
@@ -62,9 +61,11 @@ def quiet() -> Iterator[None]:
 
 
 def plain_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
-    """The recipe's optimiser as a hand-written loop creates it (no scheduler in these loops)."""
-    if recipe.scheduler is not None:
-        raise ValueError(f"plain loops have no scheduler; recipe {recipe.describe()!r} needs one")
+    """The recipe's optimiser as a hand-written loop creates it. These loops train the plain
+    network alone, so a recipe with a scheduler or task arguments is refused."""
+    if recipe.scheduler is not None or recipe.task_args:
+        raise ValueError(f"plain loops have no scheduler or task arguments; recipe "
+                         f"{recipe.describe()!r} sets them")
     kwargs: dict[str, Any] = {"lr": recipe.lr, "weight_decay": recipe.weight_decay}
     if recipe.optimizer == "sgd":
         kwargs["momentum"] = recipe.momentum
@@ -132,7 +133,7 @@ def run_tutorial(
     with PeakMemory(device) as memory:
         start = now(device)
         torch.manual_seed(seed)
-        model = build(name, recipe="tutorial").to(device)
+        model = build_net(name).to(device)
         optimizer = plain_optimizer(model, recipe)
         shuffle = torch.Generator().manual_seed(seed)
         train_loader = DataLoader(train_set, batch_size=recipe.batch_size, shuffle=True,
@@ -155,15 +156,15 @@ def run_tutorial(
 def run_plain(name: str, recipe_name: str, settings: Settings, seed: int, epochs: int) -> EpochLog:
     """A hand-written loop over zoo's own tensor batches: train, then validate, each epoch.
 
-    The model gets the channels-last layout zoo's Trainer path gives it, so the difference
-    between the two is the Trainer's overhead alone."""
+    The plain network gets the channels-last layout zoo's task gives it at setup, so the
+    difference between the two is the Trainer's overhead alone."""
     device, recipe = settings.device, recipe_for(name, recipe_name)
     log = EpochLog()
     with PeakMemory(device) as memory:
         module = zoo_datamodule(name, recipe.batch_size, settings, seed)
         start = now(device)
         torch.manual_seed(seed)
-        model = build(name, recipe=recipe_name).to(device)
+        model = build_net(name).to(device)
         model.to(memory_format=torch.channels_last)  # as Task.use_channels_last does at setup
         optimizer = plain_optimizer(model, recipe)
         train_batches, val_batches = module.train_dataloader(), module.val_dataloader()
@@ -226,11 +227,6 @@ class TestEachEpoch(pl.Callback):
         self.acc.append(acc)
 
 
-def zoo_checkpoint() -> ModelCheckpoint:
-    """The best-checkpoint callback `zoo fit` adds (zoo/lightning_cli.py)."""
-    return ModelCheckpoint(monitor="val/loss", mode="min", filename="best")
-
-
 def run_zoo(
     name: str,
     recipe_name: str,
@@ -238,33 +234,31 @@ def run_zoo(
     seed: int,
     epochs: int,
     callbacks: Sequence[pl.Callback] = (),
-    checkpoint: bool = True,
     test: bool = True,
     **trainer_options: Any,
 ) -> EpochLog:
-    """zoo.training.fit as `zoo fit` runs it, then a test of the final weights.
+    """zoo.training.fit, configured as `zoo fit` is (zoo.runs), then a test of the final weights.
 
-    What `zoo fit` adds to zoo.training.fit is included: the best-checkpoint callback, the
-    default TensorBoard logger, the progress bar (sent to /dev/null) and the model summary;
-    its one-off config.yaml is not. Extra trainer options (e.g. `logger=False`) override these.
+    Its configuration is kept whole: the best and last checkpoints, the default TensorBoard
+    logger, the progress bar (sent to /dev/null), the logging cadence; only the device, the
+    run folder (a temporary one), the epochs and the seed are set here. `zoo fit`'s one-off
+    config.yaml and summary line are not. Extra trainer options (e.g. `logger=False`) override
+    the defaults.
     """
     device, recipe = settings.device, recipe_for(name, recipe_name)
     timer = EpochTimer(device)
-    extra = [zoo_checkpoint()] if checkpoint else []
     log = EpochLog()
     with PeakMemory(device) as memory, tempfile.TemporaryDirectory() as root, quiet():
         module = zoo_datamodule(name, recipe.batch_size, settings, seed, **recipe.data_args)
-        pl.seed_everything(seed, verbose=False)
         start = now(device)
         options = {
             "max_epochs": epochs,
             "accelerator": "gpu" if device.type == "cuda" else "cpu",
             "devices": 1,
             "default_root_dir": root,
-            "callbacks": [timer, *callbacks, *extra],
-            "enable_checkpointing": checkpoint,
+            "callbacks": [timer, *callbacks],
         } | trainer_options
-        run = fit(name, recipe=recipe_name, datamodule=module, test=False, **options)
+        run = fit(name, recipe=recipe_name, datamodule=module, test=False, seed=seed, **options)
         fit_s = now(device) - start
         if test:
             began = now(device)

@@ -37,7 +37,6 @@ class Variant:
     name: str
     options: dict[str, Any] = field(default_factory=dict)
     callbacks: Callable[[], list[pl.Callback]] = list
-    checkpoint: bool = True
 
 
 USER = Variant("zoo fit")
@@ -47,15 +46,15 @@ VARIANTS = [
     Variant("no progress bar", {"enable_progress_bar": False}),
     Variant("log every 50 steps", {"log_every_n_steps": 50}),
     Variant("no logger", {"logger": False}),
-    Variant("no checkpoint", checkpoint=False),
+    Variant("no checkpoint", {"enable_checkpointing": False}),
     Variant("bare Trainer", {"enable_progress_bar": False, "logger": False,
-                             "enable_model_summary": False}, checkpoint=False),
+                             "enable_checkpointing": False}),
 ]
 
 
 def run_variant(name: str, variant: Variant, settings: Settings, seed: int) -> EpochLog:
     return run_zoo(name, RECIPE, settings, seed, settings.epochs, callbacks=variant.callbacks(),
-                   checkpoint=variant.checkpoint, test=False, **variant.options)
+                   test=False, **variant.options)
 
 
 def run(settings: Settings) -> SectionResult:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 
+from zoo import load_checkpoint
 from zoo.curves import crossing, curve_table, plot_curve, probability_curve
-from zoo.registry import load_checkpoint
 from zoo.training import fit
 
 
@@ -34,7 +34,6 @@ def main() -> None:
             logger=False,
             enable_checkpointing=False,
             enable_progress_bar=False,
-            enable_model_summary=False,
         ).model
     hours, probs = probability_curve(model, 0.0, 10.0)
     print(curve_table(hours, probs, label="hours"))

@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from benchmarks.common import Settings, Target, alternate
-from benchmarks.data import PILDigits, splits_for, zoo_datamodule
-from benchmarks.loops import EpochLog
+from benchmarks.data import PILDigits, mnist_models, splits_for, zoo_datamodule
+from benchmarks.loops import EpochLog, plain_optimizer
 from benchmarks.time_to_accuracy import accuracy_tolerance
+from zoo.recipes import Recipe
+from zoo.registry import build, build_net, recipe_for
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION_COLUMNS = {
@@ -55,6 +58,24 @@ def test_tutorial_images_are_the_digits_zoo_trains_on(tmp_path: Path, model: str
 def test_pil_digits_refuse_tensors_that_are_not_normalised_digits() -> None:
     with pytest.raises(ValueError, match="normalised"):
         PILDigits(torch.rand(2, 1, 28, 28) * 100, torch.zeros(2, dtype=torch.long), None)
+
+
+@pytest.mark.parametrize("model", mnist_models())
+def test_plain_loops_start_from_the_weights_zoo_starts_from(model: str) -> None:
+    torch.manual_seed(3)
+    plain = build_net(model).state_dict()
+    torch.manual_seed(3)
+    task = build(model, recipe="tutorial").net.state_dict()  # type: ignore[union-attr]
+    assert plain.keys() == task.keys()
+    for key, weights in plain.items():
+        torch.testing.assert_close(weights, task[key], rtol=0, atol=0)
+
+
+def test_plain_loops_refuse_a_recipe_they_cannot_follow() -> None:
+    with pytest.raises(ValueError, match="scheduler"):
+        plain_optimizer(nn.Linear(1, 1), recipe_for("mlp_mnist", "default"))
+    with pytest.raises(ValueError, match="task arguments"):
+        plain_optimizer(nn.Linear(1, 1), Recipe(task_args={"stop_below": 1.0}))
 
 
 def test_time_to_an_epoch_leaves_out_the_earlier_test_passes() -> None:
