@@ -59,7 +59,7 @@ def bad_value_line(key: str, value: str, message: str) -> str:
 
 
 def unknown_option(option: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(option, known, n=2, cutoff=0.6)
+    close = difflib.get_close_matches(option, list(dict.fromkeys(known)), n=2, cutoff=0.6)
     hint = "did you mean " + " or ".join(close) + "?" if close else FALLBACK_HINT
     return f"unknown option {option}; {hint}"
 
