@@ -21,3 +21,16 @@ def notice(message: str) -> None:
 def say(message: str) -> None:
     """A result line on stdout."""
     print(f"zoo: {message}", flush=True)
+
+
+def quiet_lightning() -> None:
+    """Lightning's informational lines (devices, adverts, 'Trainer.fit stopped') off: zoo says
+    what a person needs in its own lines."""
+    import logging
+    import warnings
+
+    for logger in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(logger).setLevel(logging.WARNING)
+    # torch 2.14 deprecated a pytree class Lightning 2.6 still checks for on every step; the
+    # notice is for Lightning's developers, not for the person training.
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated")

@@ -7,9 +7,11 @@ cannot drift apart. It is plain data shaped like LightningCLI's config.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
+from zoo.errors import ZooError
 from zoo.registry import DATAMODULES, MODELS, class_path, recipe_for
 
 SEED = 42
@@ -24,6 +26,10 @@ CHECKPOINT_DEFAULTS: dict[str, Any] = {
     "save_last": True,
 }
 """`best.ckpt` by lowest validation loss to test and share; `last.ckpt` each epoch to resume."""
+TRAIN_RUNS = "lightning_logs"
+EVAL_RUNS = "eval"
+"""A training run writes to `<root>/lightning_logs/version_N`; validate, test and predict to
+`<root>/eval/version_N`, so an evaluation never writes into the run it evaluates."""
 
 
 def datamodule_class_path(data: str) -> str:
@@ -63,3 +69,57 @@ def run_config(model: str | None = None, recipe: str = "default", data: str | No
     }
     config["trainer"] |= {"max_epochs": chosen.max_epochs, "default_root_dir": str(Path(RUNS_DIR) / model)}
     return config
+
+
+def new_run_dir(parent: str | os.PathLike[str]) -> Path:
+    """Claim the next free `version_N` folder under `parent`.
+
+    `os.mkdir` fails when the folder exists, so two runs started at once never get the same
+    one: the loser of the race moves on to N+1."""
+    parent = Path(parent)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        taken = [p.name.removeprefix("version_") for p in parent.iterdir() if p.name.startswith("version_")]
+    except OSError as err:
+        raise ZooError(
+            f"run folder {str(parent)!r} cannot be created ({err.strerror}); "
+            "pass --trainer.default_root_dir with a writable folder"
+        ) from err
+    version = max((int(v) + 1 for v in taken if v.isdigit()), default=0)
+    while True:
+        folder = parent / f"version_{version}"
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            version += 1
+            continue
+        except OSError as err:
+            raise ZooError(
+                f"run folder {str(folder)!r} cannot be created ({err.strerror}); "
+                "pass --trainer.default_root_dir with a writable folder"
+            ) from err
+        return folder
+
+
+def checkpoint_run_dir(ckpt_path: str | os.PathLike[str]) -> Path | None:
+    """The run folder a checkpoint was saved in (`RUN/checkpoints/last.ckpt` -> `RUN`), or None
+    when the checkpoint lies elsewhere."""
+    for folder in (Path(ckpt_path).parent, Path(ckpt_path).resolve().parent):
+        if folder.name == "checkpoints" and folder.parent.name.startswith("version_"):
+            return folder.parent  # as spelt when it can be: Lightning compares the spelling
+    return None
+
+
+def check_writable(folder: str | os.PathLike[str], what: str = "run folder") -> None:
+    """Create `folder` and a file in it, so a read-only place fails before the first step."""
+    folder = Path(folder)
+    probe = folder / f".zoo-write-test-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        raise ZooError(
+            f"{what} {str(folder)!r} is not writable ({err.strerror}); "
+            "pass --trainer.default_root_dir with a writable folder"
+        ) from err

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import instantiate_class
 
 from zoo.runs import run_config
@@ -24,6 +26,50 @@ def with_progress_bar(callbacks: Any, enable_progress_bar: bool | None) -> list[
     if enable_progress_bar is False or any(isinstance(c, ProgressBar) for c in given):
         return given
     return [*given, TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS)]
+
+
+class RandomState(Callback):
+    """Keeps torch's and Python's random generators in every checkpoint and restores them on
+    resume, so dropout and other random layers continue as in the uninterrupted run (Lightning
+    stores the model, optimiser and loops; the data order is the datamodule's own state)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        import torch
+
+        state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate()}
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state["cuda"] = torch.cuda.get_rng_state_all()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        import torch
+
+        if "torch" in state_dict:
+            torch.set_rng_state(state_dict["torch"])
+        if "python" in state_dict:
+            version, internal, gauss = state_dict["python"]
+            random.setstate((version, tuple(internal), gauss))
+        if "cuda" in state_dict and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state_dict["cuda"])
+
+
+class InterruptReport(Callback):
+    """Notes a Ctrl+C (Lightning catches it, tears down and exits 1) and says which
+    checkpoints the run keeps, so the command can exit 130 as an interrupted program does."""
+
+    def __init__(self) -> None:
+        self.saved: list[str] | None = None
+
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+        if not isinstance(exception, KeyboardInterrupt):
+            return
+        paths: list[str] = []
+        for callback in trainer.checkpoint_callbacks:
+            for path in (getattr(callback, "best_model_path", ""), getattr(callback, "last_model_path", "")):
+                if path and path not in paths:
+                    paths.append(path)
+        self.saved = paths
+        print(f"zoo: interrupted; saved: {', '.join(paths) or 'no checkpoint yet'}", file=sys.stderr, flush=True)
 
 
 def describe(model: pl.LightningModule) -> str:
@@ -84,6 +130,7 @@ def fit(
     callbacks = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
     if options.get("enable_checkpointing", True) and not any(isinstance(c, ModelCheckpoint) for c in callbacks):
         callbacks.append(ModelCheckpoint(**config["checkpoint"]))
+    callbacks.append(RandomState())
     options["callbacks"] = with_progress_bar(callbacks, options.get("enable_progress_bar"))
     trainer = pl.Trainer(**options)
     trainer.fit(model, datamodule=data)

@@ -7,8 +7,7 @@ checks come out as one `ZooError` line (see `zoo.cli.parse_errors`).
 
 from __future__ import annotations
 
-import logging
-import warnings
+import os
 from argparse import ArgumentError
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,16 +16,19 @@ from typing import Any
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger
 
 from zoo.callbacks import LogSampleImages
 from zoo.checkpoints import checkpoint_model, read_checkpoint
 from zoo.cli.arguments import RunArguments
 from zoo.cli.parse_errors import one_line
 from zoo.errors import ZooError
-from zoo.notice import say
-from zoo.runs import run_config
+from zoo.notice import quiet_lightning, say
+from zoo.runs import EVAL_RUNS, TRAIN_RUNS, check_writable, checkpoint_run_dir, new_run_dir, run_config
 from zoo.tasks import check_compatible
-from zoo.training import describe, with_progress_bar
+from zoo.training import InterruptReport, RandomState, describe, with_progress_bar
+
+EVALUATIONS = ("validate", "test", "predict")
 
 
 def flat_defaults(config: dict[str, Any]) -> dict[str, Any]:
@@ -44,16 +46,50 @@ def metrics_line(metrics: Mapping[str, Any]) -> str:
     return ", ".join(f"{name} {float(value):.4f}" for name, value in sorted(metrics.items()))
 
 
-class ZooCLI(LightningCLI):
-    """LightningCLI with zoo's run defaults, its checks before a run and a closing summary."""
+def default_logger(run_dir: Path) -> Logger:
+    """Lightning's default logger, writing into the run folder zoo chose for it."""
+    from importlib.util import find_spec
 
-    def __init__(self, defaults: dict[str, Any], **kwargs: Any) -> None:
+    save_dir, name, version = str(run_dir.parent.parent), run_dir.parent.name, run_dir.name
+    if find_spec("tensorboard") or find_spec("tensorboardX"):
+        return TensorBoardLogger(save_dir, name=name, version=version)
+    return CSVLogger(save_dir, name=name, version=version)
+
+
+def saved_checkpoint_dir(checkpoint: dict[str, Any], ckpt_path: str) -> Path | None:
+    """The run folder of a checkpoint in the spelling its ModelCheckpoint stored (Lightning
+    compares that string on resume), when it is the folder the checkpoint lies in."""
+    for key, state in checkpoint.get("callbacks", {}).items():
+        dirpath = state.get("dirpath") if key.startswith("ModelCheckpoint") and isinstance(state, dict) else None
+        if isinstance(dirpath, str) and Path(dirpath).resolve() == Path(ckpt_path).resolve().parent:
+            return checkpoint_run_dir(Path(dirpath) / "last.ckpt")
+    return checkpoint_run_dir(ckpt_path)
+
+
+class ZooCLI(LightningCLI):
+    """LightningCLI with zoo's run defaults, its checks before a run and a closing summary.
+
+    Every run writes into a folder of its own, claimed before the Trainer is built: `fit` into
+    `<root>/lightning_logs/version_N` (or, resuming from `RUN/checkpoints/last.ckpt`, into RUN),
+    validate/test/predict into `<root>/eval/version_N`.
+    """
+
+    def __init__(self, defaults: dict[str, Any], interrupt: InterruptReport | None = None, **kwargs: Any) -> None:
         self.run_defaults = defaults
+        self.interrupt = interrupt or InterruptReport()
+        self.checkpoint: dict[str, Any] = {}
+        self.run_dir: Path | None = None
         super().__init__(**kwargs)
 
     def add_arguments_to_parser(self, parser: Any) -> None:
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.add_lightning_class_args(LogSampleImages, "sample_images")
+        parser.add_argument(
+            "--untrained",
+            type=bool,
+            default=False,
+            help="validate, test or predict with freshly initialised weights instead of a --ckpt_path",
+        )
         parser.set_defaults(flat_defaults(self.run_defaults))
 
     def parse_arguments(self, parser: Any, args: Any) -> None:
@@ -66,7 +102,20 @@ class ZooCLI(LightningCLI):
         subcommand = self.config.get("subcommand")
         if subcommand and self.config[subcommand].get("weights_only") is None:
             self.config[subcommand]["weights_only"] = True  # a checkpoint never runs code
+        self.check_weights_given()
         self.check_checkpoint_model()
+
+    def check_weights_given(self) -> None:
+        """Evaluating random weights is almost always a forgotten --ckpt_path: ask for it."""
+        subcommand = self.config.get("subcommand")
+        if subcommand not in EVALUATIONS:
+            return
+        section = self.config[subcommand]
+        if not section.get("ckpt_path") and not section.get("untrained"):
+            raise ZooError(
+                f"{subcommand} needs trained weights; pass --ckpt_path RUN/checkpoints/best.ckpt "
+                f"(written by 'zoo fit'), or --untrained true to {subcommand} the untrained model"
+            )
 
     def check_checkpoint_model(self) -> None:
         """Refuse a checkpoint written by another model before LightningCLI reads its
@@ -76,7 +125,8 @@ class ZooCLI(LightningCLI):
         path = section.get("ckpt_path") if section else None
         if section is None or not path:
             return
-        written_by = checkpoint_model(read_checkpoint(path), path)
+        self.checkpoint = read_checkpoint(path)
+        written_by = checkpoint_model(self.checkpoint, path)
         init = section.model.get("init_args") if section.get("model") else None
         wanted = init.get("net") if init else None
         if wanted and wanted != written_by:
@@ -90,21 +140,59 @@ class ZooCLI(LightningCLI):
 
         It is added here, not to the parsed config, so a saved config.yaml stays free of it and
         still runs with `--trainer.enable_progress_bar false`."""
-        trainer = (self.config_init[self.subcommand] if self.subcommand else self.config_init).trainer
-        kwargs["callbacks"] = with_progress_bar(
+        section = self.config_init[self.subcommand] if self.subcommand else self.config_init
+        trainer = section.trainer
+        callbacks = with_progress_bar(
             kwargs.get("callbacks", trainer.callbacks),
             kwargs.get("enable_progress_bar", trainer.enable_progress_bar),
         )
+        kwargs["callbacks"] = [*callbacks, RandomState(), self.interrupt]
+        check_compatible(self.model, self.datamodule)  # before a run folder is claimed
+        if self.subcommand:
+            kwargs |= self.run_folder(section)
         return super().instantiate_trainer(**kwargs)
 
+    def run_folder(self, section: Any) -> dict[str, Any]:
+        """Claim this run's folder and check it (and the checkpoint folder) can be written;
+        the Trainer arguments that send the default logger, or with `--trainer.logger false`
+        the checkpoints and config.yaml, there. A logger of the user's own decides for itself."""
+        trainer = section.trainer
+        logger = trainer.get("logger")
+        if trainer.get("fast_dev_run") or not (logger is None or isinstance(logger, bool)):
+            return {}
+        root = Path(trainer.get("default_root_dir") or os.getcwd())
+        fitting = self.subcommand == "fit"
+        ckpt_path = section.get("ckpt_path")
+        run_dir = saved_checkpoint_dir(self.checkpoint, ckpt_path) if fitting and ckpt_path else None
+        if run_dir is not None:
+            # A resumed run keeps the run's config.yaml and saves its own beside it.
+            resumes = 1
+            while (run_dir / f"config_resume_{resumes}.yaml").exists():
+                resumes += 1
+            self.save_config_kwargs["config_filename"] = f"config_resume_{resumes}.yaml"
+        else:
+            run_dir = new_run_dir(root / (TRAIN_RUNS if fitting else EVAL_RUNS))
+        check_writable(run_dir)
+        if fitting and trainer.get("enable_checkpointing") is not False:
+            checkpoint = section.get("checkpoint")
+            dirpath = getattr(checkpoint, "dirpath", None) or run_dir / "checkpoints"
+            check_writable(dirpath, "checkpoint folder")
+        self.run_dir = run_dir
+        if logger is False:
+            return {"default_root_dir": str(run_dir)}
+        return {"logger": default_logger(run_dir)}
+
     def _check(self) -> None:
-        check_compatible(self.model, self.datamodule)
         say(describe(self.model))
 
     def before_fit(self) -> None:
         self._check()
         seed = self.config[self.subcommand].get("seed_everything")
         say(f"seed {seed}; data seed {getattr(self.datamodule, 'seed', 'n/a')}")
+        strategy = self.trainer.strategy
+        processes = self.trainer.world_size
+        say(f"{processes} process{'es' if processes > 1 else ''} on {strategy.root_device.type} "
+            f"({type(strategy).__name__})")
 
     def before_validate(self) -> None:
         self._check()
@@ -131,11 +219,17 @@ class ZooCLI(LightningCLI):
             log_dir = trainer.logger.log_dir
             say(f"logs: {log_dir} (tensorboard --logdir {log_dir})")
 
+    def say_eval_folder(self) -> None:
+        if self.run_dir is not None:
+            say(f"results in {self.run_dir}")
+
     def after_validate(self) -> None:
         say(f"validation: {metrics_line(dict(self.trainer.callback_metrics))}")
+        self.say_eval_folder()
 
     def after_test(self) -> None:
         say(f"test: {metrics_line(dict(self.trainer.callback_metrics))}")
+        self.say_eval_folder()
 
     def after_predict(self) -> None:
         import torch
@@ -154,19 +248,23 @@ class ZooCLI(LightningCLI):
 def run(arguments: RunArguments) -> None:
     """Run one Lightning command with the run configuration of its registered model, with
     Lightning's informational lines off: zoo prints the seed, the model and the results."""
-    for logger in ("lightning.pytorch", "lightning.fabric"):
-        logging.getLogger(logger).setLevel(logging.WARNING)
-    # torch 2.14 deprecated a pytree class Lightning 2.6 still checks for on every step; the
-    # notice is for Lightning's developers, not for the person training.
-    warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated")
-    ZooCLI(
-        run_config(arguments.model, arguments.recipe, arguments.data),
-        model_class=LightningModule,
-        datamodule_class=LightningDataModule,
-        subclass_mode_model=True,
-        subclass_mode_data=True,
-        save_config_kwargs={"overwrite": True},
-        args=[arguments.command, *arguments.rest],
-        auto_configure_optimizers=False,
-        parser_kwargs={"exit_on_error": False},
-    )
+    quiet_lightning()
+    interrupt = InterruptReport()
+    try:
+        ZooCLI(
+            run_config(arguments.model, arguments.recipe, arguments.data),
+            interrupt=interrupt,
+            model_class=LightningModule,
+            datamodule_class=LightningDataModule,
+            subclass_mode_model=True,
+            subclass_mode_data=True,
+            args=[arguments.command, *arguments.rest],
+            auto_configure_optimizers=False,
+            parser_kwargs={"exit_on_error": False},
+        )
+    except SystemExit:
+        # Lightning answers Ctrl+C by saving nothing more, tearing down and exiting 1;
+        # InterruptReport has said what the run keeps: exit as an interrupted program does.
+        if interrupt.saved is not None:
+            raise SystemExit(130) from None
+        raise

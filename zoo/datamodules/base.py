@@ -130,6 +130,26 @@ class TensorDataModule(pl.LightningDataModule):
         self.val_split = val_split
         self.seed = seed
         self.splits: dict[str, tuple[Tensor, ...]] = {}
+        self.train_batches: TensorBatches | None = None
+        self._train_generator_state: Tensor | None = None
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """The training data order's generator state, which Lightning keeps in every checkpoint,
+        so a resumed run shuffles and augments its next epochs as the uninterrupted run does."""
+        if self.train_batches is not None:
+            return {"train_generator": self.train_batches.generator.get_state()}
+        if self._train_generator_state is not None:
+            return {"train_generator": self._train_generator_state}
+        return {}
+
+    def load_state_dict(self, state_dict: dict[str, Tensor]) -> None:
+        """Restore the data order from a checkpoint (before or after the train batches exist)."""
+        state = state_dict.get("train_generator")
+        if state is None:
+            return
+        self._train_generator_state = state
+        if self.train_batches is not None:
+            self.train_batches.generator.set_state(state)
 
     def load(self) -> dict[str, tuple[Tensor, ...]]:
         """Return {'train': tensors, 'val': ..., 'test': ...}, each (inputs..., target)."""
@@ -172,7 +192,11 @@ class TensorDataModule(pl.LightningDataModule):
         )
 
     def train_dataloader(self) -> TensorBatches:
-        return self._batches("train", train=True)
+        self.train_batches = self._batches("train", train=True)
+        if self._train_generator_state is not None:
+            self.train_batches.generator.set_state(self._train_generator_state)
+            self._train_generator_state = None
+        return self.train_batches
 
     def val_dataloader(self) -> TensorBatches:
         return self._batches("val")

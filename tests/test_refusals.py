@@ -1,0 +1,80 @@
+"""What `zoo` refuses before a run starts: each bad input is one `zoo: error:` line, exit 2, no
+traceback. A few rows run by default; the rest (each a ~5 s subprocess) with `-m slow`."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+SLOW = pytest.mark.slow
+
+
+def make_inputs(folder: Path) -> None:
+    """The bad files the table refers to, written into the run's working folder."""
+    (folder / "empty.ckpt").write_bytes(b"")
+    (folder / "random.ckpt").write_bytes(random.Random(0).randbytes(4096))
+    (folder / "a_folder.ckpt").mkdir()
+    (folder / "a_file").write_text("")
+    checkpoint = {"hyper_parameters": {"net": "mlp_mnist"}, "state_dict": {"w": torch.zeros(1000)}}
+    torch.save(checkpoint, folder / "mlp.ckpt")
+    whole = (folder / "mlp.ckpt").read_bytes()
+    (folder / "truncated.ckpt").write_bytes(whole[: len(whole) // 2])
+    torch.save({"state_dict": {}}, folder / "foreign.ckpt")
+
+
+CASES = [
+    pytest.param(["test", "--model", "cnn_mnist"], ["test needs trained weights", "--ckpt_path", "--untrained true"],
+                 id="test-without-checkpoint"),
+    pytest.param(["test", "--model", "cnn_mnist", "--ckpt_path", "nowhere.ckpt"], ["'nowhere.ckpt' does not exist"],
+                 id="missing-checkpoint"),
+    pytest.param(["test", "--model", "cnn_mnist", "--ckpt_path", "mlp.ckpt"],
+                 ["written by model 'mlp_mnist', not 'cnn_mnist'", "--model mlp_mnist"],
+                 id="another-models-checkpoint"),
+    pytest.param(["validate", "--model", "cnn_mnist"], ["validate needs trained weights"],
+                 id="validate-without-checkpoint", marks=SLOW),
+    pytest.param(["predict", "--model", "cnn_mnist"], ["predict needs trained weights"],
+                 id="predict-without-checkpoint", marks=SLOW),
+    pytest.param(["test", "--model", "cnn_mnist", "--ckpt_path", "empty.ckpt"], ["'empty.ckpt' is empty"],
+                 id="empty-checkpoint", marks=SLOW),
+    pytest.param(["test", "--model", "cnn_mnist", "--ckpt_path", "truncated.ckpt"], ["damaged or not a checkpoint"],
+                 id="truncated-checkpoint", marks=SLOW),
+    pytest.param(["validate", "--model", "cnn_mnist", "--ckpt_path", "random.ckpt"],
+                 ["checkpoint 'random.ckpt'", "pass a"],
+                 id="random-bytes-checkpoint", marks=SLOW),
+    pytest.param(["predict", "--model", "cnn_mnist", "--ckpt_path", "a_folder.ckpt"], ["is a folder"],
+                 id="folder-as-checkpoint", marks=SLOW),
+    pytest.param(["test", "--model", "cnn_mnist", "--ckpt_path", "foreign.ckpt"], ["was not written by a zoo model"],
+                 id="foreign-checkpoint", marks=SLOW),
+    pytest.param(["fit", "--model", "cnn_mnist", "--ckpt_path", "mlp.ckpt"], ["written by model 'mlp_mnist'"],
+                 id="fit-resume-from-another-model", marks=SLOW),
+    pytest.param(["fit", "--model", "cnn_mnist", "--ckpt_path", "truncated.ckpt"], ["damaged or not a checkpoint"],
+                 id="fit-resume-from-truncated", marks=SLOW),
+    pytest.param(["fit", "--model", "cnn_mnist", "--trainer.default_root_dir", "a_file/runs"],
+                 ["'a_file/runs", "cannot be created", "--trainer.default_root_dir"],
+                 id="unwritable-run-folder", marks=SLOW),
+]
+
+
+@pytest.mark.parametrize(("args", "words"), CASES)
+def test_refused_in_one_line(run_zoo, tmp_path: Path, args: list[str], words: list[str]) -> None:
+    make_inputs(tmp_path)
+    result = run_zoo(*args)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("zoo: error:")]
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0]
+    assert not list(tmp_path.glob("runs/**/*.ckpt"))
+    assert not list(tmp_path.glob("runs/**/version_*"))
+
+
+def test_untrained_weights_are_evaluated_when_asked_for(run_zoo, tmp_path: Path) -> None:
+    result = run_zoo("test", "--model", "cnn_mnist", "--untrained", "true", "--trainer.limit_test_batches", "1")
+    assert result.returncode == 0, result.stderr
+    assert "zoo: test: test/acc" in result.stdout
+    assert "results in runs/cnn_mnist/eval/version_0" in result.stdout
+    assert not (tmp_path / "runs/cnn_mnist/lightning_logs").exists()

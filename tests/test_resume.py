@@ -1,0 +1,124 @@
+"""Runs keep their own folders, and a run killed mid-training resumes to the very same weights."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import REPO
+
+SMALL = ["--trainer.max_epochs", "3", "--trainer.limit_train_batches", "10", "--trainer.limit_val_batches", "1",
+         "--trainer.enable_progress_bar", "false"]
+RUN = Path("runs/cnn_mnist/lightning_logs")
+
+
+def zoo_process(folder: Path, *args: str) -> subprocess.Popen[str]:
+    """`zoo ARGS` started in `folder`, offline, as the run_zoo fixture runs it."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), ZOO_DATA_DIR=str(folder / "data"),
+               http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9")
+    folder.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([sys.executable, "-m", "zoo", *args], cwd=folder, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def saved_epoch(path: Path) -> int | None:
+    """The epoch inside a checkpoint, or None while it is missing or still being written."""
+    try:
+        return int(torch.load(path, map_location="cpu", weights_only=True)["epoch"])
+    except Exception:
+        return None
+
+
+def wait_for_epoch(process: subprocess.Popen[str], path: Path, timeout: float = 240) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        epoch = saved_epoch(path)
+        if epoch is not None:
+            return epoch
+        time.sleep(0.02)
+    raise AssertionError(f"no checkpoint at {path}; the run ended with {process.poll()}")
+
+
+def test_fit_gets_a_fresh_folder_each_run_and_evaluations_write_elsewhere(run_zoo, tmp_path: Path) -> None:
+    quick = ["--model", "mlp_mnist", "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2",
+             "--trainer.limit_val_batches", "1", "--trainer.enable_progress_bar", "false", "--trainer.logger", "false"]
+    for _ in range(2):
+        result = run_zoo("fit", *quick)
+        assert result.returncode == 0, result.stderr
+    runs = tmp_path / "runs/mlp_mnist/lightning_logs"
+    assert sorted(p.name for p in runs.iterdir()) == ["version_0", "version_1"]
+    for version in ("version_0", "version_1"):
+        assert (runs / version / "config.yaml").is_file()
+        assert (runs / version / "checkpoints/best.ckpt").is_file()
+    before = sorted((p.relative_to(runs), p.stat().st_mtime_ns) for p in runs.rglob("*"))
+    test = run_zoo("test", "--model", "mlp_mnist", "--ckpt_path", str(runs / "version_0/checkpoints/best.ckpt"),
+                   "--trainer.limit_test_batches", "1")
+    assert test.returncode == 0, test.stderr
+    assert "results in runs/mlp_mnist/eval/version_0" in test.stdout
+    assert before == sorted((p.relative_to(runs), p.stat().st_mtime_ns) for p in runs.rglob("*"))
+
+
+@pytest.mark.slow
+def test_concurrent_fits_never_share_a_folder(tmp_path: Path) -> None:
+    quick = ["fit", "--model", "mlp_mnist", "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2",
+             "--trainer.limit_val_batches", "1", "--trainer.enable_progress_bar", "false"]
+    processes = [zoo_process(tmp_path, *quick) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    runs = tmp_path / "runs/mlp_mnist/lightning_logs"
+    assert sorted(p.name for p in runs.iterdir()) == ["version_0", "version_1"]
+    assert all(len(list((runs / v).glob("events.out.tfevents.*"))) >= 1 for v in ("version_0", "version_1"))
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_to_the_same_weights_and_metrics(tmp_path: Path) -> None:
+    whole = zoo_process(tmp_path / "whole", "fit", "--model", "cnn_mnist", *SMALL)
+    whole_out, whole_err = whole.communicate(timeout=300)
+    assert whole.returncode == 0, whole_err
+
+    killed = zoo_process(tmp_path / "killed", "fit", "--model", "cnn_mnist", *SMALL)
+    last = tmp_path / "killed" / RUN / "version_0/checkpoints/last.ckpt"
+    epoch = wait_for_epoch(killed, last)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL and epoch < 2
+
+    resumed = zoo_process(tmp_path / "killed", "fit", "--model", "cnn_mnist", *SMALL,
+                          "--ckpt_path", str(RUN / "version_0/checkpoints/last.ckpt"))
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    assert "dirpath has changed" not in err
+    assert sorted(p.name for p in (tmp_path / "killed" / RUN).iterdir()) == ["version_0"]
+
+    finals = [torch.load(root / RUN / "version_0/checkpoints/last.ckpt", weights_only=True)
+              for root in (tmp_path / "whole", tmp_path / "killed")]
+    assert finals[0]["epoch"] == finals[1]["epoch"] == 2
+    assert finals[0]["state_dict"].keys() == finals[1]["state_dict"].keys()
+    for name, tensor in finals[0]["state_dict"].items():
+        assert torch.equal(tensor, finals[1]["state_dict"][name]), name
+
+    def test_line(output: str) -> str:
+        return next(line for line in output.splitlines() if line.startswith("zoo: test of"))
+
+    assert test_line(out) == test_line(whole_out)
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_checkpoints_and_exits_130(tmp_path: Path) -> None:
+    run = zoo_process(tmp_path, "fit", "--model", "cnn_mnist", *SMALL[:2], "--trainer.limit_train_batches", "200",
+                      "--trainer.limit_val_batches", "1", "--trainer.enable_progress_bar", "false")
+    last = tmp_path / RUN / "version_0/checkpoints/last.ckpt"
+    wait_for_epoch(run, last)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 130, err
+    assert "Traceback" not in err
+    saved = [line for line in err.splitlines() if line.startswith("zoo: interrupted; saved:")]
+    assert len(saved) == 1 and "best.ckpt" in saved[0] and "last.ckpt" in saved[0], err
+    assert saved_epoch(last) is not None and saved_epoch(last.with_name("best.ckpt")) is not None
