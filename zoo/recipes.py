@@ -91,5 +91,25 @@ ACCURATE_MNIST = DEFAULT_MNIST.but(
     "0.981-0.991 on an H100, 0.980-0.984 on a CPU; inception_mnist first passed 99 % on the H100",
 )
 
-CONV_MNIST_RECIPES = {"tutorial": TUTORIAL_MNIST, "default": DEFAULT_MNIST, "accurate": ACCURATE_MNIST}
+PRETRAINED_MNIST = DEFAULT_MNIST.but(
+    max_epochs=30,
+    data_args={"augment": "affine", "val_split": 0.0},
+    note="for shared weights: the default recipe for 30 epochs, each training digit rotated, zoomed, "
+    "sheared and shifted a little (augment='affine'), trained on train + validation (val_split=0: "
+    "no val/loss, so no best.ckpt; the weights are the last epoch's). Epochs chosen on the 3,600/400 "
+    "split (seed 42): 30 and 20 epochs tied within 1-2 of the 400 val digits; val accuracy at 30: "
+    "cnn 0.980, cnn_deep 0.9825, inception 0.9825, resnet 0.985, lenet 0.980, mlp 0.9675 (0.9575 "
+    "without augmentation). Test accuracy on the 1,000 embedded test digits after training on all "
+    "4,000 on a CPU, seed 42: cnn 0.989, cnn_deep 0.990, inception 0.989, resnet 0.988, lenet 0.985, "
+    "mlp 0.974; seed 1: cnn 0.985, cnn_deep 0.986, mlp 0.974. An EMA of the weights (decay 0.99-0.998) "
+    "did not pay: -1 to +2 of 400 val digits, -2 to +2 of 1,000 test digits",
+)
+"""The recipe for zoo's pretrained MNIST weights, every MNIST model (the MLP too: +1 point on val)."""
+
+CONV_MNIST_RECIPES = {
+    "tutorial": TUTORIAL_MNIST,
+    "default": DEFAULT_MNIST,
+    "accurate": ACCURATE_MNIST,
+    "pretrained": PRETRAINED_MNIST,
+}
 """The convolutional MNIST models' recipes (a shift of a few pixels does not help the MLP)."""

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from zoo.datamodules.base import BatchTransform, TensorDataModule, seeded_split, writable_dir
-from zoo.datamodules.image_tensors import normalised_black, random_crop_flip
+from zoo.datamodules.image_tensors import normalised_black, random_affine, random_crop_flip
 from zoo.errors import ZooError
 from zoo.notice import notice
 from zoo.registry import register_datamodule
@@ -25,7 +25,10 @@ RAW_FILES = (
 EMBEDDED_TEST_SIZE = 1000
 EMBEDDED_TEST_SEED = 0
 SHIFT_PIXELS = 2
+AFFINE = {"degrees": 12.0, "scale": 0.1, "shear": 10.0, "shift": 2.0}
+"""`augment='affine'`: rotation (degrees), zoom (fraction), shear (degrees) and shift (pixels)."""
 Source = Literal["auto", "full", "embedded"]
+Augment = bool | Literal["shift", "affine"]
 
 
 def normalise(images: Tensor, pad_to: int | None) -> Tensor:
@@ -54,7 +57,11 @@ class MNISTDataModule(TensorDataModule):
     (3,600 train / 400 val by default).
     `source='auto'`: full when present or downloadable, else embedded, said in one line.
     `augment=True` shifts each training digit by up to 2 pixels each way (a random crop of the
-    image padded with background), batch by batch on the device the digits are held on.
+    image padded with background), batch by batch on the device the digits are held on;
+    `augment='shift'` is the same. `augment='affine'` also rotates, zooms and shears each digit
+    a little (`AFFINE`: up to 12 degrees, 10 %, 10 degrees shear, 2 pixels shift), one
+    `grid_sample` per batch: 0.5-1 point more test accuracy than shifts alone on the embedded
+    digits (see `zoo.recipes.PRETRAINED_MNIST`).
     """
 
     def __init__(
@@ -66,10 +73,12 @@ class MNISTDataModule(TensorDataModule):
         val_split: float = 0.1,
         seed: int = 42,
         pad_to: int | None = None,
-        augment: bool = False,
+        augment: Augment = False,
     ) -> None:
         if source not in ("auto", "full", "embedded"):
             raise ZooError(f"unknown MNIST source {source!r}; choose auto, full or embedded")
+        if augment not in (False, True, "shift", "affine"):
+            raise ZooError(f"unknown MNIST augment {augment!r}; choose false, true (= shift) or affine")
         super().__init__(data_dir, batch_size, eval_batch_size, val_split, seed)
         self.source = source
         self.pad_to = pad_to
@@ -81,6 +90,8 @@ class MNISTDataModule(TensorDataModule):
     def train_transform(self) -> BatchTransform | None:
         if not self.augment:
             return None
+        if self.augment == "affine":
+            return random_affine(fill=normalised_black((MEAN,), (STD,)), **AFFINE)
         return random_crop_flip(SHIFT_PIXELS, normalised_black((MEAN,), (STD,)), flip=False)
 
     @property

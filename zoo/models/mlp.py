@@ -3,7 +3,7 @@
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo.recipes import DEFAULT_MNIST, TUTORIAL_MNIST
+from zoo.recipes import DEFAULT_MNIST, PRETRAINED_MNIST, TUTORIAL_MNIST
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
 
@@ -18,7 +18,7 @@ from zoo.tasks import ClassificationTask
     tutorial="002",
     section="multi-class classification of MNIST, lines 500-640",
     tutorial_result="98.33 % (20 epochs, full MNIST)",
-    recipes={"tutorial": TUTORIAL_MNIST, "default": DEFAULT_MNIST},
+    recipes={"tutorial": TUTORIAL_MNIST, "default": DEFAULT_MNIST, "pretrained": PRETRAINED_MNIST},
 )
 class MLP(nn.Module):
     """784-512-256-128-64-10 with ReLU between the layers; the image is read as 784 numbers.
