@@ -16,11 +16,12 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "zoo"
 LAYERS: list[tuple[str, ...]] = [
-    ("zoo", "zoo.errors", "zoo.recipes", "zoo.tutorials", "zoo.text", "zoo.notice"),
+    ("zoo", "zoo.errors", "zoo.recipes", "zoo.tutorials", "zoo.text", "zoo.notice", "zoo.pretrained"),
     ("zoo.registry",),
     ("zoo.tasks", "zoo.metrics"),
     ("zoo.models", "zoo.datamodules"),
-    ("zoo.training", "zoo.runs", "zoo.checkpoints", "zoo.inference", "zoo.curves", "zoo.callbacks"),
+    ("zoo.training", "zoo.runs", "zoo.checkpoints", "zoo.inference", "zoo.curves", "zoo.callbacks",
+     "zoo.weights_build"),
     ("zoo.cli", "zoo.__main__"),
 ]
 

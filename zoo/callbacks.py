@@ -1,9 +1,17 @@
-"""Callbacks `zoo fit` adds: the tutorials' habit of looking at the data in TensorBoard (004)."""
+"""Callbacks `zoo fit` adds: the tutorials' habit of looking at the data in TensorBoard (004), and
+a classifier's confusion matrix after testing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import lightning.pytorch as pl
+import torch
 from lightning.pytorch.loggers import TensorBoardLogger
+
+from zoo.registry import MODELS
+from zoo.tasks import ClassificationTask, LanguageModelTask
 
 
 class LogSampleImages(pl.Callback):
@@ -28,3 +36,94 @@ class LogSampleImages(pl.Callback):
 
         grid = make_grid(images.float().cpu(), nrow=8, normalize=True)
         logger.experiment.add_image("val/samples", grid, global_step=0)
+
+
+class ConfusionMatrixCallback(pl.Callback):
+    """After testing a classifier, its confusion matrix over the test split: a PNG in the run's
+    log folder (`confusion_matrix.png`) and an image in TensorBoard (`test/confusion_matrix`).
+
+    Rows are the true labels, columns the predicted ones (torchmetrics' MulticlassConfusionMatrix,
+    counts summed over every test batch and process). A no-op for tasks other than
+    classification and for networks with one output per sequence position.
+    """
+
+    FILE = "confusion_matrix.png"
+
+    def __init__(self) -> None:
+        self.matrix: Any = None
+        self.path: Path | None = None
+
+    def applies_to(self, pl_module: pl.LightningModule) -> bool:
+        if not isinstance(pl_module, ClassificationTask) or isinstance(pl_module, LanguageModelTask):
+            return False
+        shape = MODELS.get(pl_module.zoo_name).output_shape
+        return len(shape) == 1 and None not in shape
+
+    def on_test_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.matrix = None
+        if self.applies_to(pl_module):
+            from torchmetrics.classification import MulticlassConfusionMatrix
+
+            num_classes = int(pl_module.num_classes)  # type: ignore[arg-type]
+            self.matrix = MulticlassConfusionMatrix(num_classes).to(pl_module.device)
+
+    def on_test_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        if self.matrix is None:
+            return
+        inputs, target = pl_module.split(batch)  # type: ignore[operator]
+        with torch.no_grad():
+            output = pl_module(*inputs)
+        self.matrix.update(output.argmax(dim=-1), target)
+
+    def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.matrix is None:
+            return
+        counts = self.matrix.compute().cpu()
+        self.matrix = None
+        if not trainer.is_global_zero:
+            return
+        labels = list(pl_module.labels)  # type: ignore[arg-type]
+        figure = confusion_figure(counts, labels)
+        folder = Path(trainer.log_dir or trainer.default_root_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / self.FILE
+        figure.savefig(self.path, dpi=100, bbox_inches="tight")
+        logger = trainer.logger
+        if isinstance(logger, TensorBoardLogger):
+            logger.experiment.add_figure("test/confusion_matrix", figure, global_step=trainer.global_step)
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+
+
+def confusion_figure(counts: torch.Tensor, labels: list[str]) -> Any:
+    """A matplotlib figure of a confusion matrix with its counts written in the cells."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(labels)
+    size = min(max(4.0, 0.5 * n + 2), 14.0)
+    figure, axes = plt.subplots(figsize=(size, size))
+    axes.imshow(counts.numpy(), cmap="Blues")
+    axes.set_xticks(range(n), labels, rotation=90 if max(map(len, labels)) > 2 else 0)
+    axes.set_yticks(range(n), labels)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(f"confusion matrix ({int(counts.sum())} test samples)")
+    if n <= 30:
+        top = float(counts.max()) or 1.0
+        for (row, col), value in zip(torch.cartesian_prod(torch.arange(n), torch.arange(n)).tolist(),
+                                     counts.flatten().tolist(), strict=True):
+            axes.text(col, row, str(int(value)), ha="center", va="center", fontsize=8,
+                      color="white" if value > top / 2 else "black")
+    return figure

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from zoo.errors import ZooError
+from zoo.pretrained import cards, headline, load_state
 from zoo.recipes import Recipe
 from zoo.tutorials import TUTORIALS, cite
 
@@ -64,6 +65,7 @@ class ModelCard:
             "datamodule_args": self.datamodule_args,
             "tutorial": self.reference,
             "tutorial_result": self.tutorial_result,
+            "pretrained": headline(shipped) if (shipped := cards().get(self.name)) else "",
             "recipes": {k: r.as_dict() for k, r in self.recipes.items()},
         }
 
@@ -241,8 +243,10 @@ def recipe_for(name: str, recipe: str = "default") -> Recipe:
     return card.recipes[recipe]
 
 
-def build_net(name: str, **net_args: Any) -> nn.Module:
-    """The plain network of model `name`, as its tutorial writes it: no Lightning attached."""
+def build_net(name: str, pretrained: bool = False, **net_args: Any) -> nn.Module:
+    """The plain network of model `name`, as its tutorial writes it: no Lightning attached.
+
+    `pretrained=True` loads the weights shipped with zoo (see `zoo.pretrained`)."""
     cls = MODELS.get(name).net
     accepted = set(inspect.signature(cls).parameters)
     unknown = sorted(set(net_args) - accepted)
@@ -250,16 +254,31 @@ def build_net(name: str, **net_args: Any) -> nn.Module:
         takes = ", ".join(sorted(accepted)) or "no arguments"
         raise ZooError(f"network of {name!r} does not take {', '.join(unknown)}; it takes: {takes}")
     net: nn.Module = cls(**net_args)
+    if pretrained:
+        load_pretrained(net, name)
     return net
 
 
-def build(name: str, recipe: str = "default", **hparams: Any) -> pl.LightningModule:
+def load_pretrained(net: nn.Module, name: str) -> None:
+    """Put model `name`'s shipped weights into `net`; a network built differently is refused."""
+    try:
+        net.load_state_dict(load_state(name))
+    except RuntimeError as err:
+        raise ZooError(
+            f"the pretrained weights of {name!r} do not fit this network (it was built with other "
+            "arguments); build it with its defaults to load them"
+        ) from err
+
+
+def build(name: str, recipe: str = "default", pretrained: bool = False, **hparams: Any) -> pl.LightningModule:
     """A ready model: the network wrapped by its task with the recipe's optimiser settings,
-    overridden by any hparam that is not None."""
+    overridden by any hparam that is not None; `pretrained=True` loads zoo's shipped weights."""
     card = MODELS.get(name)
     params = recipe_for(name, recipe).model_hparams()
     params.update({k: v for k, v in hparams.items() if v is not None})
     model: pl.LightningModule = card.task(net=name, **params)
+    if pretrained:
+        load_pretrained(model.get_submodule("net"), name)
     return model
 
 

@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 
+from zoo.cli.predict import predict_main, predicts_inputs
 from zoo.errors import ZooError
 from zoo.registry import unknown_name_message
 
@@ -24,6 +25,11 @@ commands:
   fit --model NAME [--recipe R]      train; the model's datamodule and recipe are the defaults
   validate|test|predict --model NAME --ckpt_path CKPT
                                      evaluate or predict with a checkpoint
+  predict --model NAME INPUT... [--ckpt_path CKPT] [--top K] [--output FILE.csv]
+                                     predict on image files, surnames, a prompt, words, numbers
+  export --model NAME --format onnx|torchscript --out FILE [--ckpt_path CKPT]
+                                     the plain network for onnxruntime or torch.jit.load
+  weights build [NAME...]            train and save the pretrained weights zoo ships
   names CKPT NAME... [--top K]       likeliest countries of surnames (a gru_names checkpoint)
   sample CKPT [--prompt P] [--length N] [--temperature T] [--seed S]
                                      text from a char_rnn_shakespeare checkpoint
@@ -45,6 +51,8 @@ EXTRA_COMMANDS: dict[str, str] = {
     "plot": "zoo.cli.inspect:plot_command",
     "names": "zoo.cli.text:names_main",
     "sample": "zoo.cli.text:sample_main",
+    "export": "zoo.cli.export:export_main",
+    "weights": "zoo.cli.weights:weights_main",
 }
 
 
@@ -80,6 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if not args or args[0] in ("-h", "--help", "help"):
             print(HELP, end="")
+        elif args[0] == "predict" and predicts_inputs(args[1:]):
+            predict_main(args[1:])
         elif args[0] in EXTRA_COMMANDS:
             run_extra_command(args[0], args[1:])
         elif args[0] in LIGHTNING_COMMANDS:

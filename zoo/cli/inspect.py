@@ -40,31 +40,58 @@ def read_scalars(log_dir: Path) -> dict[str, list[tuple[int, float]]]:
     return scalars
 
 
+EPOCH_PREFIXES = ("val/", "test/")
+
+
+def is_epoch_metric(tag: str) -> bool:
+    """Validation and test metrics (and any logged `..._epoch`) come once per epoch."""
+    return tag.startswith(EPOCH_PREFIXES) or tag.endswith("_epoch")
+
+
+def metric_points(scalars: dict[str, list[tuple[int, float]]], metric: str) -> tuple[str, list[tuple[float, float]]]:
+    """('epoch' or 'step', sorted points): epoch-level metrics against whole epochs (1, 2, ...),
+    step-level ones (train/loss) against the training step."""
+    epoch_at_step = dict(scalars.get("epoch", []))
+    if is_epoch_metric(metric) and epoch_at_step:
+        return "epoch", sorted((epoch_at_step.get(step, step) + 1, value) for step, value in scalars[metric])
+    return "step", sorted((step, value) for step, value in scalars[metric])
+
+
 def plot_command(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="zoo plot", description="Plot a metric per epoch of a run.")
+    parser = argparse.ArgumentParser(prog="zoo plot", description="Plot a metric of a run: per epoch "
+                                     "for val/* and test/*, per step for step-level ones such as train/loss.")
     parser.add_argument("log_dir", type=Path, help="a run's log folder, e.g. runs/cnn_mnist/lightning_logs/version_0")
     parser.add_argument("--metric", default="val/acc", help="the scalar to plot (default val/acc)")
-    parser.add_argument("--out", type=Path, help="image file to write (default: in the log folder)")
+    parser.add_argument("--out", type=Path, help="image file to write (default: in the log folder; "
+                        "a missing folder is created)")
     args = parser.parse_args(argv)
     scalars = read_scalars(args.log_dir)
     if args.metric not in scalars:
         raise ZooError(f"no metric {args.metric!r} in {str(args.log_dir)!r}; choose one of: "
-                       + ", ".join(sorted(scalars)))
-    epoch_at_step = dict(scalars.get("epoch", []))
-    points = sorted((epoch_at_step.get(step, step) + 1, value) for step, value in scalars[args.metric])
+                       + ", ".join(sorted(t for t in scalars if t != "epoch")))
+    axis, points = metric_points(scalars, args.metric)
+    out: Path = args.out or args.log_dir / (args.metric.replace("/", "_") + ".png")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ZooError(f"cannot create folder {str(out.parent)!r} for --out ({type(err).__name__}); "
+                       "pass --out in a folder you can write") from None
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     figure, axes = plt.subplots(figsize=(6, 4))
-    axes.plot([p[0] for p in points], [p[1] for p in points], marker="o")
-    axes.set_xlabel("epoch" if epoch_at_step else "step")
+    axes.plot([p[0] for p in points], [p[1] for p in points], marker="o" if len(points) <= 50 else None)
+    axes.set_xlabel(axis)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel(args.metric)
+    axes.set_title(f"{args.metric} per {axis}: {args.log_dir.resolve().parent.parent.name}/{args.log_dir.name}")
     axes.grid(True)
-    out = args.out or args.log_dir / (args.metric.replace("/", "_") + ".png")
     figure.savefig(out, dpi=100, bbox_inches="tight")
-    for epoch, value in points:
-        print(f"epoch {epoch:g}: {args.metric} {value:.4f}")
+    plt.close(figure)
+    for x, value in points:
+        print(f"{axis} {x:g}: {args.metric} {value:.4f}")
     print(f"zoo: plot saved to {out}")

@@ -1,11 +1,9 @@
-"""`zoo names` and `zoo sample`: a trained names classifier or text model, from its checkpoint."""
+"""`zoo names` and `zoo sample`: `zoo predict` for a gru_names or char_rnn_shakespeare checkpoint,
+with their own arguments and output kept."""
 
 from __future__ import annotations
 
-import argparse
-
-from zoo.checkpoints import load_checkpoint
-from zoo.inference import require_model, top_countries
+from zoo.cli.predict import OneLineParser
 
 
 def format_top(name: str, top: list[tuple[str, float]], width: int) -> str:
@@ -14,23 +12,26 @@ def format_top(name: str, top: list[tuple[str, float]], width: int) -> str:
 
 
 def names_main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(
-        prog="zoo names", description="The likeliest countries of origin of surnames."
-    )
+    parser = OneLineParser(prog="zoo names", description="The likeliest countries of origin of surnames.")
     parser.add_argument("ckpt", help="checkpoint of a trained gru_names model")
     parser.add_argument("names", nargs="+", help="surnames, e.g. Nguyen Schmidt")
     parser.add_argument("--top", type=int, default=3, help="how many countries to show (3)")
+    parser.add_argument("--output", help="also write the answers to this CSV file")
     args = parser.parse_args(argv)
+    from zoo.inference import load_checkpoint, predict, require_model, write_csv
+
     model = load_checkpoint(args.ckpt)
+    require_model(model, "gru_names")
+    rows = predict(model, args.names, k=args.top)
     width = max(len(name) for name in args.names)
-    for name, top in zip(args.names, top_countries(model, args.names, k=args.top), strict=True):
-        print(format_top(name, top, width))
+    for row in rows:
+        print(format_top(row.input, row.top, width))
+    if args.output:
+        print(f"zoo: predictions saved to {write_csv(rows, args.output)}")
 
 
 def sample_main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(
-        prog="zoo sample", description="Text written by a trained character model."
-    )
+    parser = OneLineParser(prog="zoo sample", description="Text written by a trained character model.")
     parser.add_argument("ckpt", help="checkpoint of a trained char_rnn_shakespeare model")
     parser.add_argument("--prompt", default="\n", help="text to start from (a newline)")
     parser.add_argument("--length", type=int, default=300, help="characters to write (300)")
@@ -38,6 +39,9 @@ def sample_main(argv: list[str]) -> None:
                         help="below 1: safer, more repetitive text; above 1: wilder (0.8)")
     parser.add_argument("--seed", type=int, default=None, help="fix it to get the same text again")
     args = parser.parse_args(argv)
+    from zoo.inference import load_checkpoint, predict, require_model
+
     model = load_checkpoint(args.ckpt)
     require_model(model, "char_rnn_shakespeare")
-    print(args.prompt + model.sample(args.prompt, args.length, args.temperature, args.seed))  # type: ignore[operator]
+    (row,) = predict(model, [args.prompt], length=args.length, temperature=args.temperature, seed=args.seed)
+    print(row.input + row.prediction)

@@ -8,6 +8,8 @@ Layouts:
   off train; a missing test is the val folder when there is one (said in a notice), else
   split off train.
 Labels are the sorted folder names under ROOT (or ROOT/train), numbered from 0.
+`channels=1` reads the images in grey and normalises them with MNIST's mean and std, so the
+MNIST models train and test on folders of digit images.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from torch import Tensor
 from torchvision.io import ImageReadMode, decode_image
 from torchvision.transforms import v2
 
+from zoo.datamodules import mnist
 from zoo.datamodules.base import TensorDataModule, seeded_split
 from zoo.datamodules.image_tensors import normalise_images
 from zoo.errors import ZooError
@@ -67,8 +70,11 @@ def with_progress(items: Iterable[Tensor | str], total: int) -> Iterator[Tensor 
 class ImageFolderDataModule(TensorDataModule):
     """Every image decoded and resized once at setup, so a training batch is one index.
 
-    `image_size` (default 32) sets `input_shape` = (3, image_size, image_size): any model with
-    that input shape trains on the folder (cnn_cifar10 with the default). Unreadable files
+    `image_size` (default 32) and `channels` (3, or 1 for grey) set `input_shape` = (channels,
+    image_size, image_size): any model with that input shape trains on the folder (cnn_cifar10
+    with the defaults; `--data.channels 1 --data.image_size 28` for the MNIST models, 32 for
+    LeNet). Colour images are ImageNet-normalised unless `mean`/`std` are given; grey ones use
+    MNIST's (0.1307, 0.3081). Unreadable files
     stop setup with an error naming the file, or with `skip_bad_files=True` are left out and
     counted in one notice. `decode_workers` threads decode in parallel (0 or 1: one).
     """
@@ -82,15 +88,18 @@ class ImageFolderDataModule(TensorDataModule):
         val_split: float = 0.1,
         test_split: float = 0.1,
         seed: int = 42,
-        mean: Sequence[float] = IMAGENET_MEAN,
-        std: Sequence[float] = IMAGENET_STD,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
         skip_bad_files: bool = False,
         decode_workers: int = 0,
+        channels: int = 3,
     ) -> None:
         if root is None:
             raise ZooError(
                 "image_folder needs its folder; pass --data.root PATH (PATH/<label>/<image>)"
             )
+        if channels not in (1, 3):
+            raise ZooError(f"channels must be 1 (grey) or 3 (colour), got {channels}; pass --data.channels 1 or 3")
         if image_size < 1:
             raise ZooError(f"image_size must be at least 1, got {image_size}; pass e.g. 32")
         if not 0.0 <= test_split < 1.0 or val_split + test_split >= 1.0:
@@ -101,11 +110,17 @@ class ImageFolderDataModule(TensorDataModule):
         super().__init__(root, batch_size, eval_batch_size, val_split, seed)
         self.image_size = image_size
         self.test_split = test_split
-        self.mean = tuple(mean)
-        self.std = tuple(std)
+        self.channels = channels
+        self.mean = tuple(mean) if mean is not None else ((mnist.MEAN,) if channels == 1 else IMAGENET_MEAN)
+        self.std = tuple(std) if std is not None else ((mnist.STD,) if channels == 1 else IMAGENET_STD)
+        if len(self.mean) != channels or len(self.std) != channels:
+            raise ZooError(
+                f"mean and std need one value per channel ({channels}), got {list(self.mean)} and "
+                f"{list(self.std)}; pass --data.mean and --data.std of that length or leave them out"
+            )
         self.skip_bad_files = skip_bad_files
         self.decode_workers = decode_workers
-        self.input_shape = (3, image_size, image_size)
+        self.input_shape = (channels, image_size, image_size)
         self.resize = v2.Resize((image_size, image_size), antialias=True)
 
     @cached_property
@@ -166,9 +181,10 @@ class ImageFolderDataModule(TensorDataModule):
         return files, labels
 
     def decode(self, path: Path) -> Tensor | str:
-        """The resized uint8 (3, S, S) image, or why it could not be decoded."""
+        """The resized uint8 (C, S, S) image, or why it could not be decoded."""
+        mode = ImageReadMode.GRAY if self.channels == 1 else ImageReadMode.RGB
         try:
-            return self.resize(decode_image(str(path), mode=ImageReadMode.RGB))
+            return self.resize(decode_image(str(path), mode=mode))
         except RuntimeError as err:
             return decode_error(err)
 

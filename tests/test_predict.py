@@ -1,0 +1,242 @@
+"""zoo predict on real inputs: digit pictures prepared as MNIST was made, surnames, prompts,
+hello words and numbers; the table, the CSV, and one-line refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from conftest import quiet_trainer
+from PIL import Image, ImageDraw
+
+from zoo import ZooError, build
+from zoo.cli import main
+from zoo.cli.predict import predicts_inputs
+from zoo.datamodules import mnist
+from zoo.datamodules.digit_images import mnist_digit, prepare_image, read_image
+from zoo.inference import format_table, load_model, predict
+
+BACKGROUND = -mnist.MEAN / mnist.STD  # a black MNIST pixel after normalisation
+CHECKPOINT_MODELS = ("cnn_mnist", "lenet_mnist", "cnn_cifar10", "gru_names", "char_rnn_shakespeare",
+                     "rnn_hello", "gru_hello", "diabetes_mlp", "logistic_regression", "linear_regression")
+
+
+def draw_seven(path: Path, size: int = 200, ink: object = "black", paper: object = "white",
+               box: tuple[float, float, float, float] = (0.3, 0.2, 0.7, 0.8), mode: str = "RGB",
+               digit: str = "7") -> Path:
+    """A 7 (or a 0) drawn with thick strokes inside `box` (fractions of the image)."""
+    image = Image.new(mode, (size, size), paper)  # type: ignore[arg-type]
+    draw = ImageDraw.Draw(image)
+    left, top, right, bottom = (v * size for v in box)
+    width = max(2, size // 20)
+    if digit == "0":
+        draw.ellipse([left, top, right, bottom], outline=ink, width=width)  # type: ignore[arg-type]
+    else:
+        draw.line([(left, top), (right, top)], fill=ink, width=width)  # type: ignore[arg-type]
+        draw.line([(right, top), (left + (right - left) * 0.3, bottom)], fill=ink, width=width)  # type: ignore[arg-type]
+    image.save(path)
+    return path
+
+
+def centre_of_mass(image: torch.Tensor) -> tuple[float, float]:
+    ink = image - image.min()
+    rows, cols = torch.meshgrid(torch.arange(ink.shape[0]), torch.arange(ink.shape[1]), indexing="ij")
+    return float((ink * rows).sum() / ink.sum()), float((ink * cols).sum() / ink.sum())
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        {"ink": "black", "paper": "white"},
+        {"ink": "white", "paper": "black"},
+        {"ink": (250, 220, 0), "paper": (20, 40, 160)},  # yellow on blue
+        {"ink": (200, 0, 0), "paper": (235, 235, 220)},  # red on cream
+        {"ink": "black", "paper": "white", "size": 1000},
+        {"ink": "black", "paper": "white", "size": 60, "box": (0.05, 0.05, 0.35, 0.4)},  # off-centre
+        {"ink": "black", "paper": "white", "box": (0.55, 0.5, 0.95, 0.95)},  # bottom right
+    ],
+)
+def test_a_drawn_digit_becomes_a_centred_mnist_digit(tmp_path: Path, style: dict) -> None:
+    path = draw_seven(tmp_path / "digit.png", digit="0", **style)
+    x = prepare_image(path, (1, 28, 28))
+    assert x.shape == (1, 28, 28) and x.dtype == torch.float32
+    image = x[0]
+    assert torch.allclose(torch.cat([image[:4].flatten(), image[-4:].flatten(), image[:, :4].flatten(),
+                                     image[:, -4:].flatten()]),
+                          torch.tensor(BACKGROUND), atol=1e-6)  # the background is MNIST's black
+    assert image.max() > 2.0  # the strokes are white: (1 - 0.1307) / 0.3081 = 2.82
+    row, col = centre_of_mass(image)
+    assert abs(row - 13.5) <= 1 and abs(col - 13.5) <= 1
+    inked = (image > BACKGROUND + 0.5).nonzero()
+    height, width = (inked.max(0).values - inked.min(0).values + 1).tolist()
+    assert 18 <= max(height, width) <= 20  # the bounding box fits 20 x 20, aspect kept
+
+
+def test_a_top_heavy_seven_is_placed_by_its_centre_of_mass(tmp_path: Path) -> None:
+    image = prepare_image(draw_seven(tmp_path / "seven.png", ink="navy", paper="white"), (1, 28, 28))[0]
+    row, col = centre_of_mass(image)
+    assert abs(row - 13.5) <= 1.5 and abs(col - 13.5) <= 1
+    assert torch.all(image[:4] == image[0, 0]) and float(image[0, 0]) == pytest.approx(BACKGROUND)
+
+
+def test_lenet_digits_are_padded_to_32(tmp_path: Path) -> None:
+    path = draw_seven(tmp_path / "seven.jpg")
+    x = prepare_image(path, (1, 32, 32))
+    assert x.shape == (1, 32, 32)
+    assert torch.equal(x[0, 2:30, 2:30], prepare_image(path, (1, 28, 28))[0])
+    assert torch.all(x[0, :2] == x[0, 0, 0]) and float(x[0, 0, 0]) == pytest.approx(BACKGROUND)
+
+
+def test_a_transparent_png_and_a_grey_file_are_read(tmp_path: Path) -> None:
+    draw_seven(tmp_path / "alpha.png", ink=(0, 0, 0, 255), paper=(0, 0, 0, 0), mode="RGBA")
+    draw_seven(tmp_path / "grey.png", ink=0, paper=255, mode="L")
+    for name in ("alpha.png", "grey.png"):
+        digit = mnist_digit(read_image(tmp_path / name, 1)[0])
+        assert digit[0].abs().max() == 0 and digit.max() > 0.9
+
+
+def test_a_blank_or_damaged_image_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    Image.new("RGB", (50, 50), "white").save(tmp_path / "blank.png")
+    with pytest.raises(ZooError, match=r"image '.*blank\.png' shows no digit"):
+        prepare_image(tmp_path / "blank.png", (1, 28, 28))
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    with pytest.raises(ZooError, match=r"cannot read image '.*bad\.png'"):
+        prepare_image(tmp_path / "bad.png", (1, 28, 28))
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Untrained checkpoints (as zoo writes them) of one model of each input kind."""
+    folder = tmp_path_factory.mktemp("ckpts")
+    paths = {}
+    for name in CHECKPOINT_MODELS:
+        torch.manual_seed(0)
+        trainer = quiet_trainer(folder)
+        trainer.strategy.connect(build(name))
+        trainer.save_checkpoint(folder / f"{name}.ckpt")
+        paths[name] = folder / f"{name}.ckpt"
+    return paths
+
+
+def test_image_predictions_print_a_table_and_write_the_csv(
+    checkpoints: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    digits = tmp_path / "digits"
+    digits.mkdir()
+    draw_seven(digits / "a.png")
+    draw_seven(digits / "b.jpg", ink="white", paper="black")
+    csv = tmp_path / "out" / "predictions.csv"
+    main(["predict", "--model", "cnn_mnist", "--ckpt_path", str(checkpoints["cnn_mnist"]), str(digits),
+          "--top", "2", "--output", str(csv)])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["input", "prediction", "probability", "top-k"]
+    assert [line.split()[0][-12:] for line in lines[1:3]] == ["digits/a.png", "digits/b.jpg"]
+    assert lines[-1] == f"zoo: predictions saved to {csv}"
+    table = pd.read_csv(csv)
+    assert list(table.columns[:3]) == ["input", "prediction", "probability"]
+    assert len(table) == 2 and table["prediction"].astype(str).isin([str(i) for i in range(10)]).all()
+    assert (table["probability"] == table["probability_1"]).all() and "label_2" in table
+
+
+@pytest.mark.parametrize("name", ["lenet_mnist", "cnn_cifar10"])
+def test_other_image_models_take_files(name: str, checkpoints: dict[str, Path], tmp_path: Path) -> None:
+    model = load_model(name, str(checkpoints[name]))
+    (row,) = predict(model, [str(draw_seven(tmp_path / "seven.png"))], k=3)
+    assert row.prediction in model.labels and len(row.top) == 3
+    assert row.probability == row.top[0][1]
+
+
+def test_names_prompts_words_and_numbers(checkpoints: dict[str, Path]) -> None:
+    names = predict(load_model(None, str(checkpoints["gru_names"])), ["Nguyen", "Müller"], k=2)
+    assert [r.input for r in names] == ["Nguyen", "Müller"] and all(len(r.top) == 2 for r in names)
+    text = load_model(None, str(checkpoints["char_rnn_shakespeare"]))
+    (row,) = predict(text, ["ROMEO:"], length=12, seed=1)
+    assert len(row.prediction) == 12 and predict(text, ["ROMEO:"], length=12, seed=1) == [row]
+    for hello in ("rnn_hello", "gru_hello"):
+        (row,) = predict(load_model(hello, str(checkpoints[hello])), ["hello"])
+        assert len(row.prediction) == 5 and set(row.prediction) <= set("ehlo")
+    binary = predict(load_model(None, str(checkpoints["logistic_regression"])), ["-2", "0.5"])
+    assert all(r.prediction == ("1" if r.probability >= 0.5 else "0") for r in binary)  # type: ignore[operator]
+    (value,) = predict(load_model(None, str(checkpoints["linear_regression"])), ["4"])
+    assert float(value.prediction) == pytest.approx(
+        float(load_model(None, str(checkpoints["linear_regression"]))(torch.tensor([[4.0]]))), rel=1e-5)
+    (diabetes,) = predict(load_model(None, str(checkpoints["diabetes_mlp"])), ["-0.3,0.5,0.2,-0.3,0,0,-0.5,0"])
+    assert 0 <= diabetes.probability <= 1  # type: ignore[operator]
+    assert "probability" in format_table(binary).splitlines()[0]
+
+
+def test_predict_command_takes_negative_numbers_and_names(
+    checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["predict", "--ckpt_path", str(checkpoints["logistic_regression"]), "-2.5", "3"])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["input", "-2.5", "3"]
+    main(["predict", "--model", "gru_names", "--ckpt_path", str(checkpoints["gru_names"]), "Nguyen"])
+    assert capsys.readouterr().out.splitlines()[1].startswith("Nguyen")
+
+
+def test_routing_keeps_lightning_prediction_without_inputs() -> None:
+    assert predicts_inputs(["--model", "cnn_mnist", "seven.png"])
+    assert predicts_inputs(["--ckpt_path", "c.ckpt", "-0.5,1"])
+    assert not predicts_inputs(["--model", "cnn_mnist", "--ckpt_path", "c.ckpt"])
+    assert not predicts_inputs(["--model", "cnn_mnist", "--trainer.max_epochs", "1", "x"])
+    assert not predicts_inputs(["--config", "run.yaml"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "cnn_mnist", "{dir}/missing.png"], r"image '.*missing\.png' does not exist"),
+        (["--model", "cnn_mnist", "{dir}/bad.png"], r"cannot read image '.*bad\.png'"),
+        (["--model", "char_rnn_shakespeare", "to", "--temperature", "nan"], "temperature must be a positive"),
+        (["--model", "char_rnn_shakespeare", "to", "--temperature", "0"], "temperature must be a positive"),
+        (["--model", "diabetes_mlp", "1,2"], "has 2 numbers but the model takes 8"),
+        (["--model", "logistic_regression", "abc"], "'abc' is not a number"),
+        (["--model", "gru_names", "Nguyen", "--top", "x"], "argument --top: invalid int value"),
+        (["--model", "lenet_mnist", "{dir}/a.png", "--ckpt_from", "cnn_mnist"], "unrecognized arguments"),
+        (["--model", "lenet_mnist", "{dir}/a.png"], "holds a cnn_mnist model, not lenet_mnist"),
+        (["--model", "rnn_hello", "hex"], "characters outside the vocabulary"),
+    ],
+)
+def test_bad_inputs_are_one_line_and_exit_2(
+    args: list[str], message: str, checkpoints: dict[str, Path], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG broken")
+    draw_seven(tmp_path / "a.png")
+    args = [a.format(dir=tmp_path) for a in args]
+    model = "cnn_mnist" if "lenet_mnist" in args else args[1]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", *args, "--ckpt_path", str(checkpoints[model])])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.startswith("zoo: error: ") and err.count("\n") == 1
+    assert __import__("re").search(message, err), err
+
+
+def test_without_a_checkpoint_the_pretrained_lookup_answers_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import zoo.inference
+
+    def no_pretrained_support(name: str, recipe: str = "default", **hparams: object) -> None:
+        raise TypeError("build() got an unexpected keyword argument 'pretrained'")
+
+    monkeypatch.setattr(zoo.inference, "build", no_pretrained_support)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", "--model", "cnn_mnist", str(draw_seven(tmp_path / "a.png"))])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "zoo: error: no pretrained weights for cnn_mnist yet; pass --ckpt_path CKPT\n"
+
+
+def test_names_and_sample_are_aliases_with_their_old_arguments(
+    checkpoints: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["names", str(checkpoints["gru_names"]), "Nguyen", "Schmidt", "--top", "2",
+          "--output", str(tmp_path / "names.csv")])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Nguyen ") and out[0].count("%") == 2
+    assert list(pd.read_csv(tmp_path / "names.csv")["input"]) == ["Nguyen", "Schmidt"]
+    main(["sample", str(checkpoints["char_rnn_shakespeare"]), "--prompt", "to", "--length", "10", "--seed", "3"])
+    assert len(capsys.readouterr().out) == 2 + 10 + 1

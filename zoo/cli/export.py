@@ -1,0 +1,20 @@
+"""`zoo export --model NAME --format onnx|torchscript --out FILE`: the plain network, for use
+without zoo (onnxruntime, or torch.jit.load)."""
+
+from __future__ import annotations
+
+from zoo.cli.predict import OneLineParser
+
+
+def export_main(argv: list[str]) -> None:
+    parser = OneLineParser(prog="zoo export", description="Export a trained network as ONNX or TorchScript.")
+    parser.add_argument("--model", help="a registered model name (see zoo list)")
+    parser.add_argument("--ckpt_path", help="checkpoint to export (default: zoo's pretrained weights)")
+    parser.add_argument("--format", required=True, choices=("onnx", "torchscript"), help="file format")
+    parser.add_argument("--out", required=True, help="file to write, e.g. cnn_mnist.onnx")
+    args = parser.parse_args(argv)
+    from zoo.inference import export, load_model
+
+    model = load_model(args.model, args.ckpt_path)
+    path = export(model, args.format, args.out)
+    print(f"zoo: {model.zoo_name} exported as {args.format} to {path}")

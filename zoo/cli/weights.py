@@ -1,0 +1,33 @@
+"""`zoo weights build [NAME...]`: rebuild the pretrained weights shipped with zoo."""
+
+from __future__ import annotations
+
+import argparse
+
+from zoo.notice import quiet_lightning
+from zoo.pretrained import cards
+from zoo.registry import MODELS
+
+DEFAULT_MODELS = [name for name in MODELS.names() if name not in ("cnn_cifar10", "two_layer_net")]
+"""Every model whose data zoo holds: CIFAR-10 must be downloaded first, and two_layer_net's
+data are random numbers (its tutorial shows the loss falling, not a model worth keeping)."""
+
+
+def weights_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="zoo weights", description="Build or list zoo's pretrained weights."
+    )
+    sub = parser.add_subparsers(dest="action", required=True)
+    build = sub.add_parser("build", help="train and save weights (all models whose data zoo holds)")
+    build.add_argument("names", nargs="*", help="models to build (default: all but cnn_cifar10)")
+    build.add_argument("--data-dir", help="folder with the data files (default $ZOO_DATA_DIR)")
+    sub.add_parser("list", help="the shipped weights and their cards' figures")
+    args = parser.parse_args(argv)
+    if args.action == "list":
+        for name, card in cards().items():
+            print(f"{name:24s} {card['sha256'][:12]}  {card['bytes']:>9,} bytes  {card['test']}")
+        return
+    from zoo.weights_build import build_all
+
+    quiet_lightning()
+    build_all(args.names or DEFAULT_MODELS, args.data_dir)

@@ -1,0 +1,146 @@
+"""Your own image files as a model's input: digits prepared the way MNIST itself was made.
+
+MNIST's digits (LeCun et al., http://yann.lecun.com/exdb/mnist/) are white on black, "size
+normalized to fit in a 20x20 pixel box while preserving their aspect ratio" with
+anti-aliasing, then "centered in a 28x28 image by computing the center of mass of the pixels".
+A photo or drawing of a digit goes through the same steps here: grey, inverted when its
+background is light (judged from the border), the background brought to black, the digit's
+bounding box scaled to fit 20x20, placed by its centre of mass, padded for LeNet's 32x32, then
+normalised with MNIST's mean and std. Three-channel models (cnn_cifar10) get a plain resize and
+CIFAR-10's normalisation, as their datamodule does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from zoo.datamodules import cifar10, mnist
+from zoo.errors import ZooError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+MNIST_SIZE = 28
+DIGIT_BOX = 20
+INK = 0.25
+"""A pixel at least this bright (0..1, after the background is brought to 0) is part of the digit."""
+NOISE = 0.05
+"""Fainter pixels than this are background: JPEG noise and paper texture."""
+
+
+def image_files(inputs: Sequence[str]) -> list[Path]:
+    """The files named, with every image file in the folders named (sorted, hidden ones left out)."""
+    files: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.iterdir()
+                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+            if not found:
+                raise ZooError(f"no image files in folder {item!r}; put {', '.join(IMAGE_SUFFIXES)} files there")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ZooError(f"image {item!r} does not exist; pass image files or folders of them")
+    return files
+
+
+def read_image(path: Path, channels: int) -> Tensor:
+    """A file as float (channels, H, W) in 0..1; transparency is laid over the background colour
+    that contrasts with the visible pixels. Any file PIL cannot read is a ZooError naming it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            image = opened.copy()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
+        raise ZooError(
+            f"cannot read image {str(path)!r} ({type(err).__name__}); pass a PNG or JPEG file"
+        ) from None
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        alpha = rgba.getchannel("A")
+        grey = rgba.convert("L")
+        opaque = [v for v, a in zip(grey.getdata(), alpha.getdata(), strict=True) if a > 127]
+        dark = bool(opaque) and sum(opaque) / len(opaque) < 128
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255) if dark else (0, 0, 0, 255))
+        image = Image.alpha_composite(background, rgba)
+    image = image.convert("L" if channels == 1 else "RGB")
+    data = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
+    return data.view(image.height, image.width, channels).permute(2, 0, 1).float().div(255)
+
+
+def border(grey: Tensor) -> Tensor:
+    """The pixels of an (H, W) image's outermost rows and columns."""
+    return torch.cat([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+
+
+def resize(image: Tensor, height: int, width: int) -> Tensor:
+    """(C, H, W) -> (C, height, width), bilinear and anti-aliased (as MNIST's scaling was)."""
+    out = F.interpolate(image.unsqueeze(0), size=(height, width), mode="bilinear", antialias=True,
+                        align_corners=False)
+    return out[0].clamp(0, 1)
+
+
+def centre_of_mass(grey: Tensor) -> tuple[float, float]:
+    """(row, column) of an (H, W) image's brightness centre."""
+    total = grey.sum()
+    rows = torch.arange(grey.shape[0], dtype=grey.dtype)
+    cols = torch.arange(grey.shape[1], dtype=grey.dtype)
+    return float((grey.sum(1) * rows).sum() / total), float((grey.sum(0) * cols).sum() / total)
+
+
+def mnist_digit(grey: Tensor, name: str = "the image") -> Tensor:
+    """An (H, W) grey picture of one digit (0..1, any background) -> (28, 28) white on black, 0..1."""
+    if border(grey).median() > 0.5:  # a light background: dark ink on paper
+        grey = 1 - grey
+    background = float(border(grey).median())
+    contrast = float(grey.max()) - background
+    if contrast < 0.1:
+        raise ZooError(f"{name} shows no digit (it is all one shade); pass a picture of a digit")
+    ink = ((grey - background) / contrast).clamp(0, 1)
+    ink[ink < NOISE] = 0
+    rows = (ink >= INK).any(dim=1).nonzero()
+    cols = (ink >= INK).any(dim=0).nonzero()
+    digit = ink[int(rows[0]) : int(rows[-1]) + 1, int(cols[0]) : int(cols[-1]) + 1]  # the bounding box
+    h, w = digit.shape
+    scale = DIGIT_BOX / max(h, w)
+    height, width = max(1, round(h * scale)), max(1, round(w * scale))
+    digit = resize(digit.unsqueeze(0), height, width)[0]  # fits 20 x 20, aspect kept
+    row, col = centre_of_mass(digit)
+    centre = (MNIST_SIZE - 1) / 2
+    top = min(max(round(centre - row), 0), MNIST_SIZE - height)
+    left = min(max(round(centre - col), 0), MNIST_SIZE - width)
+    out = torch.zeros(MNIST_SIZE, MNIST_SIZE)
+    out[top : top + height, left : left + width] = digit
+    return out
+
+
+def prepare_image(path: Path, input_shape: tuple[int | None, ...]) -> Tensor:
+    """One file as the normalised (C, H, W) input of a model taking `input_shape`."""
+    channels, height, width = (int(s or 0) for s in input_shape)
+    if channels == 1:
+        digit = mnist_digit(read_image(path, 1)[0], f"image {str(path)!r}")
+        pad = height - MNIST_SIZE  # LeNet's 32 x 32: two pixels of background each side
+        if pad < 0 or width != height:
+            raise ZooError(f"cannot prepare digits for input shape {input_shape}; use a 28x28 or 32x32 model")
+        digit = F.pad(digit, (pad // 2, pad - pad // 2, pad // 2, pad - pad // 2))
+        return digit.sub(mnist.MEAN).div(mnist.STD).unsqueeze(0)
+    if channels == 3:
+        image = resize(read_image(path, 3), height, width)
+        mean = torch.tensor(cifar10.MEAN).view(3, 1, 1)
+        std = torch.tensor(cifar10.STD).view(3, 1, 1)
+        return (image - mean) / std
+    raise ZooError(f"cannot prepare images for input shape {input_shape}; use an image model")
+
+
+def prepare_images(paths: Sequence[Path], input_shape: tuple[int | None, ...]) -> Tensor:
+    """Files as one normalised (N, C, H, W) batch."""
+    return torch.stack([prepare_image(p, input_shape) for p in paths])

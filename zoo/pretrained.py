@@ -1,0 +1,74 @@
+"""Pretrained weights shipped inside the package: one safetensors file per network, each with a
+card (`zoo/weights/cards.json`) that says how it was made and what it scores.
+
+A file is checked against its card's sha256 before it is read, and safetensors holds tensors
+only, so loading weights never runs code. `zoo weights build` writes both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zoo.errors import ZooError
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+CARDS_FILE = "cards.json"
+HEADLINE_METRICS = ("test/acc", "test/bpc", "test/mae")
+"""The metric a card is summed up by, the first its model reports."""
+
+
+def weights_dir() -> Path:
+    return Path(str(resources.files("zoo").joinpath("weights")))
+
+
+def cards(folder: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Every shipped card by model name; none when no weights have been built."""
+    path = (folder or weights_dir()) / CARDS_FILE
+    if not path.is_file():
+        return {}
+    loaded: dict[str, dict[str, Any]] = json.loads(path.read_text())
+    return loaded
+
+
+def weights_card(name: str, folder: Path | None = None) -> dict[str, Any]:
+    found = cards(folder).get(name)
+    if found is None:
+        raise ZooError(
+            f"no pretrained weights for {name!r} in this zoo; make them with 'zoo weights build {name}' "
+            "or pass a checkpoint with --ckpt_path"
+        )
+    return found
+
+
+def headline(card: dict[str, Any]) -> str:
+    """'test/acc 0.9910', the card's main figure, for tables."""
+    metrics = card["test"]
+    key = next((k for k in HEADLINE_METRICS if k in metrics), sorted(metrics)[0])
+    return f"{key} {metrics[key]:.4f}"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_state(name: str, folder: Path | None = None) -> dict[str, Tensor]:
+    """The network state of model `name`, after checking the file against its card's hash."""
+    from safetensors.torch import load
+
+    card = weights_card(name, folder)
+    path = (folder or weights_dir()) / card["file"]
+    if not path.is_file():
+        raise ZooError(f"pretrained weights file {path} is missing; reinstall zoo or run 'zoo weights build {name}'")
+    data = path.read_bytes()
+    if sha256(data) != card["sha256"]:
+        raise ZooError(
+            f"pretrained weights file {path} does not match its card's sha256 (changed or damaged); "
+            f"reinstall zoo or run 'zoo weights build {name}'"
+        )
+    return load(data)
