@@ -11,6 +11,7 @@ import lightning.pytorch as pl
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import instantiate_class
 
+from zoo.callbacks import ConfusionMatrixCallback
 from zoo.runs import run_config
 from zoo.tasks import check_compatible
 
@@ -130,7 +131,7 @@ def fit(
     callbacks = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
     if options.get("enable_checkpointing", True) and not any(isinstance(c, ModelCheckpoint) for c in callbacks):
         callbacks.append(ModelCheckpoint(**config["checkpoint"]))
-    callbacks.append(RandomState())
+    callbacks += [RandomState(), ConfusionMatrixCallback()]
     options["callbacks"] = with_progress_bar(callbacks, options.get("enable_progress_bar"))
     trainer = pl.Trainer(**options)
     trainer.fit(model, datamodule=data)

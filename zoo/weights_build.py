@@ -17,7 +17,7 @@ from safetensors.torch import save
 
 from zoo.errors import ZooError
 from zoo.notice import say
-from zoo.pretrained import CARDS_FILE, cards, headline, sha256, weights_dir
+from zoo.pretrained import CARDS_FILE, cards, headline, sha256, weights_card, weights_dir
 from zoo.registry import MODELS, build, recipe_for
 from zoo.runs import run_config
 from zoo.training import fit
@@ -90,6 +90,9 @@ def evaluate_pretrained(name: str, data_dir: str | None = None) -> dict[str, flo
     recipe_name = weights_recipe(name)
     config = run_config(name, recipe_name)
     data_args = config["data"]["init_args"] | ({"data_dir": data_dir} if data_dir else {})
+    source = weights_card(name)["data"].get("used_source")
+    if source:  # the same digits the card was tested on, whatever else is on this machine
+        data_args["source"] = source
     data = instantiate_class((), config["data"] | {"init_args": data_args})
     model = build(name, recipe=recipe_name, pretrained=True)
     trainer = lightning.pytorch.Trainer(

@@ -18,7 +18,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger
 
-from zoo.callbacks import LogSampleImages
+from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
 from zoo.checkpoints import checkpoint_model, read_checkpoint
 from zoo.cli.arguments import RunArguments
 from zoo.cli.parse_errors import one_line
@@ -146,7 +146,7 @@ class ZooCLI(LightningCLI):
             kwargs.get("callbacks", trainer.callbacks),
             kwargs.get("enable_progress_bar", trainer.enable_progress_bar),
         )
-        kwargs["callbacks"] = [*callbacks, RandomState(), self.interrupt]
+        kwargs["callbacks"] = [*callbacks, RandomState(), ConfusionMatrixCallback(), self.interrupt]
         check_compatible(self.model, self.datamodule)  # before a run folder is claimed
         if self.subcommand:
             kwargs |= self.run_folder(section)
@@ -215,6 +215,7 @@ class ZooCLI(LightningCLI):
         say(f"test of {'the best checkpoint' if best else 'the final weights'}: {metrics_line(results[0])}")
         if best:
             say(f"best checkpoint: {best}")
+        self.say_confusion_matrix()
         if trainer.logger is not None and trainer.logger.log_dir:
             log_dir = trainer.logger.log_dir
             say(f"logs: {log_dir} (tensorboard --logdir {log_dir})")
@@ -222,6 +223,12 @@ class ZooCLI(LightningCLI):
     def say_eval_folder(self) -> None:
         if self.run_dir is not None:
             say(f"results in {self.run_dir}")
+        self.say_confusion_matrix()
+
+    def say_confusion_matrix(self) -> None:
+        for callback in self.trainer.callbacks:  # type: ignore[attr-defined]
+            if isinstance(callback, ConfusionMatrixCallback) and callback.path is not None:
+                say(f"confusion matrix: {callback.path}")
 
     def after_validate(self) -> None:
         say(f"validation: {metrics_line(dict(self.trainer.callback_metrics))}")
