@@ -28,6 +28,7 @@ MODEL_COLUMNS: list[Column] = [
     ("input", lambda m: "x".join("N" if s is None else str(s) for s in m["input"])),
     ("data", lambda m: m["datamodule"] + "".join(f" {k}={v}" for k, v in m["datamodule_args"].items())),
     ("tutorial result", lambda m: m["tutorial_result"]),
+    ("pretrained", lambda m: m.get("pretrained") or "-"),
     ("default recipe", lambda m: recipe_label(m["recipes"]["default"])),
 ]
 DATA_COLUMNS: list[Column] = [
