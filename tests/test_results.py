@@ -1,0 +1,29 @@
+"""The README's results table is the committed results CSV, rendered; the tool that makes both runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from tools.results import REPO, RESULTS, readme_table
+
+
+def test_readme_results_table_is_the_committed_csv() -> None:
+    (path,) = sorted(RESULTS.glob("results-*.csv"))
+    table = pd.read_csv(path)
+    assert (table["seeds"] >= 3).all()
+    assert readme_table(table, path) in (REPO / "README.md").read_text(), "run: python -m tools.results"
+
+
+@pytest.mark.slow
+def test_the_results_tool_runs_and_writes_a_csv() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.results", "--quick", "--models", "linear_regression"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "linear_regression default seed 0: test/mae" in done.stdout
+    assert "wrote " in done.stdout
