@@ -11,8 +11,9 @@ Prints P(pass) for 0..10 hours and where the curve crosses 0.5; --plot also save
 from __future__ import annotations
 
 import argparse
+import sys
 
-from zoo import load_checkpoint
+from zoo import ZooError, load_checkpoint
 from zoo.curves import crossing, curve_table, plot_curve, probability_curve
 from zoo.training import fit
 
@@ -44,4 +45,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ZooError as err:
+        sys.exit(f"pass_curve.py: error: {err}")
