@@ -17,7 +17,7 @@ BAD_COMMAND_LINES = [
     (["fit", "--model"], "expected one argument"),
     (["fit", "--model", "inceptoin_mnist"], "did you mean 'inception_mnist'?"),
     (["fit", "--model", "cnn_mnist", "--data", "mnsit"], "did you mean 'mnist'?"),
-    (["fit", "--model", "cnn_mnist", "--recipe", "fastest"], "choose one of: accurate, default, tutorial"),
+    (["fit", "--model", "cnn_mnist", "--recipe", "fastest"], "choose one of: accurate, default, pretrained, tutorial"),
     (["fit", "--recipe", "tutorial"], "--recipe needs a registered model"),
     (["fit", "--model", "cnn_mnist", "--data.batch_size", "-5"], "batch sizes must be at least 1"),
     (["fit", "--model", "cnn_mnist", "--data.eval_batch_size", "0"], "batch sizes must be at least 1"),
@@ -38,6 +38,13 @@ BAD_COMMAND_LINES = [
     (["fit", "--model", "mlp_mnist", "--data.pad_to", "32"], "expects inputs of shape 1x28x28"),
     (["fit", "--model", "cnn_cifar10", "--data", "image_folder"], "root"),
     (["test", "--model", "cnn_mnist", "--ckpt_path", "missing.ckpt"], "does not exist"),
+    (["test", "--model", "cnn_mnist", "--ckpt_path", "."], "is a folder"),
+    (["test", "--model", "cnn_mnist"], "test needs trained weights"),
+    (["fit", "--model", "cnn_mnist", "--trainer.max_epochs", "-1", "--trainer.limit_train_batches", "1"],
+     "schedule needs a run of known length"),
+    (["predict", "--model", "char_rnn_shakespeare", "ROMEO:", "--temperature", "nan"], "temperature"),
+    (["predict", "--model", "char_rnn_shakespeare", "ROMEO:", "--temperature", "inf"], "temperature"),
+    (["predict", "--model", "cnn_mnist", "no_such_digit.png"], "no_such_digit.png"),
 ]
 
 
@@ -58,4 +65,4 @@ def test_a_bad_command_line_is_one_line_and_exit_2(
     assert len(lines) == 1, err
     assert words in lines[0]
     assert len(lines[0]) < 400
-    assert not (tmp_path / "runs").exists()
+    assert not list((tmp_path / "runs").glob("**/*.ckpt"))

@@ -204,7 +204,13 @@ class Task(pl.LightningModule):
         optimizer = OPTIMIZERS[h["optimizer"]](self.parameters(), **kwargs)
         if h["scheduler"] is None:
             return optimizer
-        steps = int(self.trainer.estimated_stepping_batches)
+        estimated = self.trainer.estimated_stepping_batches
+        if not math.isfinite(estimated):
+            raise ZooError(
+                f"the {h['scheduler']!r} schedule needs a run of known length, but this one has no end; "
+                "set --trainer.max_epochs N or --trainer.max_steps N, or pass --model.scheduler null"
+            )
+        steps = int(estimated)
         scheduler: torch.optim.lr_scheduler.LRScheduler
         if h["scheduler"] == "onecycle":
             scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=h["lr"], total_steps=steps)
