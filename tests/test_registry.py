@@ -101,3 +101,20 @@ def test_readme_model_and_weights_tables_match_the_registry_and_cards() -> None:
     readme = (REPO / "README.md").read_text()
     assert readme_table(index()) in readme, "run: python -m tools.model_index"
     assert weights_table(cards()) in readme, "run: python -m tools.model_index"
+
+
+def test_a_checkpoint_whose_bytes_changed_is_refused(tmp_path: Path) -> None:
+    import lightning.pytorch as pl
+
+    model = build("cnn_mnist")
+    trainer = pl.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    trainer.strategy.connect(model)
+    path = tmp_path / "model.ckpt"
+    trainer.save_checkpoint(path)
+    assert load_checkpoint(path).zoo_name == "cnn_mnist"
+    data = bytearray(path.read_bytes())
+    start = data.index(b"archive/data/0") + 200
+    data[start:start + 32] = bytes(32)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ZooError, match="is corrupted"):
+        load_checkpoint(path)

@@ -25,6 +25,7 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
         raise ZooError(f"checkpoint {str(path)!r} does not exist; pass the path of a .ckpt file")
     if path.stat().st_size == 0:
         raise ZooError(f"checkpoint {str(path)!r} is empty; pass a checkpoint that a run saved")
+    check_intact(path)
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
@@ -40,6 +41,24 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
     if not isinstance(checkpoint, dict):
         raise ZooError(f"{str(path)!r} is not a checkpoint of a model; pass a .ckpt file written by zoo")
     return checkpoint
+
+
+def check_intact(path: Path) -> None:
+    """Refuse a checkpoint whose bytes changed since it was written: torch saves a zip archive,
+    and every member carries a CRC-32 that torch itself does not check when loading."""
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (OSError, zipfile.BadZipFile, EOFError) as err:
+        raise ZooError(
+            f"checkpoint {str(path)!r} is damaged ({type(err).__name__}); pass a complete .ckpt file"
+        ) from err
+    if bad is not None:
+        raise ZooError(
+            f"checkpoint {str(path)!r} is corrupted ({bad} fails its checksum); pass an intact copy"
+        )
 
 
 def checkpoint_model(checkpoint: dict[str, Any], path: str | os.PathLike[str]) -> str:
