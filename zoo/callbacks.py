@@ -88,11 +88,12 @@ class ConfusionMatrixCallback(pl.Callback):
             return
         counts = self.matrix.compute().cpu()
         self.matrix = None
+        # trainer.log_dir broadcasts across processes: every rank must ask, not rank 0 alone.
+        folder = Path(trainer.log_dir or trainer.default_root_dir)
         if not trainer.is_global_zero:
             return
         labels = list(pl_module.labels)  # type: ignore[arg-type]
         figure = confusion_figure(counts, labels)
-        folder = Path(trainer.log_dir or trainer.default_root_dir)
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / self.FILE
         figure.savefig(self.path, dpi=100, bbox_inches="tight")
