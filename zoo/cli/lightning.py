@@ -47,13 +47,19 @@ def metrics_line(metrics: Mapping[str, Any]) -> str:
 
 
 def default_logger(run_dir: Path) -> Logger:
-    """Lightning's default logger, writing into the run folder zoo chose for it."""
+    """Lightning's default logger, writing into the run folder zoo chose for it. A folder
+    `version_N` is passed as the number N: the same folder, shown as v_num=N in the bar."""
+    save_dir, name, version = str(run_dir.parent.parent), run_dir.parent.name, run_dir.name
+    number = version.removeprefix("version_")
+    logger: Logger = logger_class()(save_dir, name=name, version=int(number) if number.isdigit() else version)
+    return logger
+
+
+def logger_class() -> type[TensorBoardLogger] | type[CSVLogger]:
+    """TensorBoard's logger where it is installed, else CSV, as Lightning chooses by default."""
     from importlib.util import find_spec
 
-    save_dir, name, version = str(run_dir.parent.parent), run_dir.parent.name, run_dir.name
-    if find_spec("tensorboard") or find_spec("tensorboardX"):
-        return TensorBoardLogger(save_dir, name=name, version=version)
-    return CSVLogger(save_dir, name=name, version=version)
+    return TensorBoardLogger if find_spec("tensorboard") or find_spec("tensorboardX") else CSVLogger
 
 
 def saved_checkpoint_dir(checkpoint: dict[str, Any], ckpt_path: str) -> Path | None:
