@@ -102,6 +102,17 @@ class Run:
     test: dict[str, float]
 
 
+def instantiate(section: dict[str, Any], **overrides: Any) -> Any:
+    """The object a run-config section describes (class_path and init_args), with overrides."""
+    return instantiate_class((), section | {"init_args": section.get("init_args", {}) | overrides})
+
+
+def run_datamodule(name: str, recipe: str = "default", **data_kwargs: Any) -> pl.LightningDataModule:
+    """The datamodule `zoo fit --model NAME --recipe RECIPE` trains on, with overrides."""
+    data: pl.LightningDataModule = instantiate(run_config(name, recipe)["data"], **data_kwargs)
+    return data
+
+
 def fit(
     name: str,
     recipe: str = "default",
@@ -121,10 +132,8 @@ def fit(
     """
     config = run_config(name, recipe)
     pl.seed_everything(config["seed_everything"] if seed is None else seed, verbose=False)
-    model = instantiate_class((), config["model"] | {"init_args": config["model"]["init_args"] | (model_kwargs or {})})
-    data = datamodule or instantiate_class(
-        (), config["data"] | {"init_args": config["data"]["init_args"] | (data_kwargs or {})}
-    )
+    model = instantiate(config["model"], **(model_kwargs or {}))
+    data = datamodule or instantiate(config["data"], **(data_kwargs or {}))
     check_compatible(model, data)
     options = config["trainer"] | trainer_kwargs
     callbacks = options.get("callbacks")

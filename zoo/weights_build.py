@@ -12,15 +12,13 @@ from typing import Any
 
 import lightning
 import torch
-from lightning.pytorch.cli import instantiate_class
 from safetensors.torch import save
 
 from zoo.errors import ZooError
 from zoo.notice import say
 from zoo.pretrained import CARDS_FILE, cards, headline, sha256, weights_card, weights_dir
 from zoo.registry import MODELS, build, recipe_for
-from zoo.runs import run_config
-from zoo.training import fit
+from zoo.training import fit, run_datamodule
 
 WEIGHTS_RECIPE = "pretrained"
 SEED = 0
@@ -88,12 +86,11 @@ def evaluate_pretrained(name: str, data_dir: str | None = None) -> dict[str, flo
     """Test the shipped weights of `name` on the split their card was tested on: evaluation
     only, so a test can check that a file still scores what its card says."""
     recipe_name = weights_recipe(name)
-    config = run_config(name, recipe_name)
-    data_args = config["data"]["init_args"] | ({"data_dir": data_dir} if data_dir else {})
+    overrides = {"data_dir": data_dir} if data_dir else {}
     source = weights_card(name)["data"].get("used_source")
     if source:  # the same digits the card was tested on, whatever else is on this machine
-        data_args["source"] = source
-    data = instantiate_class((), config["data"] | {"init_args": data_args})
+        overrides["source"] = source
+    data = run_datamodule(name, recipe_name, **overrides)
     model = build(name, recipe=recipe_name, pretrained=True)
     trainer = lightning.pytorch.Trainer(
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
