@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import SyntheticDataModule, quiet_trainer
-from lightning.pytorch.callbacks import ProgressBar, RichProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import ProgressBar, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
 from zoo import build
+from zoo.callbacks import TimedProgressBar
 from zoo.cli import main
 from zoo.runs import run_config
-from zoo.training import PROGRESS_REFRESH_STEPS, fit
+from zoo.training import fit
 
 
 def test_training_loss_reaches_the_logger_at_its_cadence(tmp_path: Path) -> None:
@@ -32,7 +33,7 @@ def test_training_loss_reaches_the_logger_at_its_cadence(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({}, TQDMProgressBar),
+        ({}, TimedProgressBar),
         ({"enable_progress_bar": False}, None),
         ({"callbacks": [RichProgressBar()]}, RichProgressBar),
         ({"callbacks": RichProgressBar()}, RichProgressBar),
@@ -47,8 +48,26 @@ def test_fit_adds_a_lean_progress_bar_unless_off_or_given(
               default_root_dir=str(tmp_path), accelerator="cpu", **options)
     bars = [c for c in run.trainer.callbacks if isinstance(c, ProgressBar)]
     assert [type(b) for b in bars] == ([expected] if expected else [])
-    if expected is TQDMProgressBar:
-        assert bars[0].refresh_rate == PROGRESS_REFRESH_STEPS
+
+
+def bar_draws(tmp_path: Path, interval: float, capsys: pytest.CaptureFixture[str]) -> int:
+    """How many times a two-epoch fit of four steps an epoch draws its training bar."""
+    model = build("cnn_mnist")
+    data = SyntheticDataModule(model, str(tmp_path), samples=16, batch_size=4)
+    bar = TimedProgressBar(interval)
+    trainer = quiet_trainer(tmp_path, max_epochs=2, enable_progress_bar=True, callbacks=[bar],
+                            limit_val_batches=0)
+    capsys.readouterr()
+    trainer.fit(model, datamodule=data)
+    return capsys.readouterr().out.count("Epoch")
+
+
+def test_the_bar_redraws_within_an_epoch_only_when_its_interval_has_passed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    every_step, never = bar_draws(tmp_path, 0.0, capsys), bar_draws(tmp_path, 1e9, capsys)
+    assert every_step - never == 2 * 3, "three steps of each epoch drawn, the fourth by the epoch's end"
+    assert never > 0, "each epoch still draws its start and its end"
 
 
 def test_zoo_fit_and_training_fit_resolve_one_configuration_and_reach_the_same_metrics(

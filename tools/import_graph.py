@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("zoo.tasks", "zoo.metrics"),
     ("zoo.models", "zoo.datamodules"),
     ("zoo.training", "zoo.runs", "zoo.checkpoints", "zoo.inference", "zoo.curves", "zoo.callbacks",
-     "zoo.weights_build"),
+     "zoo.logs", "zoo.weights_build"),
     ("zoo.cli", "zoo.__main__"),
 ]
 

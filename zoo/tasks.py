@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import random
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -33,6 +34,24 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 }
 SCHEDULERS = ("onecycle", "cosine")
 EVAL_STAGES = ("val", "test")
+
+
+RANDOM_STATE = "zoo_random_state"
+
+
+def random_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_random_state(state: Mapping[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def shapes_fit(expected: tuple[int | None, ...], actual: tuple[int | None, ...]) -> bool:
@@ -218,6 +237,21 @@ class Task(pl.LightningModule):
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Name the model in every checkpoint, and keep torch's and Python's random generators
+        there, so dropout and other random layers continue on resume as in the uninterrupted
+        run (Lightning stores the model, optimiser and loops; the data order is the
+        datamodule's own state). Kept here, not in a callback: a callback costs every training
+        step a call to each of its hooks."""
+        checkpoint["zoo_model"] = self.zoo_name
+        checkpoint[RANDOM_STATE] = random_state()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore the random generators when training resumes; loading a checkpoint to
+        evaluate or predict leaves the caller's generators alone."""
+        if RANDOM_STATE in checkpoint and self._trainer is not None and self.trainer.state.fn == TrainerFn.FITTING:
+            restore_random_state(checkpoint[RANDOM_STATE])
+
     def configure_callbacks(self) -> list[pl.Callback]:
         """With `stop_below`, end training once an epoch's last training loss is under it.
 
@@ -238,9 +272,6 @@ class Task(pl.LightningModule):
                 strict=False,
             )
         ]
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["zoo_model"] = self.zoo_name
 
 
 class ClassificationTask(Task):

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import random
-import sys
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import instantiate_class
 
-from zoo.callbacks import ConfusionMatrixCallback
+from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, TimedProgressBar
+from zoo.logs import default_logger
 from zoo.runs import run_config
 from zoo.tasks import check_compatible
-
-PROGRESS_REFRESH_STEPS = 10
-"""zoo's progress bar redraws every 10 steps: Lightning's default bar redraws every step, which
-the benchmark measured at 0.1-0.3 ms a step (5-15 % of a small model's epoch)."""
 
 
 def with_progress_bar(callbacks: Any, enable_progress_bar: bool | None) -> list[Any]:
@@ -26,51 +22,17 @@ def with_progress_bar(callbacks: Any, enable_progress_bar: bool | None) -> list[
     given = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
     if enable_progress_bar is False or any(isinstance(c, ProgressBar) for c in given):
         return given
-    return [*given, TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS)]
+    return [*given, TimedProgressBar()]
 
 
-class RandomState(Callback):
-    """Keeps torch's and Python's random generators in every checkpoint and restores them on
-    resume, so dropout and other random layers continue as in the uninterrupted run (Lightning
-    stores the model, optimiser and loops; the data order is the datamodule's own state)."""
-
-    def state_dict(self) -> dict[str, Any]:
-        import torch
-
-        state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate()}
-        if torch.cuda.is_available() and torch.cuda.is_initialized():
-            state["cuda"] = torch.cuda.get_rng_state_all()
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        import torch
-
-        if "torch" in state_dict:
-            torch.set_rng_state(state_dict["torch"])
-        if "python" in state_dict:
-            version, internal, gauss = state_dict["python"]
-            random.setstate((version, tuple(internal), gauss))
-        if "cuda" in state_dict and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state_dict["cuda"])
-
-
-class InterruptReport(Callback):
-    """Notes a Ctrl+C (Lightning catches it, tears down and exits 1) and says which
-    checkpoints the run keeps, so the command can exit 130 as an interrupted program does."""
-
-    def __init__(self) -> None:
-        self.saved: list[str] | None = None
-
-    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
-        if not isinstance(exception, KeyboardInterrupt):
-            return
-        paths: list[str] = []
-        for callback in trainer.checkpoint_callbacks:
-            for path in (getattr(callback, "best_model_path", ""), getattr(callback, "last_model_path", "")):
-                if path and path not in paths:
-                    paths.append(path)
-        self.saved = paths
-        print(f"zoo: interrupted; saved: {', '.join(paths) or 'no checkpoint yet'}", file=sys.stderr, flush=True)
+def kept_checkpoints(trainer: pl.Trainer) -> list[str]:
+    """The checkpoint files a run has saved so far (best, then last), each named once."""
+    paths: list[str] = []
+    for callback in trainer.checkpoint_callbacks:
+        for path in (getattr(callback, "best_model_path", ""), getattr(callback, "last_model_path", "")):
+            if path and path not in paths:
+                paths.append(path)
+    return paths
 
 
 def describe(model: pl.LightningModule) -> str:
@@ -136,16 +98,19 @@ def fit(
     data = datamodule or instantiate(config["data"], **(data_kwargs or {}))
     check_compatible(model, data)
     options = config["trainer"] | trainer_kwargs
-    callbacks = options.get("callbacks")
-    callbacks = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
+    given = options.get("callbacks")
+    callbacks = [*given] if isinstance(given, list) else [given] if given else []
     if options.get("enable_checkpointing", True) and not any(isinstance(c, ModelCheckpoint) for c in callbacks):
         callbacks.append(ModelCheckpoint(**config["checkpoint"]))
-    callbacks += [RandomState(), ConfusionMatrixCallback()]
+    callbacks.append(LogSampleImages())
     options["callbacks"] = with_progress_bar(callbacks, options.get("enable_progress_bar"))
+    if options.get("logger") in (None, True):
+        options["logger"] = default_logger(options.get("default_root_dir") or os.getcwd())
     trainer = pl.Trainer(**options)
     trainer.fit(model, datamodule=data)
     results: list[Any] = [{}]
     if test:
+        trainer.callbacks.append(ConfusionMatrixCallback())  # type: ignore[attr-defined]
         best = getattr(trainer.checkpoint_callback, "best_model_path", "")
         results = trainer.test(model, datamodule=data, ckpt_path=best or None, verbose=False, weights_only=True)
     return Run(model, data, trainer, {k: float(v) for k, v in results[0].items()})

@@ -8,25 +8,26 @@ checks come out as one `ZooError` line (see `zoo.cli.parse_errors`).
 from __future__ import annotations
 
 import os
+import sys
 from argparse import ArgumentError
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
-from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger
 
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
 from zoo.checkpoints import checkpoint_model, read_checkpoint
 from zoo.cli.arguments import RunArguments
 from zoo.cli.parse_errors import one_line
 from zoo.errors import ZooError
+from zoo.logs import default_logger
 from zoo.notice import quiet_lightning, say
 from zoo.runs import EVAL_RUNS, TRAIN_RUNS, check_writable, checkpoint_run_dir, new_run_dir, run_config
 from zoo.tasks import check_compatible
-from zoo.training import InterruptReport, RandomState, describe, with_progress_bar
+from zoo.training import describe, kept_checkpoints, with_progress_bar
 
 EVALUATIONS = ("validate", "test", "predict")
 
@@ -44,22 +45,6 @@ def flat_defaults(config: dict[str, Any]) -> dict[str, Any]:
 
 def metrics_line(metrics: Mapping[str, Any]) -> str:
     return ", ".join(f"{name} {float(value):.4f}" for name, value in sorted(metrics.items()))
-
-
-def default_logger(run_dir: Path) -> Logger:
-    """Lightning's default logger, writing into the run folder zoo chose for it. A folder
-    `version_N` is passed as the number N: the same folder, shown as v_num=N in the bar."""
-    save_dir, name, version = str(run_dir.parent.parent), run_dir.parent.name, run_dir.name
-    number = version.removeprefix("version_")
-    logger: Logger = logger_class()(save_dir, name=name, version=int(number) if number.isdigit() else version)
-    return logger
-
-
-def logger_class() -> type[TensorBoardLogger] | type[CSVLogger]:
-    """TensorBoard's logger where it is installed, else CSV, as Lightning chooses by default."""
-    from importlib.util import find_spec
-
-    return TensorBoardLogger if find_spec("tensorboard") or find_spec("tensorboardX") else CSVLogger
 
 
 def saved_checkpoint_dir(checkpoint: dict[str, Any], ckpt_path: str) -> Path | None:
@@ -80,9 +65,9 @@ class ZooCLI(LightningCLI):
     validate/test/predict into `<root>/eval/version_N`.
     """
 
-    def __init__(self, defaults: dict[str, Any], interrupt: InterruptReport | None = None, **kwargs: Any) -> None:
+    def __init__(self, defaults: dict[str, Any], trainers: list[Trainer] | None = None, **kwargs: Any) -> None:
         self.run_defaults = defaults
-        self.interrupt = interrupt or InterruptReport()
+        self.trainers = trainers if trainers is not None else []
         self.checkpoint: dict[str, Any] = {}
         self.run_dir: Path | None = None
         super().__init__(**kwargs)
@@ -152,11 +137,18 @@ class ZooCLI(LightningCLI):
             kwargs.get("callbacks", trainer.callbacks),
             kwargs.get("enable_progress_bar", trainer.enable_progress_bar),
         )
-        kwargs["callbacks"] = [*callbacks, RandomState(), ConfusionMatrixCallback(), self.interrupt]
+        kwargs["callbacks"] = [*callbacks, *self.test_callbacks()]
         check_compatible(self.model, self.datamodule)  # before a run folder is claimed
         if self.subcommand:
             kwargs |= self.run_folder(section)
-        return super().instantiate_trainer(**kwargs)
+        trainer = super().instantiate_trainer(**kwargs)
+        self.trainers.append(trainer)
+        return trainer
+
+    def test_callbacks(self) -> list[Callback]:
+        """Callbacks that act only while testing: attached for `test`, and by `after_fit` before
+        its test, so training steps do not pay a call to each of their hooks."""
+        return [ConfusionMatrixCallback()] if self.subcommand == "test" else []
 
     def run_folder(self, section: Any) -> dict[str, Any]:
         """Claim this run's folder and check it (and the checkpoint folder) can be written;
@@ -186,7 +178,7 @@ class ZooCLI(LightningCLI):
         self.run_dir = run_dir
         if logger is False:
             return {"default_root_dir": str(run_dir)}
-        return {"logger": default_logger(run_dir)}
+        return {"logger": default_logger(root, run_dir)}
 
     def _check(self) -> None:
         say(describe(self.model))
@@ -215,6 +207,7 @@ class ZooCLI(LightningCLI):
             return
         callback = trainer.checkpoint_callback
         best = getattr(callback, "best_model_path", "") if callback else ""
+        trainer.callbacks.append(ConfusionMatrixCallback())  # type: ignore[attr-defined]
         results = trainer.test(
             self.model, datamodule=self.datamodule, ckpt_path=best or None, verbose=False, weights_only=True
         )
@@ -262,11 +255,11 @@ def run(arguments: RunArguments) -> None:
     """Run one Lightning command with the run configuration of its registered model, with
     Lightning's informational lines off: zoo prints the seed, the model and the results."""
     quiet_lightning()
-    interrupt = InterruptReport()
+    trainers: list[Trainer] = []
     try:
         ZooCLI(
             run_config(arguments.model, arguments.recipe, arguments.data),
-            interrupt=interrupt,
+            trainers=trainers,
             model_class=LightningModule,
             datamodule_class=LightningDataModule,
             subclass_mode_model=True,
@@ -275,9 +268,12 @@ def run(arguments: RunArguments) -> None:
             auto_configure_optimizers=False,
             parser_kwargs={"exit_on_error": False},
         )
-    except SystemExit:
-        # Lightning answers Ctrl+C by saving nothing more, tearing down and exiting 1;
-        # InterruptReport has said what the run keeps: exit as an interrupted program does.
-        if interrupt.saved is not None:
+    except SystemExit as stop:
+        # Lightning answers Ctrl+C by saving nothing more, tearing down and exiting 1: say what
+        # the run keeps and exit as an interrupted program does. Asked here, after the fact,
+        # rather than by a callback, which would cost every training step a call to each hook.
+        if stop.code == 1 and trainers and trainers[-1].interrupted:
+            kept = kept_checkpoints(trainers[-1])
+            print(f"zoo: interrupted; saved: {', '.join(kept) or 'no checkpoint yet'}", file=sys.stderr, flush=True)
             raise SystemExit(130) from None
         raise
