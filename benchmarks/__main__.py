@@ -116,6 +116,11 @@ def report(result: SectionResult, settings: Settings, seconds: float) -> None:
     for note in result.notes:
         print(f"  note: {note}")
     print(f"  csv: {path}")
+    for table, (rows, shown) in result.tables.items():
+        path = write_csv(settings.out / f"{result.name}-{table}-{settings.tag()}.csv", rows)
+        print(f"\n-- {result.name}: {table} --")
+        print(format_table(rows, shown))
+        print(f"  csv: {path}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -168,6 +168,8 @@ class SectionResult:
     shown: list[str]
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tables: dict[str, tuple[list[dict[str, Any]], list[str]]] = field(default_factory=dict)
+    """Further tables by name: their rows and the columns shown."""
 
 
 def fmt(value: Any) -> str:

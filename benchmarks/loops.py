@@ -9,6 +9,7 @@ import itertools
 import math
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
@@ -25,8 +26,9 @@ from benchmarks.common import PeakMemory, Settings, now
 from benchmarks.data import PILDigits, zoo_datamodule
 from zoo.recipes import Recipe
 from zoo.registry import build_net, recipe_for
+from zoo.runs import run_config
 from zoo.tasks import OPTIMIZERS
-from zoo.training import fit
+from zoo.training import fit, instantiate
 
 
 @dataclass
@@ -34,13 +36,18 @@ class EpochLog:
     """Seconds and accuracies of one training run, per epoch, whichever loop ran it.
 
     `train_s`: the training batches alone. `epoch_s`: the epoch as the loop runs it (for zoo
-    that adds validation, checkpointing and logging). `ends`: seconds from the run's start to
-    the end of each epoch's training. `eval_s`/`acc`: each test pass and its accuracy.
-    `setup_s`: zoo's time in `fit` outside the epochs (Trainer set-up, sanity check, teardown).
+    that adds validation and logging). `cycle_s`: from one epoch's start to the next's (for zoo
+    everything in between, checkpoints included). `step_s`: seconds per training step inside
+    the epoch, from the first step's start to the last's (the steady cost of a step, without
+    the epoch's edges). `ends`: seconds from the run's start to the end of each epoch's
+    training. `eval_s`/`acc`: each test pass and its accuracy. `setup_s`: zoo's time in `fit`
+    outside the epochs (Trainer set-up, sanity check, teardown).
     """
 
     train_s: list[float] = field(default_factory=list)
     epoch_s: list[float] = field(default_factory=list)
+    cycle_s: list[float] = field(default_factory=list)
+    step_s: list[float] = field(default_factory=list)
     ends: list[float] = field(default_factory=list)
     eval_s: list[float] = field(default_factory=list)
     acc: list[float] = field(default_factory=list)
@@ -70,6 +77,11 @@ def plain_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
     if recipe.optimizer == "sgd":
         kwargs["momentum"] = recipe.momentum
     return OPTIMIZERS[recipe.optimizer](model.parameters(), **kwargs)
+
+
+def seconds_per_step(starts: Sequence[float]) -> list[float]:
+    """The mean interval between the starts of consecutive steps (none for a single step)."""
+    return [(starts[-1] - starts[0]) / (len(starts) - 1)] if len(starts) > 1 else []
 
 
 def evaluate(model: nn.Module, batches: Iterable[Sequence[Tensor]]) -> tuple[float, float]:
@@ -171,7 +183,9 @@ def run_plain(name: str, recipe_name: str, settings: Settings, seed: int, epochs
         for _ in range(epochs):
             began = now(device)
             model.train()
+            starts = []
             for x, y in train_batches:
+                starts.append(time.perf_counter())
                 optimizer.zero_grad()
                 F.cross_entropy(model(x), y).backward()
                 optimizer.step()
@@ -180,14 +194,19 @@ def run_plain(name: str, recipe_name: str, settings: Settings, seed: int, epochs
             ended = now(device)
             log.train_s.append(trained - began)
             log.epoch_s.append(ended - began)
+            log.cycle_s.append(ended - began)
+            log.step_s += seconds_per_step(starts)
             log.ends.append(trained - start)
     log.peak_mb = memory.mb
     return log
 
 
 class EpochTimer(pl.Callback):
-    """Per epoch of a Lightning fit: the training batches alone, and the whole epoch
-    (training, validation, checkpoint, logging). Syncs the device only at these edges."""
+    """Per epoch of a Lightning fit: the training batches alone, the epoch up to its end
+    (training, validation, logging), the whole cycle to the next epoch's start (checkpoints
+    too: Lightning runs them after every other callback's epoch end), and the steady seconds
+    per step. Syncs the device only at epoch edges; the step clock reads the host's time, so
+    on a GPU it is the host's pace, which is what a per-step cost is."""
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
@@ -196,10 +215,25 @@ class EpochTimer(pl.Callback):
         self.train_s: list[float] = []
         self.epoch_s: list[float] = []
         self.epoch_ends: list[float] = []
+        self.epoch_starts: list[float] = []
+        self.fit_end = 0.0
+        self.step_starts: list[float] = []
+        self.step_s: list[float] = []
+
+    @property
+    def cycle_s(self) -> list[float]:
+        marks = [*self.epoch_starts, self.fit_end]
+        return [b - a for a, b in itertools.pairwise(marks)]
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.start = now(self.device)
+        self.epoch_starts.append(self.start)
         self.train_end = None
+        self.step_starts = []
+
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
+                             batch_idx: int) -> None:
+        self.step_starts.append(time.perf_counter())
 
     def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.sanity_checking:
@@ -210,6 +244,10 @@ class EpochTimer(pl.Callback):
         self.train_s.append((self.train_end or end) - self.start)
         self.epoch_s.append(end - self.start)
         self.epoch_ends.append(end)
+        self.step_s += seconds_per_step(self.step_starts)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.fit_end = now(self.device)
 
 
 class TestEachEpoch(pl.Callback):
@@ -235,15 +273,17 @@ def run_zoo(
     epochs: int,
     callbacks: Sequence[pl.Callback] = (),
     test: bool = True,
+    bare: bool = False,
     **trainer_options: Any,
 ) -> EpochLog:
     """zoo.training.fit, configured as `zoo fit` is (zoo.runs), then a test of the final weights.
 
     Its configuration is kept whole: the best and last checkpoints, the default TensorBoard
-    logger, the progress bar (sent to /dev/null), the logging cadence; only the device, the
-    run folder (a temporary one), the epochs and the seed are set here. `zoo fit`'s one-off
-    config.yaml and summary line are not. Extra trainer options (e.g. `logger=False`) override
-    the defaults.
+    logger, the progress bar (sent to /dev/null), the logging cadence, zoo's callbacks; only
+    the device, the run folder (a temporary one), the epochs and the seed are set here.
+    `zoo fit`'s one-off config.yaml and summary line are not. Extra trainer options (e.g.
+    `logger=False`) override the defaults. With `bare`, the same task and data go to a bare
+    Lightning Trainer instead: no bar, logger, checkpoint or zoo callback, Lightning's defaults.
     """
     device, recipe = settings.device, recipe_for(name, recipe_name)
     timer = EpochTimer(device)
@@ -258,18 +298,34 @@ def run_zoo(
             "default_root_dir": root,
             "callbacks": [timer, *callbacks],
         } | trainer_options
-        run = fit(name, recipe=recipe_name, datamodule=module, test=False, seed=seed, **options)
+        if bare:
+            trainer, model = bare_fit(name, recipe_name, module, seed, options)
+        else:
+            run = fit(name, recipe=recipe_name, datamodule=module, test=False, seed=seed, **options)
+            trainer, model = run.trainer, run.model
         fit_s = now(device) - start
         if test:
             began = now(device)
-            results = run.trainer.test(run.model, datamodule=module, verbose=False)
+            results = trainer.test(model, datamodule=module, verbose=False)
             log.eval_s.append(now(device) - began)
             log.acc.append(float(results[0]["test/acc"]))
     log.train_s, log.epoch_s = timer.train_s, timer.epoch_s
+    log.cycle_s, log.step_s = timer.cycle_s, timer.step_s
     log.ends = [end - start for end in timer.epoch_ends]
-    log.setup_s = fit_s - sum(timer.epoch_s)
+    log.setup_s = fit_s - sum(log.cycle_s)
     log.peak_mb = memory.mb
     return log
+
+
+def bare_fit(name: str, recipe_name: str, module: pl.LightningDataModule, seed: int,
+             options: dict[str, Any]) -> tuple[pl.Trainer, pl.LightningModule]:
+    """zoo's task for the recipe, trained by a Trainer with nothing switched on."""
+    pl.seed_everything(seed, verbose=False)
+    model = instantiate(run_config(name, recipe_name)["model"])
+    trainer = pl.Trainer(enable_progress_bar=False, logger=False, enable_checkpointing=False,
+                         enable_model_summary=False, **options)
+    trainer.fit(model, datamodule=module)
+    return trainer, model
 
 
 def warm_up(name: str, settings: Settings, train_set: PILDigits, test_set: PILDigits) -> None:
