@@ -26,7 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 SECTION_COLUMNS = {
     "tutorial_vs_zoo": {"model", "side", "train_s", "test_s", "total_s", "train_per_s",
                         "test_per_s", "acc", "peak_mb", "zoo/tutorial"},
-    "overhead": {"model", "variant", "epoch_s", "train_s", "overhead_pct", "step_overhead_ms"},
+    "overhead": {"model", "variant", "step_ms", "step_over_bare_ms", "epoch_fixed_ms", "cycle_s",
+                 "overhead_pct"},
+    "overhead-step_costs": {"model", "cost", "us_per_step", "calls_per_step"},
     "time_to_accuracy": {"model", "side", "recipe", "seed", "epochs", "acc", "final_acc",
                          "seconds", "goal_acc"},
     "time_to_99": {"model", "recipe", "epochs", "seconds", "best_acc", "final_acc",
@@ -116,13 +118,16 @@ def test_quick_run_writes_every_section_and_the_targets(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     tag = f"cpu-torch{torch.__version__.split('+')[0]}-t1"
     for section, columns in SECTION_COLUMNS.items():
-        assert f"== {section}" in done.stdout
+        assert f"== {section}" in done.stdout or f"-- {section.replace('-', ': ')} --" in done.stdout
         with (tmp_path / "out" / f"{section}-{tag}.csv").open() as f:
             rows = list(csv.DictReader(f))
         assert rows and columns <= set(rows[0]), section
     with (tmp_path / "out" / f"targets-{tag}.csv").open() as f:
         targets = list(csv.DictReader(f))
     assert list(targets[0]) == TARGET_COLUMNS
-    assert {t["section"] for t in targets} == set(SECTION_COLUMNS) - {"efficiency", "time_to_99"}
+    assert {t["section"] for t in targets} == set(SECTION_COLUMNS) - {"efficiency", "time_to_99",
+                                                                       "overhead-step_costs"}
+    clocked = [t for t in targets if t["target"].startswith("zoo's step cost")]
+    assert [t["model"] for t in clocked] == ["cnn_mnist"] and float(clocked[0]["measured"]) > 0
     assert all(t["result"] in ("PASS", "MISS") for t in targets)
     assert "== targets:" in done.stdout and "data MNIST embedded: 256 train" in done.stdout
