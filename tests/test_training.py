@@ -1,5 +1,6 @@
-"""What a training run writes and shows: the training loss at the logger's cadence, and a
-progress bar that redraws every few steps."""
+"""What a training run writes and shows, and what it costs each step: the training loss at the
+logger's cadence, a progress bar on a clock, a logger flushed on a clock, last.ckpt as a link,
+the random state in every checkpoint, and callbacks only where they act."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 from conftest import SyntheticDataModule, quiet_trainer
+from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ProgressBar, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
 from zoo import build
 from zoo.callbacks import TimedProgressBar
+from zoo.checkpoints import load_checkpoint
 from zoo.cli import main
+from zoo.logs import PacedTensorBoardLogger
 from zoo.runs import run_config
+from zoo.tasks import RANDOM_STATE
 from zoo.training import fit
 
 
@@ -92,3 +98,63 @@ def test_zoo_fit_and_training_fit_resolve_one_configuration_and_reach_the_same_m
     run = fit("cnn_mnist", recipe="tutorial", default_root_dir=str(tmp_path / "python"), **limits)
     assert line.endswith(", ".join(f"{k} {v:.4f}" for k, v in sorted(run.test.items())))
     assert Path(run.trainer.checkpoint_callback.best_model_path).name == "best.ckpt"  # type: ignore[union-attr]
+
+
+class CallbackNames(Callback):
+    """The Trainer's callbacks by class name, as training starts and as testing starts."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[str]] = {}
+
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.seen["train"] = [type(c).__name__ for c in trainer.callbacks]  # type: ignore[attr-defined]
+
+    def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.seen["test"] = [type(c).__name__ for c in trainer.callbacks]  # type: ignore[attr-defined]
+
+
+def test_a_run_keeps_last_as_a_link_to_best_and_the_confusion_matrix_off_the_training_steps(
+    tmp_path: Path,
+) -> None:
+    model = build("cnn_mnist")
+    names = CallbackNames()
+    run = fit("cnn_mnist", datamodule=SyntheticDataModule(model, str(tmp_path)), max_epochs=1,
+              limit_train_batches=2, limit_val_batches=1, enable_progress_bar=False,
+              default_root_dir=str(tmp_path), accelerator="cpu", callbacks=[names])
+    folder = Path(run.trainer.checkpoint_callback.best_model_path).parent  # type: ignore[union-attr]
+    last = folder / "last.ckpt"
+    assert last.is_symlink() and last.resolve() == (folder / "best.ckpt").resolve()
+    assert load_checkpoint(last).zoo_name == "cnn_mnist"
+    assert "ConfusionMatrixCallback" not in names.seen["train"]
+    assert "ConfusionMatrixCallback" in names.seen["test"]
+    assert (Path(run.trainer.log_dir) / "confusion_matrix.png").is_file()  # type: ignore[arg-type]
+
+
+def test_checkpoints_carry_the_random_state_and_loading_one_to_evaluate_leaves_it_alone(tmp_path: Path) -> None:
+    model = build("cnn_mnist")
+    trainer = quiet_trainer(tmp_path, max_epochs=1, limit_train_batches=1, limit_val_batches=1)
+    trainer.fit(model, datamodule=SyntheticDataModule(model, str(tmp_path)))
+    path = tmp_path / "run.ckpt"
+    trainer.save_checkpoint(path)
+    saved = torch.load(path, weights_only=True)[RANDOM_STATE]
+    assert saved["torch"].dtype == torch.uint8 and len(saved["python"]) == 3
+    torch.manual_seed(5)
+    build("cnn_mnist")  # building the network draws its initial weights
+    after_building = torch.get_rng_state()
+    torch.manual_seed(5)
+    load_checkpoint(path)
+    assert torch.equal(torch.get_rng_state(), after_building), "the saved state was not restored"
+
+
+def test_the_logger_flushes_on_its_clock_and_when_the_run_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logger = PacedTensorBoardLogger(str(tmp_path), flush_every=1e9)
+    flushes: list[int] = []
+    monkeypatch.setattr(logger.experiment, "flush", lambda: flushes.append(1))
+    for step in range(5):
+        logger.log_metrics({"train/loss": 1.0 / (step + 1)}, step)
+        logger.save()
+    assert len(flushes) == 1, "the first save flushes, the next four wait for the clock"
+    logger.finalize("success")
+    assert len(flushes) >= 2
