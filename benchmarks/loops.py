@@ -159,6 +159,7 @@ def run_tutorial(
             log.acc.append(tutorial_test(model, itertools.islice(test_loader, max_batches), device))
             log.train_s.append(trained - began)
             log.epoch_s.append(trained - began)
+            log.cycle_s.append(trained - began)
             log.ends.append(trained - start)
             log.eval_s.append(now(device) - trained)
     log.peak_mb = memory.mb

@@ -27,7 +27,7 @@ RATIO_LIMITS = {"mlp_mnist": 0.33, "cnn_mnist": 0.33, "cnn_deep_mnist": 0.33}
 
 def summarise(name: str, side: str, logs: list[EpochLog], sizes: dict[str, int]) -> dict[str, Any]:
     """Medians over every timed epoch of every repeat; accuracy after each repeat's last epoch."""
-    train_s = median(s for log in logs for s in log.epoch_s)
+    train_s = median(s for log in logs for s in log.cycle_s)
     test_s = median(s for log in logs for s in log.eval_s)
     accs = [log.acc[-1] for log in logs]
     return {
@@ -78,8 +78,9 @@ def run(settings: Settings) -> SectionResult:
         targets.append(Target(NAME, "zoo/tutorial time per epoch (train + test)", name,
                               zoo["zoo/tutorial"], RATIO_LIMITS.get(name, RATIO_LIMIT)))
     notes = [
-        "train_s: one training epoch as each loop runs it (zoo: with its validation pass and "
-        "checkpoint); test_s: one pass over the test digits; medians over epochs and repeats",
+        "train_s: one training epoch as each loop runs it (zoo: from one epoch's start to the "
+        "next's, with its validation pass, logging and checkpoints); test_s: one pass over the test "
+        "digits; medians over epochs and repeats",
         "peak_mb: peak memory during a run (CPU: the process's resident set; CUDA: tensors)",
     ]
     return SectionResult(NAME, rows, SHOWN, targets, notes)
