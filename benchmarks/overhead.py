@@ -26,7 +26,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +124,7 @@ class TimedLogger(PacedTensorBoardLogger):
         self.in_steps = False
         self.seconds = {True: 0.0, False: 0.0}
 
-    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         began = time.perf_counter()
         super().log_metrics(metrics, step)
         self.seconds[self.in_steps] += time.perf_counter() - began
@@ -186,7 +186,7 @@ def clocked_step_costs(name: str, settings: Settings, steps: int) -> list[dict[s
                 continue
             per_callback[callback][0] += seconds - bracket * clock.calls[action]
             per_callback[callback][1] += clock.calls[action]
-    rows = [{"model": name, "cost": f"{callback}: its step hooks",
+    rows: list[dict[str, Any]] = [{"model": name, "cost": f"{callback}: its step hooks",
              "us_per_step": 1e6 * seconds / trained, "calls_per_step": calls / trained}
             for callback, (seconds, calls) in sorted(per_callback.items())]
     hook_calls = sum(calls for _, calls in per_callback.values())
@@ -195,8 +195,8 @@ def clocked_step_costs(name: str, settings: Settings, steps: int) -> list[dict[s
                  "calls_per_step": hook_calls / trained})
     rows.append({"model": name, "cost": "logger writes among the steps",
                  "us_per_step": 1e6 * logger.seconds[True] / trained})
-    rows.append({"model": name, "cost": "total",
-                 "us_per_step": sum(r["us_per_step"] for r in rows),
+    total = sum(r["us_per_step"] for r in rows)
+    rows.append({"model": name, "cost": "total", "us_per_step": total,
                  "logger_epoch_ms": 1000 * logger.seconds[False] / max(len(log.step_s), 1)})
     return rows
 
