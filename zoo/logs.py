@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 from importlib.util import find_spec
 from pathlib import Path
@@ -43,14 +42,10 @@ def logger_class() -> type[PacedTensorBoardLogger] | type[CSVLogger]:
     return PacedTensorBoardLogger if find_spec("tensorboard") or find_spec("tensorboardX") else CSVLogger
 
 
-def default_logger(save_dir: str | os.PathLike[str], run_dir: Path | None = None) -> Logger:
-    """Lightning's default logger under `save_dir` (`lightning_logs/version_N`, the next free
-    N), or, given the run folder zoo claimed, writing there. A folder `version_N` is passed as
-    the number N: the same folder, shown as v_num=N in the bar."""
-    if run_dir is None:
-        logger: Logger = logger_class()(str(save_dir))
-        return logger
+def default_logger(run_dir: Path) -> Logger:
+    """zoo's default logger, writing into the run folder zoo claimed. A folder `version_N` is
+    passed as the number N: the same folder, shown as v_num=N in the bar."""
     number = run_dir.name.removeprefix("version_")
     version = int(number) if number.isdigit() else run_dir.name
-    logger = logger_class()(str(run_dir.parent.parent), name=run_dir.parent.name, version=version)
+    logger: Logger = logger_class()(str(run_dir.parent.parent), name=run_dir.parent.name, version=version)
     return logger

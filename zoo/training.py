@@ -11,18 +11,40 @@ from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import instantiate_class
 
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, TimedProgressBar
-from zoo.logs import default_logger
+from zoo.logs import logger_class
 from zoo.runs import run_config
 from zoo.tasks import check_compatible
 
 
+def callback_list(callbacks: Any) -> list[Any]:
+    """The Trainer's `callbacks` argument (None, one or a list) as a new list."""
+    return [*callbacks] if isinstance(callbacks, list) else [callbacks] if callbacks else []
+
+
 def with_progress_bar(callbacks: Any, enable_progress_bar: bool | None) -> list[Any]:
-    """The Trainer's callbacks (None, one or a list) as a list, with zoo's progress bar added
-    unless the bar is switched off or the user brought a progress bar of their own."""
-    given = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
+    """The Trainer's callbacks as a list, with zoo's progress bar added unless the bar is
+    switched off or the user brought a progress bar of their own."""
+    given = callback_list(callbacks)
     if enable_progress_bar is False or any(isinstance(c, ProgressBar) for c in given):
         return given
     return [*given, TimedProgressBar()]
+
+
+def attach_test_callbacks(trainer: pl.Trainer) -> None:
+    """Callbacks that act only while testing (the confusion matrix), attached just before a
+    test, so training steps do not pay a call to each of their hooks."""
+    trainer.callbacks.append(ConfusionMatrixCallback())  # type: ignore[attr-defined]
+
+
+def final_test(
+    trainer: pl.Trainer, model: pl.LightningModule, datamodule: pl.LightningDataModule
+) -> tuple[dict[str, float], str]:
+    """Test the run's best checkpoint (the final weights when it kept none): the metrics, and
+    the checkpoint's path ('' for the final weights)."""
+    best: str = getattr(trainer.checkpoint_callback, "best_model_path", "") or ""
+    attach_test_callbacks(trainer)
+    results = trainer.test(model, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True)
+    return {k: float(v) for k, v in results[0].items()}, best
 
 
 def kept_checkpoints(trainer: pl.Trainer) -> list[str]:
@@ -98,19 +120,14 @@ def fit(
     data = datamodule or instantiate(config["data"], **(data_kwargs or {}))
     check_compatible(model, data)
     options = config["trainer"] | trainer_kwargs
-    given = options.get("callbacks")
-    callbacks = [*given] if isinstance(given, list) else [given] if given else []
+    callbacks = callback_list(options.get("callbacks"))
     if options.get("enable_checkpointing", True) and not any(isinstance(c, ModelCheckpoint) for c in callbacks):
         callbacks.append(ModelCheckpoint(**config["checkpoint"]))
     callbacks.append(LogSampleImages())
     options["callbacks"] = with_progress_bar(callbacks, options.get("enable_progress_bar"))
     if options.get("logger") in (None, True):
-        options["logger"] = default_logger(options.get("default_root_dir") or os.getcwd())
+        options["logger"] = logger_class()(options.get("default_root_dir") or os.getcwd())
     trainer = pl.Trainer(**options)
     trainer.fit(model, datamodule=data)
-    results: list[Any] = [{}]
-    if test:
-        trainer.callbacks.append(ConfusionMatrixCallback())  # type: ignore[attr-defined]
-        best = getattr(trainer.checkpoint_callback, "best_model_path", "")
-        results = trainer.test(model, datamodule=data, ckpt_path=best or None, verbose=False, weights_only=True)
-    return Run(model, data, trainer, {k: float(v) for k, v in results[0].items()})
+    metrics = final_test(trainer, model, data)[0] if test else {}
+    return Run(model, data, trainer, metrics)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
@@ -27,7 +27,7 @@ from zoo.logs import default_logger
 from zoo.notice import quiet_lightning, say
 from zoo.runs import EVAL_RUNS, TRAIN_RUNS, check_writable, checkpoint_run_dir, new_run_dir, run_config
 from zoo.tasks import check_compatible
-from zoo.training import describe, kept_checkpoints, with_progress_bar
+from zoo.training import attach_test_callbacks, describe, final_test, kept_checkpoints, with_progress_bar
 
 EVALUATIONS = ("validate", "test", "predict")
 
@@ -137,18 +137,13 @@ class ZooCLI(LightningCLI):
             kwargs.get("callbacks", trainer.callbacks),
             kwargs.get("enable_progress_bar", trainer.enable_progress_bar),
         )
-        kwargs["callbacks"] = [*callbacks, *self.test_callbacks()]
+        kwargs["callbacks"] = callbacks
         check_compatible(self.model, self.datamodule)  # before a run folder is claimed
         if self.subcommand:
             kwargs |= self.run_folder(section)
         trainer = super().instantiate_trainer(**kwargs)
         self.trainers.append(trainer)
         return trainer
-
-    def test_callbacks(self) -> list[Callback]:
-        """Callbacks that act only while testing: attached for `test`, and by `after_fit` before
-        its test, so training steps do not pay a call to each of their hooks."""
-        return [ConfusionMatrixCallback()] if self.subcommand == "test" else []
 
     def run_folder(self, section: Any) -> dict[str, Any]:
         """Claim this run's folder and check it (and the checkpoint folder) can be written;
@@ -178,7 +173,7 @@ class ZooCLI(LightningCLI):
         self.run_dir = run_dir
         if logger is False:
             return {"default_root_dir": str(run_dir)}
-        return {"logger": default_logger(root, run_dir)}
+        return {"logger": default_logger(run_dir)}
 
     def _check(self) -> None:
         say(describe(self.model))
@@ -197,6 +192,7 @@ class ZooCLI(LightningCLI):
 
     def before_test(self) -> None:
         self._check()
+        attach_test_callbacks(self.trainer)
 
     def before_predict(self) -> None:
         self._check()
@@ -205,13 +201,8 @@ class ZooCLI(LightningCLI):
         trainer = self.trainer
         if trainer.interrupted:
             return
-        callback = trainer.checkpoint_callback
-        best = getattr(callback, "best_model_path", "") if callback else ""
-        trainer.callbacks.append(ConfusionMatrixCallback())  # type: ignore[attr-defined]
-        results = trainer.test(
-            self.model, datamodule=self.datamodule, ckpt_path=best or None, verbose=False, weights_only=True
-        )
-        say(f"test of {'the best checkpoint' if best else 'the final weights'}: {metrics_line(results[0])}")
+        metrics, best = final_test(trainer, self.model, self.datamodule)
+        say(f"test of {'the best checkpoint' if best else 'the final weights'}: {metrics_line(metrics)}")
         if best:
             say(f"best checkpoint: {best}")
         self.say_confusion_matrix()
