@@ -1,4 +1,5 @@
-"""Batched random affine augmentation: what it keeps, what it changes, and MNIST's option."""
+"""Batched random warps (affine, optionally elastic): what they keep, what they change, and
+MNIST's options."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pytest
 import torch
 
 from zoo import ZooError
-from zoo.datamodules.image_tensors import normalised_black, random_affine
-from zoo.datamodules.mnist import AFFINE, MEAN, STD, MNISTDataModule
+from zoo.datamodules.image_tensors import normalised_black, random_warp
+from zoo.datamodules.mnist import AFFINE, ELASTIC, MEAN, STD, MNISTDataModule
 
 BACKGROUND = -MEAN / STD
 
@@ -23,13 +24,13 @@ def digits(n: int = 16, size: int = 28) -> torch.Tensor:
 
 def test_zero_magnitudes_give_the_images_back() -> None:
     images = torch.randn(8, 3, 20, 24)
-    same = random_affine(0, 0, 0, 0, fill=[0.1, 0.2, 0.3])(images, torch.Generator().manual_seed(0))
+    same = random_warp(0, 0, 0, 0, fill=[0.1, 0.2, 0.3])(images, torch.Generator().manual_seed(0))
     torch.testing.assert_close(same, images, atol=1e-5, rtol=0)
 
 
 def test_shape_dtype_and_device_are_kept_and_each_image_moves_differently() -> None:
     images = digits()
-    moved = random_affine(fill=[BACKGROUND], **AFFINE)(images, torch.Generator().manual_seed(0))
+    moved = random_warp(fill=[BACKGROUND], **AFFINE)(images, torch.Generator().manual_seed(0))
     assert moved.shape == images.shape and moved.dtype == images.dtype and moved.device == images.device
     assert not torch.allclose(moved, images)
     assert len({tuple(m.flatten().round(decimals=3).tolist()) for m in moved}) == len(images)
@@ -38,18 +39,43 @@ def test_shape_dtype_and_device_are_kept_and_each_image_moves_differently() -> N
 
 
 def test_the_same_generator_seed_gives_the_same_batch() -> None:
-    transform = random_affine(fill=[BACKGROUND], **AFFINE)
+    transform = random_warp(fill=[BACKGROUND], **AFFINE)
     first = transform(digits(), torch.Generator().manual_seed(3))
     second = transform(digits(), torch.Generator().manual_seed(3))
     assert torch.equal(first, second)
 
 
-def test_normalised_black_fill_keeps_a_blank_image_blank() -> None:
+@pytest.mark.parametrize("elastic", [0.0, 34.0])
+def test_normalised_black_fill_keeps_a_blank_image_blank(elastic: float) -> None:
     blank = torch.full((4, 3, 8, 8), 0.0)
     fill = normalised_black((0.5, 0.4, 0.3), (0.2, 0.2, 0.2))
     blank += torch.tensor(fill).view(1, 3, 1, 1)
-    moved = random_affine(30, 0.2, 20, 3, fill=fill)(blank, torch.Generator().manual_seed(0))
+    moved = random_warp(30, 0.2, 20, 3, fill=fill, elastic=elastic)(blank, torch.Generator().manual_seed(0))
     torch.testing.assert_close(moved, blank)
+
+
+def test_elastic_alone_bends_each_digit_its_own_way_and_reproducibly() -> None:
+    warp = random_warp(0, 0, 0, 0, fill=[BACKGROUND], **ELASTIC)
+    bent = warp(digits(), torch.Generator().manual_seed(5))
+    assert not torch.allclose(bent, digits())
+    assert len({tuple(m.flatten().round(decimals=3).tolist()) for m in bent}) == len(bent)
+    assert torch.equal(bent, warp(digits(), torch.Generator().manual_seed(5)))
+    # a bend, not a jump: each bar's centre of ink stays within a few pixels of where it was
+    assert (ink_centre(bent) - ink_centre(digits())).abs().max() < 4
+
+
+def ink_centre(images: torch.Tensor) -> torch.Tensor:
+    """(row, column) of each image's centre of ink."""
+    ink = (images - BACKGROUND).squeeze(1)
+    rows, cols = torch.meshgrid(torch.arange(ink.shape[1]), torch.arange(ink.shape[2]), indexing="ij")
+    total = ink.sum(dim=(1, 2))
+    return torch.stack([(ink * rows).sum(dim=(1, 2)) / total, (ink * cols).sum(dim=(1, 2)) / total], dim=1)
+
+
+def test_a_zero_elastic_field_is_the_affine_warp_exactly() -> None:
+    affine = random_warp(fill=[BACKGROUND], **AFFINE)(digits(), torch.Generator().manual_seed(2))
+    flat = random_warp(fill=[BACKGROUND], **AFFINE, elastic=0.0)(digits(), torch.Generator().manual_seed(2))
+    assert torch.equal(affine, flat)
 
 
 def test_mnist_affine_augments_training_batches_only_and_keeps_labels(tmp_path: Path) -> None:
@@ -65,10 +91,20 @@ def test_mnist_affine_augments_training_batches_only_and_keeps_labels(tmp_path: 
     assert torch.equal(next(iter(data.val_dataloader()))[0], data.splits["val"][0])
 
 
-def test_mnist_affine_works_on_padded_digits(tmp_path: Path) -> None:
-    data = MNISTDataModule(str(tmp_path), source="embedded", batch_size=8, augment="affine", pad_to=32)
+@pytest.mark.parametrize("augment", ["affine", "elastic"])
+def test_mnist_warps_work_on_padded_digits(tmp_path: Path, augment: str) -> None:
+    data = MNISTDataModule(str(tmp_path), source="embedded", batch_size=8, augment=augment, pad_to=32)  # type: ignore[arg-type]
     images, _ = next(iter(data.train_dataloader()))
     assert images.shape == (8, 1, 32, 32)
+
+
+def test_mnist_elastic_bends_the_affine_batch_and_keeps_its_labels(tmp_path: Path) -> None:
+    affine = MNISTDataModule(str(tmp_path), source="embedded", batch_size=16, augment="affine")
+    elastic = MNISTDataModule(str(tmp_path), source="embedded", batch_size=16, augment="elastic")
+    bent, labels = next(iter(elastic.train_dataloader()))
+    straight, straight_labels = next(iter(affine.train_dataloader()))
+    assert torch.equal(labels, straight_labels)
+    assert not torch.allclose(bent, straight)
 
 
 def test_mnist_shift_is_the_same_as_true_and_unknown_augment_is_refused(tmp_path: Path) -> None:
