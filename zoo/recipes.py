@@ -104,7 +104,8 @@ PRETRAINED_MNIST = DEFAULT_MNIST.but(
     "0.983 (30 epochs, affine), 0.987 (60, affine), 0.989 (60, elastic), 0.989 (100, elastic). "
     "Earlier: an EMA of the weights (decay 0.99-0.998) did not pay",
 )
-"""The recipe for zoo's pretrained MNIST weights, every MNIST model (the MLP too: +1 point on val)."""
+"""The recipe for zoo's pretrained MNIST weights, every MNIST model (the MLP too: its val accuracy rose
+with warps, 0.9575 unwarped to 0.9675 affine on the seed-42 split; 0.9825 to 0.9875 at s = 1 with this recipe)."""
 
 CONV_MNIST_RECIPES = {
     "tutorial": TUTORIAL_MNIST,

@@ -32,7 +32,9 @@ ELASTIC = {"elastic": 34.0, "elastic_sigma": 4.0}
 Simard et al.'s (2003) values for MNIST."""
 Source = Literal["auto", "full", "embedded"]
 Augment = bool | Literal["shift", "affine", "elastic"]
-AUGMENTS = (False, True, "shift", "affine", "elastic")
+WARPS = {"affine": AFFINE, "elastic": AFFINE | ELASTIC}
+"""The `random_warp` arguments of each warping `augment`."""
+AUGMENTS = (False, True, "shift", *WARPS)
 
 
 def normalise(images: Tensor, pad_to: int | None) -> Tensor:
@@ -96,10 +98,10 @@ class MNISTDataModule(TensorDataModule):
     def train_transform(self) -> BatchTransform | None:
         if not self.augment:
             return None
-        if self.augment in ("affine", "elastic"):
-            elastic = ELASTIC if self.augment == "elastic" else {}
-            return random_warp(fill=normalised_black((MEAN,), (STD,)), **AFFINE, **elastic)
-        return random_crop_flip(SHIFT_PIXELS, normalised_black((MEAN,), (STD,)), flip=False)
+        black = normalised_black((MEAN,), (STD,))
+        if self.augment in WARPS:
+            return random_warp(fill=black, **WARPS[self.augment])
+        return random_crop_flip(SHIFT_PIXELS, black, flip=False)
 
     @property
     def raw_dir(self) -> Path:
