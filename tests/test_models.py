@@ -7,6 +7,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import SyntheticDataModule, example_batch, example_inputs, quiet_trainer
 
 from zoo import build, build_net, list_models, load_checkpoint, model_card
@@ -111,3 +112,16 @@ def test_channels_last_layout_gives_the_same_outputs(name: str) -> None:
         before = model(*inputs)
         model.use_channels_last()
         torch.testing.assert_close(model(*inputs), before, rtol=1e-4, atol=1e-5)
+
+
+def test_label_smoothing_softens_the_training_loss_alone() -> None:
+    model = build("cnn_mnist", label_smoothing=0.1)
+    logits = torch.tensor([[3.0, -1.0] + [0.0] * 8, [0.5, 2.0] + [0.0] * 8])
+    target = torch.tensor([0, 1])
+    model.train()
+    smoothed = model.loss(logits, target)
+    model.eval()
+    plain = model.loss(logits, target)
+    assert torch.isclose(smoothed, F.cross_entropy(logits, target, label_smoothing=0.1))
+    assert torch.isclose(plain, F.cross_entropy(logits, target))
+    assert smoothed > plain

@@ -280,15 +280,20 @@ class ClassificationTask(Task):
     Outputs may carry extra leading dimensions (one prediction per sequence position): logits
     of shape (..., C) are scored against targets of shape (...). `labels` names the classes
     (default: the model card's, else "0".."C-1"); a network that takes `num_classes` is built
-    with as many outputs as there are labels.
+    with as many outputs as there are labels. `label_smoothing` softens the training targets
+    only: validation and test losses stay the plain cross-entropy, comparable across recipes.
     """
 
-    def __init__(self, labels: Sequence[str] | None = None, **task: Any) -> None:
+    def __init__(
+        self, labels: Sequence[str] | None = None, label_smoothing: float = 0.0, **task: Any
+    ) -> None:
         card = MODELS.get(task["net"])
         default = card.labels or tuple(str(i) for i in range(int(card.output_shape[-1] or 0)))
         self.labels = tuple(labels) if labels is not None else default
         if len(self.labels) < 2:
             raise ZooError(f"a classifier needs at least 2 labels, got {list(self.labels)}")
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ZooError(f"label_smoothing must be in [0, 1), got {label_smoothing}; pass e.g. 0.1")
         super().__init__(**task)
         self.hparams["labels"] = list(self.labels)
 
@@ -309,7 +314,8 @@ class ClassificationTask(Task):
         return output.reshape(-1, output.shape[-1]), target.reshape(-1)
 
     def loss(self, output: Tensor, target: Tensor) -> Tensor:
-        return nn.functional.cross_entropy(*self.metric_pair(output, target))
+        smoothing = self.hparams["label_smoothing"] if self.training else 0.0
+        return nn.functional.cross_entropy(*self.metric_pair(output, target), label_smoothing=smoothing)
 
     def prediction(self, output: Tensor) -> Tensor:
         return output.softmax(dim=-1)
