@@ -35,11 +35,13 @@ def weights_table(shipped: dict[str, dict[str, Any]]) -> str:
     """The cards as a table; the total size closes it."""
     lines = ["| " + " | ".join(WEIGHTS_HEADER) + " |", "|" + "---|" * len(WEIGHTS_HEADER)]
     for name, card in shipped.items():
-        sizes = card["data"]["split_sizes"]
+        data = f"{card['data']['datamodule']} {split_text(card['data']['split_sizes'])}"
+        if "twin_split_sizes" in card["data"]:
+            data += f" (tested: a twin on {split_text(card['data']['twin_split_sizes'])})"
         row = [
             name,
             ", ".join(f"{k.removeprefix('test/')} {v:.4f}" for k, v in card["test"].items() if k != "test/loss"),
-            f"{card['data']['datamodule']} {sizes['train']:,}/{sizes['val']:,}/{sizes['test']:,}",
+            data,
             card["recipe"]["name"],
             str(card["epochs"]),
             f"{card['train_seconds']:g}",
@@ -49,6 +51,10 @@ def weights_table(shipped: dict[str, dict[str, Any]]) -> str:
         lines.append("| " + " | ".join(row) + " |")
     total = sum(card["bytes"] for card in shipped.values())
     return "\n".join(lines) + f"\n\n{len(shipped)} files, {total:,} bytes in all; seconds on {device(shipped)}."
+
+
+def split_text(sizes: dict[str, int]) -> str:
+    return f"{sizes['train']:,}/{sizes['val']:,}/{sizes['test']:,}"
 
 
 def device(shipped: dict[str, dict[str, Any]]) -> str:

@@ -22,6 +22,10 @@ class Recipe:
     """Other task hyperparameters the recipe fixes, e.g. {"reduction": "sum"}."""
     data_args: dict[str, Any] = field(default_factory=dict)
     """Arguments of the model's own datamodule the recipe fixes, e.g. {"augment": True}."""
+    estimate_with: dict[str, Any] = field(default_factory=dict)
+    """For a recipe that trains on every row (no test split left): the datamodule arguments of a
+    twin run, trained alike but holding a test split out, whose test metrics `zoo weights build`
+    records as the estimate for the weights trained on everything."""
 
     def model_hparams(self) -> dict[str, Any]:
         """The model's hyperparameters this recipe sets: the optimiser's, then `task_args`."""

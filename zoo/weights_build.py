@@ -8,17 +8,18 @@ import json
 import platform
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import lightning
 import torch
 from safetensors.torch import save
 
+from zoo.datamodules.base import TensorBatches, TensorDataModule
 from zoo.errors import ZooError
 from zoo.notice import say
 from zoo.pretrained import CARDS_FILE, cards, headline, sha256, weights_card, weights_dir
 from zoo.registry import MODELS, build, recipe_for
-from zoo.training import fit, run_datamodule
+from zoo.training import Run, fit, run_datamodule
 
 WEIGHTS_RECIPE = "pretrained"
 SEED = 0
@@ -31,18 +32,13 @@ def weights_recipe(name: str) -> str:
     return WEIGHTS_RECIPE if WEIGHTS_RECIPE in MODELS.get(name).recipes else "default"
 
 
-def build_weights(name: str, data_dir: str | None = None, folder: Path | None = None) -> dict[str, Any]:
-    """Train, test and save model `name`; returns its card (also merged into cards.json)."""
-    folder = folder or weights_dir()
-    recipe_name = weights_recipe(name)
-    recipe = recipe_for(name, recipe_name)
-    seed = SEEDS.get(name, SEED)
-    started = time.perf_counter()
-    run = fit(
+def train(name: str, recipe: str, seed: int, data: TensorDataModule) -> Run:
+    """A quiet CPU run of `name` with `recipe` on `data`, as `zoo fit` configures it, untested."""
+    return fit(
         name,
-        recipe=recipe_name,
+        recipe=recipe,
         seed=seed,
-        data_kwargs={"data_dir": data_dir} if data_dir else None,
+        datamodule=data,
         test=False,
         logger=False,
         enable_checkpointing=False,
@@ -50,15 +46,42 @@ def build_weights(name: str, data_dir: str | None = None, folder: Path | None = 
         accelerator="cpu",
         devices=1,
     )
+
+
+def score(
+    trainer: lightning.pytorch.Trainer, model: lightning.pytorch.LightningModule, data: TensorDataModule, split: str
+) -> dict[str, float]:
+    """The model's metrics on one split of the data, named after that split ('train/acc')."""
+    batches = TensorBatches(data.splits[split], data.eval_batch_size)
+    (results,) = trainer.test(model, dataloaders=batches, verbose=False)
+    return {key.replace("test/", f"{split}/", 1): float(value) for key, value in sorted(results.items())}
+
+
+def build_weights(name: str, data_dir: str | None = None, folder: Path | None = None) -> dict[str, Any]:
+    """Train, test and save model `name`; returns its card (also merged into cards.json).
+
+    A recipe that trains on every row leaves nothing to test the weights on: then a twin run with
+    the recipe's `estimate_with` gives the card's test metrics, and the card also keeps what the
+    weights score on their own training rows, which a test can reproduce."""
+    folder = folder or weights_dir()
+    recipe_name = weights_recipe(name)
+    recipe = recipe_for(name, recipe_name)
+    seed = SEEDS.get(name, SEED)
+    data_kwargs = {"data_dir": data_dir} if data_dir else {}
+    data = cast(TensorDataModule, run_datamodule(name, recipe_name, **data_kwargs))
+    sizes = data.split_sizes()
+    if not sizes["test"] and not recipe.estimate_with:
+        raise ZooError(
+            f"recipe {recipe_name!r} of {name!r} leaves no test split and names no twin to test; "
+            "give it estimate_with (e.g. a test_split) or keep a test split"
+        )
+    started = time.perf_counter()
+    run = train(name, recipe_name, seed, data)
     seconds = time.perf_counter() - started
-    data = run.datamodule
-    (results,) = run.trainer.test(run.model, datamodule=data, verbose=False)
     state = {k: v.detach().cpu().contiguous() for k, v in run.model.get_submodule("net").state_dict().items()}
     blob = save(state)
-    file = f"{name}.safetensors"
-    (folder / file).write_bytes(blob)
-    card = {
-        "file": file,
+    card: dict[str, Any] = {
+        "file": f"{name}.safetensors",
         "sha256": sha256(blob),
         "bytes": len(blob),
         "params": sum(v.numel() for v in state.values()),
@@ -66,7 +89,7 @@ def build_weights(name: str, data_dir: str | None = None, folder: Path | None = 
         "data": {
             "datamodule": getattr(data, "zoo_name", type(data).__name__),
             "used_source": getattr(data, "used_source", None),
-            "split_sizes": data.split_sizes(),  # type: ignore[attr-defined]
+            "split_sizes": sizes,
         },
         "seed": seed,
         "epochs": run.trainer.current_epoch,
@@ -75,29 +98,40 @@ def build_weights(name: str, data_dir: str | None = None, folder: Path | None = 
         "torch": torch.__version__,
         "lightning": lightning.__version__,
         "built": datetime.date.today().isoformat(),
-        "test": {k: float(v) for k, v in sorted(results.items())},
     }
+    if sizes["test"]:
+        card["test"] = score(run.trainer, run.model, data, "test")
+    else:
+        say(f"{name}: trained on every row; testing a twin trained alike with {recipe.estimate_with} ...")
+        twin_data = cast(TensorDataModule, run_datamodule(name, recipe_name, **data_kwargs | recipe.estimate_with))
+        twin = train(name, recipe_name, seed, twin_data)
+        card["data"]["twin_split_sizes"] = twin_data.split_sizes()
+        card["test"] = score(twin.trainer, twin.model, twin_data, "test")
+        card["train"] = score(run.trainer, run.model, data, "train")
+    (folder / card["file"]).write_bytes(blob)
     shipped = cards(folder) | {name: card}
     (folder / CARDS_FILE).write_text(json.dumps(dict(sorted(shipped.items())), indent=1) + "\n")
     return card
 
 
 def evaluate_pretrained(name: str, data_dir: str | None = None) -> dict[str, float]:
-    """Test the shipped weights of `name` on the split their card was tested on: evaluation
-    only, so a test can check that a file still scores what its card says."""
+    """Score the shipped weights of `name` as their card did, evaluation only, so a test can check
+    that a file still scores what its card says: on the test split the card was tested on, or, for
+    weights trained on every row (tested through a twin), on their own training rows."""
+    card = weights_card(name)
     recipe_name = weights_recipe(name)
     overrides = {"data_dir": data_dir} if data_dir else {}
-    source = weights_card(name)["data"].get("used_source")
+    source = card["data"].get("used_source")
     if source:  # the same digits the card was tested on, whatever else is on this machine
         overrides["source"] = source
-    data = run_datamodule(name, recipe_name, **overrides)
+    data = cast(TensorDataModule, run_datamodule(name, recipe_name, **overrides))
+    data.setup()
     model = build(name, recipe=recipe_name, pretrained=True)
     trainer = lightning.pytorch.Trainer(
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False,
     )
-    (results,) = trainer.test(model, datamodule=data, verbose=False)
-    return {k: float(v) for k, v in sorted(results.items())}
+    return score(trainer, model, data, "train" if "train" in card else "test")
 
 
 def build_all(names: list[str], data_dir: str | None = None, folder: Path | None = None) -> None:
