@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from zoo import ZooError, build, build_net, model_card
+from zoo.cli import main
 from zoo.pretrained import cards, load_state, weights_dir
-from zoo.weights_build import evaluate_pretrained
+from zoo.weights_build import build_weights, evaluate_pretrained
 
 SHIPPED = cards()
 REAL_DATA = {"diabetes", "names", "shakespeare"}
@@ -40,13 +41,27 @@ def test_pretrained_weights_reproduce_their_card_metrics(name: str, request: pyt
     if model_card(name).datamodule in REAL_DATA:
         data_dir = str(request.getfixturevalue("real_data_dir"))
     measured = evaluate_pretrained(name, data_dir)
-    expected = SHIPPED[name]["test"]
+    card = SHIPPED[name]
+    expected = card["train"] if "train" in card else card["test"]
     assert measured.keys() == expected.keys()
     for key, value in expected.items():
         if key.endswith("/acc"):
             assert measured[key] == value, key
         else:
             assert math.isclose(measured[key], value, rel_tol=1e-5, abs_tol=1e-7), key
+
+
+def test_zoo_test_with_pretrained_weights_scores_the_card_and_says_what_they_saw(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    main(["test", "--model", "cnn_mnist", "--pretrained", "true", "--data.source", "embedded",
+          "--trainer.enable_progress_bar", "false"])
+    out = capsys.readouterr().out
+    acc = SHIPPED["cnn_mnist"]["test"]["test/acc"]
+    assert f"shipped cnn_mnist weights: test/acc {acc:.4f} on their card; trained on mnist 4,000/0/1,000" in out
+    assert f"zoo: test: test/acc {acc:.4f}," in out
+    assert not list(tmp_path.glob("runs/**/*.ckpt"))
 
 
 def test_a_changed_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
@@ -63,3 +78,28 @@ def test_a_changed_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
 def test_a_model_without_weights_says_how_to_make_them() -> None:
     with pytest.raises(ZooError, match="zoo weights build cnn_cifar10"):
         build("cnn_cifar10", pretrained=True)
+
+
+def test_weights_trained_on_every_row_are_tested_through_a_twin(
+    real_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recipes = model_card("gru_names").recipes
+    monkeypatch.setitem(recipes, "pretrained", recipes["pretrained"].but(max_epochs=1))
+    card = build_weights("gru_names", str(real_data_dir), tmp_path)
+    rows = sum(card["data"]["split_sizes"].values())
+    assert card["data"]["split_sizes"] == {"train": rows, "val": 0, "test": 0}
+    twin = card["data"]["twin_split_sizes"]
+    assert twin["val"] == 0 and 0 < twin["test"] < rows and twin["train"] + twin["test"] == rows
+    assert set(card["test"]) == {"test/acc", "test/loss"} and set(card["train"]) == {"train/acc", "train/loss"}
+    assert cards(tmp_path) == {"gru_names": card}
+    assert sum(t.numel() for t in load_state("gru_names", tmp_path).values()) == card["params"]
+
+
+def test_a_recipe_with_nothing_to_test_on_is_refused_before_training(
+    real_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recipes = model_card("gru_names").recipes
+    monkeypatch.setitem(recipes, "pretrained", recipes["pretrained"].but(estimate_with={}))
+    with pytest.raises(ZooError, match="leaves no test split and names no twin"):
+        build_weights("gru_names", str(real_data_dir), tmp_path)
+    assert not list(tmp_path.iterdir())

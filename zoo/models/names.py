@@ -18,6 +18,29 @@ NAMES_COUNTRIES = (
 HIDDEN_SIZE = 100
 N_LAYER = 2
 
+TUTORIAL_NAMES = Recipe(
+    optimizer="adam", lr=1e-3, batch_size=256, max_epochs=100,
+    note="002 lines 1410-1620: Adam 1e-3, batch 256, 100 epochs",
+)
+DEFAULT_NAMES = Recipe(
+    optimizer="adamw", lr=3e-3, weight_decay=0.05, scheduler="cosine", batch_size=256, max_epochs=10,
+    task_args={"label_smoothing": 0.1},
+    note="AdamW with a cosine schedule and label smoothing: against the tutorial's settings for as many "
+    "epochs (Adam 1e-3, 10 epochs; accuracy is flat from epoch 10 and later epochs only overfit the "
+    "loss), mean over seeds 0-2 of the val and test accuracy of the name-disjoint 80/10/10 split: "
+    "0.769 against 0.764 (AdamW alone 0.766). Trained on 2/3 of the file's rows and tested on the "
+    "other 1/3, split row-wise as the tutorial's own test file shares names with its training file "
+    "(13 % of those rows are names seen in training): 0.826 against 0.816 (seeds 0-2; AdamW alone 0.824)",
+)
+PRETRAINED_NAMES = DEFAULT_NAMES.but(
+    data_args={"val_split": 0.0, "test_split": 0.0},
+    estimate_with={"test_split": 0.1},
+    note="for the shipped weights: the default recipe on every row of names_train.csv.gz, as the tutorial "
+    "trains (a row-wise 2/3 of the file trained on 90 % of its names scored 0.804 on the other 1/3, on "
+    "all of them 0.814, tutorial settings, seed 0). The card's test figure is a twin's: the same "
+    "recipe and seed with 10 % of the distinct names held out",
+)
+
 
 @register_model(
     "gru_names",
@@ -30,24 +53,7 @@ N_LAYER = 2
     section="advanced RNN: classifying surnames by country, lines 1392-1640",
     tutorial_result="not given (100 epochs, accuracy per epoch plotted)",
     labels=NAMES_COUNTRIES,
-    recipes={
-        "tutorial": Recipe(optimizer="adam", lr=1e-3, batch_size=256, max_epochs=100,
-                           note="002 lines 1410-1620: Adam 1e-3, batch 256, 100 epochs"),
-        "default": Recipe(
-            optimizer="adam", lr=1e-3, batch_size=256, max_epochs=10,
-            note="the tutorial's settings for 10 epochs: validation loss is lowest near epoch 6 "
-            "and accuracy flat at ~76 % from epoch 10 on; later epochs only overfit the loss "
-            "(1 seed; a few seconds per epoch on 2 idle CPU cores)",
-        ),
-        "pretrained": Recipe(
-            optimizer="adam", lr=2e-3, scheduler="cosine", batch_size=256, max_epochs=10,
-            data_args={"val_split": 0.0},
-            note="for the shipped weights: trained on train + validation (90 % of the distinct names), "
-            "tested on the held-out 10 % (seed 42). There, the tutorial's recipe (Adam 1e-3, 10 epochs) "
-            "scores 0.765, this one 0.767 and a 6-epoch OneCycle at 3e-3 (the epoch count that peaked "
-            "on validation in a 12-epoch run) 0.755: 3 names of 1,300 apart, within the noise",
-        ),
-    },
+    recipes={"tutorial": TUTORIAL_NAMES, "default": DEFAULT_NAMES, "pretrained": PRETRAINED_NAMES},
 )
 class RNNClassifier(nn.Module):
     """Embedding(128,100) -> bidirectional GRU(100,100, 2 layers) over packed padded ASCII ids
