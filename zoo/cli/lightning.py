@@ -25,6 +25,8 @@ from zoo.cli.parse_errors import one_line
 from zoo.errors import ZooError
 from zoo.logs import default_logger
 from zoo.notice import quiet_lightning, say
+from zoo.pretrained import headline, weights_card
+from zoo.registry import load_pretrained
 from zoo.runs import EVAL_RUNS, TRAIN_RUNS, check_writable, checkpoint_run_dir, new_run_dir, run_config
 from zoo.tasks import check_compatible
 from zoo.training import attach_test_callbacks, describe, final_test, kept_checkpoints, with_progress_bar
@@ -81,6 +83,12 @@ class ZooCLI(LightningCLI):
             default=False,
             help="validate, test or predict with freshly initialised weights instead of a --ckpt_path",
         )
+        parser.add_argument(
+            "--pretrained",
+            type=bool,
+            default=False,
+            help="start from zoo's shipped weights of the model (see 'zoo list') instead of a --ckpt_path",
+        )
         parser.set_defaults(flat_defaults(self.run_defaults))
 
     def parse_arguments(self, parser: Any, args: Any) -> None:
@@ -97,15 +105,22 @@ class ZooCLI(LightningCLI):
         self.check_checkpoint_model()
 
     def check_weights_given(self) -> None:
-        """Evaluating random weights is almost always a forgotten --ckpt_path: ask for it."""
+        """Evaluating random weights is almost always a forgotten --ckpt_path: ask for it. The
+        shipped weights and a checkpoint are two sources of the same weights: take one."""
         subcommand = self.config.get("subcommand")
+        section = self.config[subcommand] if subcommand else {}
+        if section.get("pretrained") and section.get("ckpt_path"):
+            raise ZooError(
+                "--pretrained true and --ckpt_path both give the weights; pass one of them"
+            )
         if subcommand not in EVALUATIONS:
             return
         section = self.config[subcommand]
-        if not section.get("ckpt_path") and not section.get("untrained"):
+        if not section.get("ckpt_path") and not section.get("untrained") and not section.get("pretrained"):
             raise ZooError(
                 f"{subcommand} needs trained weights; pass --ckpt_path RUN/checkpoints/best.ckpt "
-                f"(written by 'zoo fit'), or --untrained true to {subcommand} the untrained model"
+                f"(written by 'zoo fit'), --pretrained true for zoo's shipped weights, or --untrained "
+                f"true to {subcommand} the untrained model"
             )
 
     def check_checkpoint_model(self) -> None:
@@ -139,11 +154,28 @@ class ZooCLI(LightningCLI):
         )
         kwargs["callbacks"] = callbacks
         check_compatible(self.model, self.datamodule)  # before a run folder is claimed
+        self.start_from_shipped_weights()
         if self.subcommand:
             kwargs |= self.run_folder(section)
         trainer = super().instantiate_trainer(**kwargs)
         self.trainers.append(trainer)
         return trainer
+
+    def start_from_shipped_weights(self) -> None:
+        """With `--pretrained true`, the model's network starts from zoo's shipped weights
+        (hash-checked safetensors); said in one line with what they were trained on."""
+        subcommand = self.config.get("subcommand")
+        if not subcommand or not self.config[subcommand].get("pretrained"):
+            return
+        name = getattr(self.model, "zoo_name", "")
+        load_pretrained(self.model.get_submodule("net"), name)
+        card = weights_card(name)
+        sizes = card["data"]["split_sizes"]
+        say(
+            f"shipped {name} weights: {headline(card)} on their card; trained on {card['data']['datamodule']} "
+            f"{sizes['train']:,}/{sizes['val']:,}/{sizes['test']:,} (train/val/test), so only data outside "
+            "their training rows measures them fairly"
+        )
 
     def run_folder(self, section: Any) -> dict[str, Any]:
         """Claim this run's folder and check it (and the checkpoint folder) can be written;
