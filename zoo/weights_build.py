@@ -33,7 +33,9 @@ def weights_recipe(name: str) -> str:
 
 
 def train(name: str, recipe: str, seed: int, data: TensorDataModule) -> Run:
-    """A quiet CPU run of `name` with `recipe` on `data`, as `zoo fit` configures it, untested."""
+    """A quiet CPU run of `name` with `recipe` on `data`, as `zoo fit` configures it, untested.
+    Without a validation split (trained on train + validation) the validation loop is off, not
+    left to warn that its loader is empty."""
     return fit(
         name,
         recipe=recipe,
@@ -43,6 +45,7 @@ def train(name: str, recipe: str, seed: int, data: TensorDataModule) -> Run:
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
+        limit_val_batches=1.0 if data.split_sizes()["val"] else 0,
         accelerator="cpu",
         devices=1,
     )
@@ -52,6 +55,7 @@ def score(
     trainer: lightning.pytorch.Trainer, model: lightning.pytorch.LightningModule, data: TensorDataModule, split: str
 ) -> dict[str, float]:
     """The model's metrics on one split of the data, named after that split ('train/acc')."""
+    data.setup()
     batches = TensorBatches(data.splits[split], data.eval_batch_size)
     (results,) = trainer.test(model, dataloaders=batches, verbose=False)
     return {key.replace("test/", f"{split}/", 1): float(value) for key, value in sorted(results.items())}
@@ -125,7 +129,6 @@ def evaluate_pretrained(name: str, data_dir: str | None = None) -> dict[str, flo
     if source:  # the same digits the card was tested on, whatever else is on this machine
         overrides["source"] = source
     data = cast(TensorDataModule, run_datamodule(name, recipe_name, **overrides))
-    data.setup()
     model = build(name, recipe=recipe_name, pretrained=True)
     trainer = lightning.pytorch.Trainer(
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,

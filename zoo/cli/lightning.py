@@ -115,7 +115,6 @@ class ZooCLI(LightningCLI):
             )
         if subcommand not in EVALUATIONS:
             return
-        section = self.config[subcommand]
         if not section.get("ckpt_path") and not section.get("untrained") and not section.get("pretrained"):
             raise ZooError(
                 f"{subcommand} needs trained weights; pass --ckpt_path RUN/checkpoints/best.ckpt "
