@@ -64,6 +64,16 @@ def test_zoo_test_with_pretrained_weights_scores_the_card_and_says_what_they_saw
     assert not list(tmp_path.glob("runs/**/*.ckpt"))
 
 
+def test_zoo_weights_list_gives_each_file_its_hash_size_and_test_metrics(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["weights", "list"])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(SHIPPED)
+    for line, (name, card) in zip(lines, SHIPPED.items(), strict=True):
+        assert line.split()[:3] == [name, card["sha256"][:12], f"{card['bytes']:,}"]
+        assert all(f"{key} {value:.4f}" in line for key, value in card["test"].items())
+        assert line.endswith("(a twin's; these weights trained on every row)") == ("train" in card)
+
+
 def test_a_changed_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     name = sorted(SHIPPED)[0]
     shutil.copytree(weights_dir(), tmp_path / "weights")

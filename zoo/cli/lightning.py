@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from argparse import ArgumentError
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from zoo.cli.arguments import RunArguments
 from zoo.cli.parse_errors import one_line
 from zoo.errors import ZooError
 from zoo.logs import default_logger
-from zoo.notice import quiet_lightning, say
+from zoo.notice import metrics_line, quiet_lightning, say
 from zoo.pretrained import headline, weights_card
 from zoo.registry import load_pretrained
 from zoo.runs import EVAL_RUNS, TRAIN_RUNS, check_writable, checkpoint_run_dir, new_run_dir, run_config
@@ -43,10 +42,6 @@ def flat_defaults(config: dict[str, Any]) -> dict[str, Any]:
         else:
             flat[key] = value
     return flat
-
-
-def metrics_line(metrics: Mapping[str, Any]) -> str:
-    return ", ".join(f"{name} {float(value):.4f}" for name, value in sorted(metrics.items()))
 
 
 def saved_checkpoint_dir(checkpoint: dict[str, Any], ckpt_path: str) -> Path | None:

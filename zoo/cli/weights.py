@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from zoo.notice import quiet_lightning
+from zoo.notice import metrics_line, quiet_lightning
 from zoo.pretrained import cards
 from zoo.registry import MODELS
 
@@ -25,7 +25,8 @@ def weights_main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.action == "list":
         for name, card in cards().items():
-            print(f"{name:24s} {card['sha256'][:12]}  {card['bytes']:>9,} bytes  {card['test']}")
+            twin = " (a twin's; these weights trained on every row)" if "train" in card else ""
+            print(f"{name:24s} {card['sha256'][:12]}  {card['bytes']:>9,} bytes  {metrics_line(card['test'])}{twin}")
         return
     from zoo.weights_build import build_all
 
