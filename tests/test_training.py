@@ -158,3 +158,17 @@ def test_the_logger_flushes_on_its_clock_and_when_the_run_ends(
     assert len(flushes) == 1, "the first save flushes, the next four wait for the clock"
     logger.finalize("success")
     assert len(flushes) >= 2
+
+
+def test_a_recipe_that_trains_on_every_row_ends_without_a_test(
+    real_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    limits = {"max_epochs": 1, "limit_train_batches": 2}
+    run = fit("gru_names", recipe="pretrained", data_kwargs={"data_dir": str(real_data_dir)},
+              logger=False, enable_progress_bar=False, **limits)
+    assert run.test == {} and run.trainer.current_epoch == 1
+    main(["fit", "--model", "gru_names", "--recipe", "pretrained", "--data.data_dir", str(real_data_dir),
+          "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false"])
+    assert "zoo: no test split in the data: nothing tested" in capsys.readouterr().out
+    assert list(tmp_path.glob("runs/gru_names/lightning_logs/version_0/checkpoints/last.ckpt"))

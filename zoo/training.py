@@ -40,8 +40,12 @@ def final_test(
     trainer: pl.Trainer, model: pl.LightningModule, datamodule: pl.LightningDataModule
 ) -> tuple[dict[str, float], str]:
     """Test the run's best checkpoint (the final weights when it kept none): the metrics, and
-    the checkpoint's path ('' for the final weights)."""
+    the checkpoint's path ('' for the final weights). No metrics when the data holds no test
+    split (a recipe that trains on every row)."""
     best: str = getattr(trainer.checkpoint_callback, "best_model_path", "") or ""
+    split_sizes = getattr(datamodule, "split_sizes", None)
+    if callable(split_sizes) and not split_sizes()["test"]:
+        return {}, best
     attach_test_callbacks(trainer)
     results = trainer.test(model, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True)
     return {k: float(v) for k, v in results[0].items()}, best

@@ -228,7 +228,8 @@ class ZooCLI(LightningCLI):
         if trainer.interrupted:
             return
         metrics, best = final_test(trainer, self.model, self.datamodule)
-        say(f"test of {'the best checkpoint' if best else 'the final weights'}: {metrics_line(metrics)}")
+        tested = "the best checkpoint" if best else "the final weights"
+        say(f"test of {tested}: {metrics_line(metrics)}" if metrics else "no test split in the data: nothing tested")
         if best:
             say(f"best checkpoint: {best}")
         self.say_confusion_matrix()
