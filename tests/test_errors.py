@@ -43,6 +43,8 @@ BAD_COMMAND_LINES = [
     (["test", "--model", "cnn_mnist"], "test needs trained weights"),
     (["test", "--model", "cnn_cifar10", "--pretrained", "true"], "zoo weights build cnn_cifar10"),
     (["test", "--model", "cnn_mnist", "--pretrained", "true", "--ckpt_path", "x.ckpt"], "pass one of them"),
+    (["validate", "--model", "cnn_mnist", "--pretrained", "true", "--data.val_split", "0"],
+     "no val split to validate on; give it one (e.g. --data.val_split 0.1)"),
     (["fit", "--model", "cnn_mnist", "--trainer.max_epochs", "-1", "--trainer.limit_train_batches", "1"],
      "schedule needs a run of known length"),
     (["predict", "--model", "char_rnn_shakespeare", "ROMEO:", "--temperature", "nan"], "temperature"),

@@ -4,6 +4,7 @@ the random state in every checkpoint, and callbacks only where they act."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -172,3 +173,34 @@ def test_a_recipe_that_trains_on_every_row_ends_without_a_test(
           "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false"])
     assert "zoo: no test split in the data: nothing tested" in capsys.readouterr().out
     assert list(tmp_path.glob("runs/gru_names/lightning_logs/version_0/checkpoints/last.ckpt"))
+
+
+class NoValidationData(SyntheticDataModule):
+    """Synthetic samples with an empty validation split, as `val_split=0` leaves it."""
+
+    def load(self) -> dict:
+        splits = super().load()
+        return splits | {"val": tuple(t[:0] for t in splits["val"])}
+
+
+def test_a_fit_without_validation_data_runs_no_validation_and_keeps_last_ckpt_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("zoo.notice._printed", set())  # a notice said by an earlier test is not said again
+    limits = {"max_epochs": 2, "limit_train_batches": 2, "enable_progress_bar": False}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = fit("cnn_mnist", datamodule=NoValidationData(build("cnn_mnist"), str(tmp_path)), logger=False,
+                  default_root_dir=str(tmp_path / "python"), accelerator="cpu", **limits)
+        main(["fit", "--model", "cnn_mnist", "--data.source", "embedded", "--data.val_split", "0",
+              *(f"--trainer.{k}={v}" for k, v in limits.items())])
+    messages = [str(w.message) for w in caught]
+    about_validation = [m for m in messages if "across ranks is zero" in m or "val/" in m]
+    assert about_validation == [], "no warning of an empty loader or a missing val/loss"
+    assert "val/loss" not in run.trainer.callback_metrics and run.test
+    assert [p.name for p in (tmp_path / "python").rglob("*.ckpt")] == ["last.ckpt"]
+    assert [p.name for p in (tmp_path / "runs").rglob("*.ckpt")] == ["last.ckpt"]
+    printed = capsys.readouterr()
+    assert "zoo: test of the final weights: test/acc" in printed.out
+    assert printed.err.count("no validation split: validation is off") == 1, "said once per process"

@@ -1,6 +1,6 @@
 """Callbacks `zoo fit` adds: a progress bar that stays off the training step, the tutorials'
-habit of looking at the data in TensorBoard (004), and a classifier's confusion matrix after
-testing."""
+habit of looking at the data in TensorBoard (004), no validation loop without validation data,
+and a classifier's confusion matrix after testing."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
-from lightning.pytorch.callbacks import TQDMProgressBar
+from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from zoo.notice import notice
 from zoo.registry import MODELS
 from zoo.tasks import ClassificationTask, LanguageModelTask
 
@@ -64,6 +65,22 @@ class LogSampleImages(pl.Callback):
 
         grid = make_grid(images.float().cpu(), nrow=8, normalize=True)
         logger.experiment.add_image("val/samples", grid, global_step=0)
+
+
+class NoValidationWithoutData(pl.Callback):
+    """With an empty validation split (`val_split=0`: trained on train + validation), fitting
+    runs no validation loop and keeps `last.ckpt` only, said in one line, instead of Lightning
+    warning that the loader is empty and that the monitored `val/loss` is missing."""
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        split_sizes = getattr(trainer.datamodule, "split_sizes", None)  # type: ignore[attr-defined]
+        if stage != "fit" or not callable(split_sizes) or split_sizes()["val"]:
+            return
+        trainer.limit_val_batches = 0
+        for callback in trainer.checkpoint_callbacks:
+            if isinstance(callback, ModelCheckpoint) and callback.monitor:
+                callback.save_top_k = 0
+        notice("no validation split: validation is off and the final weights are kept as last.ckpt")
 
 
 class ConfusionMatrixCallback(pl.Callback):

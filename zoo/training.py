@@ -10,7 +10,7 @@ import lightning.pytorch as pl
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import instantiate_class
 
-from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, TimedProgressBar
+from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, NoValidationWithoutData, TimedProgressBar
 from zoo.logs import logger_class
 from zoo.runs import run_config
 from zoo.tasks import check_compatible
@@ -21,10 +21,11 @@ def callback_list(callbacks: Any) -> list[Any]:
     return [*callbacks] if isinstance(callbacks, list) else [callbacks] if callbacks else []
 
 
-def with_progress_bar(callbacks: Any, enable_progress_bar: bool | None) -> list[Any]:
-    """The Trainer's callbacks as a list, with zoo's progress bar added unless the bar is
-    switched off or the user brought a progress bar of their own."""
-    given = callback_list(callbacks)
+def zoo_callbacks(callbacks: Any, enable_progress_bar: bool | None) -> list[Any]:
+    """The Trainer's callbacks as a list, with zoo's own added: validation off when there is
+    no validation data, and zoo's progress bar unless the bar is switched off or the user
+    brought a progress bar of their own."""
+    given = [*callback_list(callbacks), NoValidationWithoutData()]
     if enable_progress_bar is False or any(isinstance(c, ProgressBar) for c in given):
         return given
     return [*given, TimedProgressBar()]
@@ -128,7 +129,7 @@ def fit(
     if options.get("enable_checkpointing", True) and not any(isinstance(c, ModelCheckpoint) for c in callbacks):
         callbacks.append(ModelCheckpoint(**config["checkpoint"]))
     callbacks.append(LogSampleImages())
-    options["callbacks"] = with_progress_bar(callbacks, options.get("enable_progress_bar"))
+    options["callbacks"] = zoo_callbacks(callbacks, options.get("enable_progress_bar"))
     if options.get("logger") in (None, True):
         options["logger"] = logger_class()(options.get("default_root_dir") or os.getcwd())
     trainer = pl.Trainer(**options)

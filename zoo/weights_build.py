@@ -33,9 +33,7 @@ def weights_recipe(name: str) -> str:
 
 
 def train(name: str, recipe: str, seed: int, data: TensorDataModule) -> Run:
-    """A quiet CPU run of `name` with `recipe` on `data`, as `zoo fit` configures it, untested.
-    Without a validation split (trained on train + validation) the validation loop is off, not
-    left to warn that its loader is empty."""
+    """A quiet CPU run of `name` with `recipe` on `data`, as `zoo fit` configures it, untested."""
     return fit(
         name,
         recipe=recipe,
@@ -45,7 +43,6 @@ def train(name: str, recipe: str, seed: int, data: TensorDataModule) -> Run:
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
-        limit_val_batches=1.0 if data.split_sizes()["val"] else 0,
         accelerator="cpu",
         devices=1,
     )

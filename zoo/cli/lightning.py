@@ -28,9 +28,11 @@ from zoo.pretrained import headline, weights_card
 from zoo.registry import load_pretrained
 from zoo.runs import EVAL_RUNS, TRAIN_RUNS, check_writable, checkpoint_run_dir, new_run_dir, run_config
 from zoo.tasks import check_compatible
-from zoo.training import attach_test_callbacks, describe, final_test, kept_checkpoints, with_progress_bar
+from zoo.training import attach_test_callbacks, describe, final_test, kept_checkpoints, zoo_callbacks
 
 EVALUATIONS = ("validate", "test", "predict")
+EVALUATED_SPLIT = {"validate": "val", "test": "test", "predict": "test"}
+"""The datamodule split each evaluation reads (predict without inputs reads the test split)."""
 
 
 def flat_defaults(config: dict[str, Any]) -> dict[str, Any]:
@@ -136,24 +138,38 @@ class ZooCLI(LightningCLI):
             )
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
-        """Add zoo's progress bar (see zoo.training) unless it is off or the user gave one.
+        """Add zoo's callbacks (`zoo.training.zoo_callbacks`): its progress bar unless it is off
+        or the user gave one, and no validation loop without validation data.
 
-        It is added here, not to the parsed config, so a saved config.yaml stays free of it and
-        still runs with `--trainer.enable_progress_bar false`."""
+        They are added here, not to the parsed config, so a saved config.yaml stays free of them
+        and still runs with `--trainer.enable_progress_bar false`."""
         section = self.config_init[self.subcommand] if self.subcommand else self.config_init
         trainer = section.trainer
-        callbacks = with_progress_bar(
+        callbacks = zoo_callbacks(
             kwargs.get("callbacks", trainer.callbacks),
             kwargs.get("enable_progress_bar", trainer.enable_progress_bar),
         )
         kwargs["callbacks"] = callbacks
         check_compatible(self.model, self.datamodule)  # before a run folder is claimed
+        self.check_split_present()
         self.start_from_shipped_weights()
         if self.subcommand:
             kwargs |= self.run_folder(section)
         trainer = super().instantiate_trainer(**kwargs)
         self.trainers.append(trainer)
         return trainer
+
+    def check_split_present(self) -> None:
+        """Evaluating an empty split (`--data.val_split 0`, say) would print no metrics at all:
+        refuse it, naming the split, before a run folder is claimed."""
+        split = EVALUATED_SPLIT.get(self.subcommand or "")
+        split_sizes = getattr(self.datamodule, "split_sizes", None)
+        if split is None or not callable(split_sizes) or split_sizes()[split]:
+            return
+        raise ZooError(
+            f"the data holds no {split} split to {self.subcommand} on; give it one "
+            f"(e.g. --data.{split}_split 0.1) or run a command on a split the data has"
+        )
 
     def start_from_shipped_weights(self) -> None:
         """With `--pretrained true`, the model's network starts from zoo's shipped weights
