@@ -87,6 +87,17 @@ def test_full_source_without_files_or_network_fails_clearly(tmp_path: Path, offl
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_failed_download_whose_folder_another_run_removed_first_still_fails_clearly(
+    tmp_path: Path, offline: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def removed_by_another_run(folder: Path) -> None:
+        raise FileNotFoundError(2, "No such file or directory", str(folder))
+
+    monkeypatch.setattr(Path, "rmdir", removed_by_another_run)
+    with pytest.raises(ZooError, match=r"could not be downloaded"):
+        MNISTDataModule(str(tmp_path), source="full").prepare_data()
+
+
 def test_auto_source_falls_back_to_embedded_with_one_notice(
     tmp_path: Path, offline: None, capsys: pytest.CaptureFixture[str]
 ) -> None:

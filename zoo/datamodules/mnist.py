@@ -172,7 +172,12 @@ class MNISTDataModule(TensorDataModule):
 
 
 def _remove_empty(folder: Path, stop: Path) -> None:
-    """Remove folders a failed download created, up to (not including) `stop`."""
+    """Remove folders a failed download created, up to (not including) `stop`. Another run
+    sharing the data folder may remove one first, or start a download into it: either way the
+    folder is no longer this run's to remove."""
     while folder != stop and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
+        try:
+            folder.rmdir()
+        except OSError:
+            return
         folder = folder.parent
