@@ -77,10 +77,11 @@ class NoValidationWithoutData(pl.Callback):
         if stage != "fit" or not callable(split_sizes) or split_sizes()["val"]:
             return
         trainer.limit_val_batches = 0
-        for callback in trainer.checkpoint_callbacks:
-            if isinstance(callback, ModelCheckpoint) and callback.monitor:
-                callback.save_top_k = 0
-        notice("no validation split: validation is off and the final weights are kept as last.ckpt")
+        monitored = [c for c in trainer.checkpoint_callbacks if isinstance(c, ModelCheckpoint) and c.monitor]
+        for callback in monitored:
+            callback.save_top_k = 0
+        kept = " and the final weights are kept as last.ckpt" if monitored else ""
+        notice(f"no validation split: validation is off{kept}")
 
 
 class ConfusionMatrixCallback(pl.Callback):
