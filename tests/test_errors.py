@@ -40,6 +40,7 @@ BAD_COMMAND_LINES = [
     (["fit", "--model", "cnn_cifar10", "--data", "image_folder"], "root"),
     (["test", "--model", "cnn_mnist", "--ckpt_path", "missing.ckpt"], "does not exist"),
     (["test", "--model", "cnn_mnist", "--ckpt_path", "."], "is a folder"),
+    (["test", "--model", "cnn_mnist", "--ckpt_path", "dangling.ckpt"], "is a link to 'gone.ckpt', which was deleted"),
     (["test", "--model", "cnn_mnist"], "test needs trained weights"),
     (["test", "--model", "cnn_cifar10", "--pretrained", "true"], "zoo weights build cnn_cifar10"),
     (["test", "--model", "cnn_mnist", "--pretrained", "true", "--ckpt_path", "x.ckpt"], "pass one of them"),
@@ -61,6 +62,7 @@ def test_a_bad_command_line_is_one_line_and_exit_2(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "data"))
     (tmp_path / "broken.yaml").write_text("model: [\n")
+    (tmp_path / "dangling.ckpt").symlink_to("gone.ckpt")
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     err = capsys.readouterr().err

@@ -21,6 +21,11 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
     path = Path(path)
     if path.is_dir():
         raise ZooError(f"checkpoint {str(path)!r} is a folder; pass the path of a .ckpt file in it")
+    if path.is_symlink() and not path.exists():
+        raise ZooError(
+            f"checkpoint {str(path)!r} is a link to {os.readlink(path)!r}, which was deleted; "
+            "pass another .ckpt file (a run keeps last.ckpt as a link to best.ckpt while they are the same)"
+        )
     if not path.is_file():
         raise ZooError(f"checkpoint {str(path)!r} does not exist; pass the path of a .ckpt file")
     if path.stat().st_size == 0:

@@ -151,8 +151,8 @@ class ZooCLI(LightningCLI):
         )
         kwargs["callbacks"] = callbacks
         check_compatible(self.model, self.datamodule)  # before a run folder is claimed
-        self.check_split_present()
         self.start_from_shipped_weights()
+        self.check_split_present()
         if self.subcommand:
             kwargs |= self.run_folder(section)
         trainer = super().instantiate_trainer(**kwargs)
