@@ -142,6 +142,20 @@ def test_names_test_file_with_an_unknown_country_is_refused(tmp_path: Path) -> N
         NamesDataModule(str(tmp_path)).load()
 
 
+def test_fetching_the_names_test_file_uses_it_when_present_and_names_it_when_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+    tiny_names_csv(tmp_path)
+    with pytest.raises(ZooError, match=r"names_test\.csv\.gz is not in .* \(md5 3729799e72df4be417721aab647340e3\)"):
+        NamesDataModule(str(tmp_path), fetch_test_file=True).load()
+    assert not list(tmp_path.glob("names_test*")), "nothing half-written"
+    write_gzip(tmp_path / "names_test.csv.gz", '"Nakata","Japanese"\n')
+    data = NamesDataModule(str(tmp_path), fetch_test_file=True)
+    data.prepare_data()
+    assert data.split_sizes()["test"] == 1
+
+
 def test_a_malformed_names_row_is_refused_with_its_line(tmp_path: Path) -> None:
     write_gzip(tmp_path / "names_train.csv.gz", '"Ito","Japanese"\n"Weber"\n')
     with pytest.raises(ZooError, match="line 2 has 1 fields"):
