@@ -13,6 +13,8 @@ import pytest
 import torch
 from conftest import REPO
 
+from zoo.cli import main
+
 SMALL = ["--trainer.max_epochs", "3", "--trainer.limit_train_batches", "10", "--trainer.limit_val_batches", "1",
          "--trainer.enable_progress_bar", "false"]
 RUN = Path("runs/cnn_mnist/lightning_logs")
@@ -122,3 +124,23 @@ def test_ctrl_c_keeps_the_checkpoints_and_exits_130(tmp_path: Path) -> None:
     saved = [line for line in err.splitlines() if line.startswith("zoo: interrupted; saved:")]
     assert len(saved) == 1 and "best.ckpt" in saved[0] and "last.ckpt" in saved[0], err
     assert saved_epoch(last) is not None and saved_epoch(last.with_name("best.ckpt")) is not None
+
+
+@pytest.mark.parametrize("scheduler", ["onecycle", "cosine"])
+def test_resuming_a_run_made_longer_is_refused_before_a_step(
+    scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    quick = ["--model", "cnn_mnist", "--data.source", "embedded", "--model.scheduler", scheduler,
+             "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
+             "--trainer.enable_progress_bar", "false"]
+    main(["fit", *quick, "--trainer.max_epochs", "1"])
+    last = RUN / "version_0/checkpoints/last.ckpt"
+    before = last.resolve().stat().st_mtime_ns
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", *quick, "--trainer.max_epochs", "2", "--ckpt_path", str(last)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "Traceback" not in err
+    assert f"{scheduler} schedule was planned for 2 steps, but resuming it as given runs 4" in err
+    assert last.resolve().stat().st_mtime_ns == before, "the checkpoint is left as it was"

@@ -249,8 +249,30 @@ class Task(pl.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Restore the random generators when training resumes; loading a checkpoint to
         evaluate or predict leaves the caller's generators alone."""
-        if RANDOM_STATE in checkpoint and self._trainer is not None and self.trainer.state.fn == TrainerFn.FITTING:
+        if self._trainer is None or self.trainer.state.fn != TrainerFn.FITTING:
+            return
+        self.check_schedule_length(checkpoint)
+        if RANDOM_STATE in checkpoint:
             restore_random_state(checkpoint[RANDOM_STATE])
+
+    def check_schedule_length(self, checkpoint: Mapping[str, Any]) -> None:
+        """A resumed run continues its schedule, planned for the length the run started with;
+        a run made longer (or shorter) would step a one-cycle schedule past its end, or
+        restart a cosine one: refuse it before any step."""
+        planned = [
+            state.get("total_steps", state.get("T_max"))
+            for state in checkpoint.get("lr_schedulers", [])
+            if isinstance(state, Mapping)
+        ]
+        if not planned or planned[0] is None:
+            return
+        steps = self.trainer.estimated_stepping_batches
+        if steps != planned[0]:
+            raise ZooError(
+                f"this checkpoint's {self.hparams['scheduler']} schedule was planned for {planned[0]} steps, but "
+                f"resuming it as given runs {steps}; resume with the run's own --trainer.max_epochs and batch "
+                "limits (see its config.yaml), or train longer in a new run"
+            )
 
     def configure_callbacks(self) -> list[pl.Callback]:
         """With `stop_below`, end training once an epoch's last training loss is under it.
