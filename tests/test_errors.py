@@ -51,6 +51,12 @@ BAD_COMMAND_LINES = [
     (["predict", "--model", "char_rnn_shakespeare", "ROMEO:", "--temperature", "nan"], "temperature"),
     (["predict", "--model", "char_rnn_shakespeare", "ROMEO:", "--temperature", "inf"], "temperature"),
     (["predict", "--model", "cnn_mnist", "no_such_digit.png"], "no_such_digit.png"),
+    (["weights"], "arguments are required: build|list; see 'zoo weights --help'"),
+    (["weights", "list", "extra"], "unrecognized arguments: extra"),
+    (["weights", "build", "--epochs", "3"], "unrecognized arguments: --epochs; see 'zoo weights --help'"),
+    (["show"], "arguments are required: name; see 'zoo show --help'"),
+    (["plot", "runs", "--metric"], "expected one argument; see 'zoo plot --help'"),
+    (["list", "--bogus"], "unrecognized arguments: --bogus; see 'zoo list --help'"),
 ]
 
 

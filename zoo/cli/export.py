@@ -3,7 +3,7 @@ without zoo (onnxruntime, or torch.jit.load)."""
 
 from __future__ import annotations
 
-from zoo.cli.predict import OneLineParser
+from zoo.cli.parse_errors import OneLineParser
 
 
 def export_main(argv: list[str]) -> None:

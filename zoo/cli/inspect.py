@@ -3,15 +3,15 @@ parameters (000) and plotting accuracy per epoch with matplotlib (002)."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from zoo.cli.parse_errors import OneLineParser
 from zoo.errors import ZooError
 from zoo.registry import build_net
 
 
 def show_command(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="zoo show", description="Print a model and its parameters.")
+    parser = OneLineParser(prog="zoo show", description="Print a model and its parameters.")
     parser.add_argument("name", help="a registered model name (see zoo list)")
     args = parser.parse_args(argv)
     net = build_net(args.name)
@@ -58,7 +58,7 @@ def metric_points(scalars: dict[str, list[tuple[int, float]]], metric: str) -> t
 
 
 def plot_command(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="zoo plot", description="Plot a metric of a run: per epoch "
+    parser = OneLineParser(prog="zoo plot", description="Plot a metric of a run: per epoch "
                                      "for val/* and test/*, per step for step-level ones such as train/loss.")
     parser.add_argument("log_dir", type=Path, help="a run's log folder, e.g. runs/cnn_mnist/lightning_logs/version_0")
     parser.add_argument("--metric", default="val/acc", help="the scalar to plot (default val/acc)")

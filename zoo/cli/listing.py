@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import json
 import os
@@ -11,6 +10,7 @@ from importlib import resources
 from typing import Any
 
 from zoo import registry
+from zoo.cli.parse_errors import OneLineParser
 from zoo.recipes import Recipe
 
 INDEX_FILE = "model_index.json"
@@ -61,7 +61,7 @@ def format_table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def print_listing(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="zoo list", description="List zoo models or datamodules.")
+    parser = OneLineParser(prog="zoo list", description="List zoo models or datamodules.")
     parser.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. '*mnist*'")
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
     parser.add_argument("--data", action="store_true", help="list datamodules instead of models")

@@ -1,4 +1,4 @@
-"""jsonargparse's errors as one line each: the option or file at fault, and what to do.
+"""Command-line mistakes as one line each: the option or file at fault, and what to do.
 
 jsonargparse reports a mistake as a multi-line account of every type it tried; a user needs
 the option, the value and the fix, with a "did you mean" from the real option names.
@@ -10,10 +10,19 @@ import difflib
 import importlib
 import inspect
 import re
-from argparse import ArgumentError
-from typing import Any
+from argparse import ArgumentError, ArgumentParser
+from typing import Any, NoReturn
+
+from zoo.errors import ZooError
 
 FALLBACK_HINT = "see 'zoo fit --help' for the options"
+
+
+class OneLineParser(ArgumentParser):
+    """argparse whose mistakes are one ZooError line (the CLI prints it and exits 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ZooError(f"{message}; see '{self.prog} --help'")
 
 
 def one_line(err: ArgumentError, parser: Any, subcommand: str | None, defaults: dict[str, Any]) -> str:

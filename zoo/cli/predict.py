@@ -8,20 +8,12 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import NoReturn
 
-from zoo.errors import ZooError
+from zoo.cli.parse_errors import OneLineParser
 
 LIGHTNING_OPTIONS = ("--trainer", "--data", "--config", "--print_config", "--seed_everything", "--model.",
                      "--optimizer", "--lr_scheduler", "--return_predictions", "--recipe")
 NUMBER = re.compile(r"^-\d|^-\.\d")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse whose mistakes are one ZooError line (the CLI prints it and exits 2)."""
-
-    def error(self, message: str) -> NoReturn:
-        raise ZooError(f"{message}; see '{self.prog} --help'")
 
 
 def parser() -> OneLineParser:

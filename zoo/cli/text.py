@@ -3,7 +3,7 @@ with their own arguments and output kept."""
 
 from __future__ import annotations
 
-from zoo.cli.predict import OneLineParser
+from zoo.cli.parse_errors import OneLineParser
 
 
 def format_top(name: str, top: list[tuple[str, float]], width: int) -> str:

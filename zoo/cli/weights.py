@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
-
+from zoo.cli.parse_errors import OneLineParser
 from zoo.notice import metrics_line, quiet_lightning
 from zoo.pretrained import cards
 from zoo.registry import MODELS
@@ -14,13 +13,15 @@ data are random numbers (its tutorial shows the loss falling, not a model worth 
 
 
 def weights_main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="zoo weights", description="Build or list zoo's pretrained weights."
     )
-    sub = parser.add_subparsers(dest="action", required=True)
+    sub = parser.add_subparsers(dest="action", metavar="build|list", required=True)
     build = sub.add_parser("build", help="train and save weights (all models whose data zoo holds)")
     build.add_argument("names", nargs="*", help="models to build (default: all but cnn_cifar10)")
-    build.add_argument("--data-dir", help="folder with the data files (default $ZOO_DATA_DIR)")
+    build.add_argument(
+        "--data-dir", "--data_dir", dest="data_dir", help="folder with the data files (default $ZOO_DATA_DIR)"
+    )
     sub.add_parser("list", help="the shipped weights and their cards' figures")
     args = parser.parse_args(argv)
     if args.action == "list":
