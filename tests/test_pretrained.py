@@ -113,3 +113,13 @@ def test_a_recipe_with_nothing_to_test_on_is_refused_before_training(
     with pytest.raises(ZooError, match="leaves no test split and names no twin"):
         build_weights("gru_names", str(real_data_dir), tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_a_weights_build_shows_zoo_s_progress_bar_only_when_asked(progress: bool) -> None:
+    from zoo.callbacks import TimedProgressBar
+    from zoo.training import run_datamodule
+    from zoo.weights_build import train
+
+    run = train("rnn_hello", "default", 0, run_datamodule("rnn_hello"), progress)
+    assert isinstance(run.trainer.progress_bar_callback, TimedProgressBar) is progress

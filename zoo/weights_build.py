@@ -32,8 +32,9 @@ def weights_recipe(name: str) -> str:
     return WEIGHTS_RECIPE if WEIGHTS_RECIPE in MODELS.get(name).recipes else "default"
 
 
-def train(name: str, recipe: str, seed: int, data: TensorDataModule) -> Run:
-    """A quiet CPU run of `name` with `recipe` on `data`, as `zoo fit` configures it, untested."""
+def train(name: str, recipe: str, seed: int, data: TensorDataModule, progress: bool = False) -> Run:
+    """A CPU run of `name` with `recipe` on `data`, as `zoo fit` configures it, untested; quiet
+    but for zoo's progress bar when `progress` (a person watching a build of many minutes)."""
     return fit(
         name,
         recipe=recipe,
@@ -42,7 +43,7 @@ def train(name: str, recipe: str, seed: int, data: TensorDataModule) -> Run:
         test=False,
         logger=False,
         enable_checkpointing=False,
-        enable_progress_bar=False,
+        enable_progress_bar=progress,
         accelerator="cpu",
         devices=1,
     )
@@ -58,7 +59,9 @@ def score(
     return {key.replace("test/", f"{split}/", 1): float(value) for key, value in sorted(results.items())}
 
 
-def build_weights(name: str, data_dir: str | None = None, folder: Path | None = None) -> dict[str, Any]:
+def build_weights(
+    name: str, data_dir: str | None = None, folder: Path | None = None, progress: bool = False
+) -> dict[str, Any]:
     """Train, test and save model `name`; returns its card (also merged into cards.json).
 
     A recipe that trains on every row leaves nothing to test the weights on: then a twin run with
@@ -77,7 +80,7 @@ def build_weights(name: str, data_dir: str | None = None, folder: Path | None = 
             "give it estimate_with (e.g. a test_split) or keep a test split"
         )
     started = time.perf_counter()
-    run = train(name, recipe_name, seed, data)
+    run = train(name, recipe_name, seed, data, progress)
     seconds = time.perf_counter() - started
     state = {k: v.detach().cpu().contiguous() for k, v in run.model.get_submodule("net").state_dict().items()}
     blob = save(state)
@@ -105,7 +108,7 @@ def build_weights(name: str, data_dir: str | None = None, folder: Path | None = 
     else:
         say(f"{name}: trained on every row; testing a twin trained alike with {recipe.estimate_with} ...")
         twin_data = cast(TensorDataModule, run_datamodule(name, recipe_name, **data_kwargs | recipe.estimate_with))
-        twin = train(name, recipe_name, seed, twin_data)
+        twin = train(name, recipe_name, seed, twin_data, progress)
         card["data"]["twin_split_sizes"] = twin_data.split_sizes()
         card["test"] = score(twin.trainer, twin.model, twin_data, "test")
         card["train"] = score(run.trainer, run.model, data, "train")
@@ -134,8 +137,11 @@ def evaluate_pretrained(name: str, data_dir: str | None = None) -> dict[str, flo
     return score(trainer, model, data, "train" if "train" in card else "test")
 
 
-def build_all(names: list[str], data_dir: str | None = None, folder: Path | None = None) -> None:
-    """Build each named model's weights in turn, saying what each scored."""
+def build_all(
+    names: list[str], data_dir: str | None = None, folder: Path | None = None, progress: bool = False
+) -> None:
+    """Build each named model's weights in turn, saying what each scored; with `progress`, each
+    training run shows zoo's progress bar."""
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         MODELS.get(unknown[0])
@@ -146,6 +152,6 @@ def build_all(names: list[str], data_dir: str | None = None, folder: Path | None
         )
     for name in names:
         say(f"building {name} with its {weights_recipe(name)!r} recipe ...")
-        card = build_weights(name, data_dir, folder)
+        card = build_weights(name, data_dir, folder, progress)
         say(f"{name}: {headline(card)} after {card['epochs']} epochs in {card['train_seconds']} s; "
             f"{card['bytes']:,} bytes")

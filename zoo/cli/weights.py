@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from zoo.cli.parse_errors import OneLineParser
 from zoo.notice import metrics_line, quiet_lightning
 from zoo.pretrained import cards
@@ -32,4 +34,4 @@ def weights_main(argv: list[str]) -> None:
     from zoo.weights_build import build_all
 
     quiet_lightning()
-    build_all(args.names or DEFAULT_MODELS, args.data_dir)
+    build_all(args.names or DEFAULT_MODELS, args.data_dir, progress=sys.stderr.isatty())
