@@ -53,6 +53,8 @@ BAD_COMMAND_LINES = [
     (["predict", "--model", "cnn_mnist", "no_such_digit.png"], "no_such_digit.png"),
     (["weights"], "arguments are required: build|list; see 'zoo weights --help'"),
     (["weights", "list", "extra"], "unrecognized arguments: extra"),
+    (["weights", "build", "rnn_hello", "--out", "broken.yaml/weights"],
+     "weights folder 'broken.yaml/weights' is not writable (Not a directory); pass --out with a writable folder"),
     (["weights", "build", "--epochs", "3"], "unrecognized arguments: --epochs; see 'zoo weights --help'"),
     (["show"], "arguments are required: name; see 'zoo show --help'"),
     (["plot", "runs", "--metric"], "expected one argument; see 'zoo plot --help'"),

@@ -116,7 +116,11 @@ def checkpoint_run_dir(ckpt_path: str | os.PathLike[str]) -> Path | None:
     return None
 
 
-def check_writable(folder: str | os.PathLike[str], what: str = "run folder") -> None:
+def check_writable(
+    folder: str | os.PathLike[str],
+    what: str = "run folder",
+    fix: str = "pass --trainer.default_root_dir with a writable folder",
+) -> None:
     """Create `folder` and a file in it, so a read-only place fails before the first step."""
     folder = Path(folder)
     probe = folder / f".zoo-write-test-{os.getpid()}"
@@ -126,6 +130,5 @@ def check_writable(folder: str | os.PathLike[str], what: str = "run folder") -> 
         probe.unlink()
     except OSError as err:
         raise ZooError(
-            f"{what} {str(folder)!r} is not writable ({err.strerror}); "
-            "pass --trainer.default_root_dir with a writable folder"
+            f"{what} {str(folder)!r} is not writable ({err.strerror}); {fix}"
         ) from err

@@ -19,6 +19,7 @@ from zoo.errors import ZooError
 from zoo.notice import say
 from zoo.pretrained import CARDS_FILE, cards, headline, sha256, weights_card, weights_dir
 from zoo.registry import MODELS, build, recipe_for
+from zoo.runs import check_writable
 from zoo.training import Run, fit, run_datamodule
 
 WEIGHTS_RECIPE = "pretrained"
@@ -141,10 +142,12 @@ def build_all(
     names: list[str], data_dir: str | None = None, folder: Path | None = None, progress: bool = False
 ) -> None:
     """Build each named model's weights in turn, saying what each scored; with `progress`, each
-    training run shows zoo's progress bar."""
+    training run shows zoo's progress bar. The folder (the package's own by default) is checked
+    writable first, not after minutes of training."""
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         MODELS.get(unknown[0])
+    check_writable(folder or weights_dir(), "weights folder", "pass --out with a writable folder")
     if "cnn_cifar10" in names and not data_dir:
         raise ZooError(
             "cnn_cifar10's weights need CIFAR-10 on disk: extract cifar-10-python.tar.gz into a "

@@ -29,7 +29,9 @@ commands:
                                      predict on image files, surnames, a prompt, words, numbers
   export --model NAME --format onnx|torchscript --out FILE [--ckpt_path CKPT]
                                      the plain network for onnxruntime or torch.jit.load
-  weights build [NAME...]            train and save the pretrained weights zoo ships
+  weights build [NAME...] [--out DIR]
+                                     train and save the pretrained weights zoo ships
+  weights list                       the shipped weights: sha256, size, test metrics
   names CKPT NAME... [--top K]       likeliest countries of surnames (a gru_names checkpoint)
   sample CKPT [--prompt P] [--length N] [--temperature T] [--seed S]
                                      text from a char_rnn_shakespeare checkpoint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from zoo.cli.parse_errors import OneLineParser
 from zoo.notice import metrics_line, quiet_lightning
@@ -24,6 +25,7 @@ def weights_main(argv: list[str]) -> None:
     build.add_argument(
         "--data-dir", "--data_dir", dest="data_dir", help="folder with the data files (default $ZOO_DATA_DIR)"
     )
+    build.add_argument("--out", help="folder to write the weights and cards.json to (default: zoo's own)")
     sub.add_parser("list", help="the shipped weights and their cards' figures")
     args = parser.parse_args(argv)
     if args.action == "list":
@@ -34,4 +36,5 @@ def weights_main(argv: list[str]) -> None:
     from zoo.weights_build import build_all
 
     quiet_lightning()
-    build_all(args.names or DEFAULT_MODELS, args.data_dir, progress=sys.stderr.isatty())
+    folder = Path(args.out) if args.out else None
+    build_all(args.names or DEFAULT_MODELS, args.data_dir, folder, progress=sys.stderr.isatty())
