@@ -59,7 +59,7 @@ def metric_points(scalars: dict[str, list[tuple[int, float]]], metric: str) -> t
 
 def plot_command(argv: list[str]) -> None:
     parser = OneLineParser(prog="zoo plot", description="Plot a metric of a run: per epoch "
-                                     "for val/* and test/*, per step for step-level ones such as train/loss.")
+                           "for val/* and test/*, per step for step-level ones such as train/loss.")
     parser.add_argument("log_dir", type=Path, help="a run's log folder, e.g. runs/cnn_mnist/lightning_logs/version_0")
     parser.add_argument("--metric", default="val/acc", help="the scalar to plot (default val/acc)")
     parser.add_argument("--out", type=Path, help="image file to write (default: in the log folder; "
