@@ -55,6 +55,7 @@ def test_export_refusals_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     ckpt = str(checkpoint("cnn_mnist", tmp_path))
     for args, message in [
         (["--format", "onnx", "--out", str(tmp_path / "nowhere" / "n.onnx")], "folder '.*nowhere' does not exist"),
+        (["--format", "onnx", "--out", str(tmp_path)], "--out '.*' is a folder; pass a file path"),
         (["--format", "tflite", "--out", "n"], "argument --format: invalid choice"),
         (["--format", "onnx"], "the following arguments are required: --out"),
     ]:

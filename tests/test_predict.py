@@ -128,6 +128,7 @@ def test_image_predictions_print_a_table_and_write_the_csv(
     draw_seven(digits / "a.png")
     draw_seven(digits / "b.jpg", ink="white", paper="black")
     csv = tmp_path / "out" / "predictions.csv"
+    csv.parent.mkdir()
     main(["predict", "--model", "cnn_mnist", "--ckpt_path", str(checkpoints["cnn_mnist"]), str(digits),
           "--top", "2", "--output", str(csv)])
     lines = capsys.readouterr().out.splitlines()
@@ -198,6 +199,9 @@ def test_routing_keeps_lightning_prediction_without_inputs() -> None:
         (["--model", "lenet_mnist", "{dir}/a.png", "--ckpt_from", "cnn_mnist"], "unrecognized arguments"),
         (["--model", "lenet_mnist", "{dir}/a.png"], "holds a cnn_mnist model, not lenet_mnist"),
         (["--model", "rnn_hello", "hex"], "characters outside the vocabulary"),
+        (["--model", "cnn_mnist", "{dir}/a.png", "--output", "{dir}/a.png/p.csv"],
+         r"folder '.*a\.png' is a file, not a folder; pass --output with a path in an existing folder"),
+        (["--model", "cnn_mnist", "{dir}/a.png", "--output", "{dir}"], r"--output '.*' is a folder; pass a file path"),
     ],
 )
 def test_bad_inputs_are_one_line_and_exit_2(

@@ -9,6 +9,7 @@ import copy
 import inspect
 import io
 import math
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -245,10 +246,24 @@ def format_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def output_path(out: str | Path, option: str) -> Path:
+    """The file a command will write, checked before any work is done: its folder exists and can
+    be written, and the path is not itself a folder. `option` names it in the error."""
+    path = Path(out)
+    folder = path.parent
+    if not folder.is_dir():
+        problem = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise ZooError(f"folder {str(folder)!r} {problem}; pass {option} with a path in an existing folder")
+    if path.is_dir():
+        raise ZooError(f"{option} {str(path)!r} is a folder; pass a file path, e.g. {str(path / 'out')!r}")
+    if not os.access(folder, os.W_OK):
+        raise ZooError(f"folder {str(folder)!r} is not writable; pass {option} in a folder that is")
+    return path
+
+
 def write_csv(rows: Sequence[Row], path: str | Path) -> Path:
-    """The rows as CSV (see `rows_frame`); a missing folder is created."""
+    """The rows as CSV (see `rows_frame`) at a path `output_path` has checked."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     rows_frame(rows).to_csv(path, index=False)
     return path
 
@@ -279,9 +294,7 @@ def export(model: pl.LightningModule, fmt: str, out: str | Path) -> Path:
     network allows, left dynamic) or TorchScript (traced), for use without zoo."""
     if fmt not in EXPORT_FORMATS:
         raise ZooError(f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
-    path = Path(out)
-    if not path.parent.is_dir():
-        raise ZooError(f"folder {str(path.parent)!r} does not exist; create it or pass --out in a folder that does")
+    path = output_path(out, "--out")
     net = copy.deepcopy(network(model)).cpu().eval().to(memory_format=torch.contiguous_format)
     example = example_input(model)
     if fmt == "torchscript":

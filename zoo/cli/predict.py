@@ -68,11 +68,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def predict_main(argv: list[str]) -> None:
     args = parse(argv)
-    from zoo.inference import format_table, load_model, predict, write_csv
+    from zoo.inference import format_table, load_model, output_path, predict, write_csv
 
+    output = output_path(args.output, "--output") if args.output else None
     model = load_model(args.model, args.ckpt_path)
     rows = predict(model, args.inputs, k=args.top, length=args.length, temperature=args.temperature,
                    seed=args.seed)
     print(format_table(rows))
-    if args.output:
-        print(f"zoo: predictions saved to {write_csv(rows, args.output)}")
+    if output:
+        print(f"zoo: predictions saved to {write_csv(rows, output)}")

@@ -18,16 +18,17 @@ def names_main(argv: list[str]) -> None:
     parser.add_argument("--top", type=int, default=3, help="how many countries to show (3)")
     parser.add_argument("--output", help="also write the answers to this CSV file")
     args = parser.parse_args(argv)
-    from zoo.inference import load_checkpoint, predict, require_model, write_csv
+    from zoo.inference import load_checkpoint, output_path, predict, require_model, write_csv
 
+    output = output_path(args.output, "--output") if args.output else None
     model = load_checkpoint(args.ckpt)
     require_model(model, "gru_names")
     rows = predict(model, args.names, k=args.top)
     width = max(len(name) for name in args.names)
     for row in rows:
         print(format_top(row.input, row.top, width))
-    if args.output:
-        print(f"zoo: predictions saved to {write_csv(rows, args.output)}")
+    if output:
+        print(f"zoo: predictions saved to {write_csv(rows, output)}")
 
 
 def sample_main(argv: list[str]) -> None:
