@@ -54,6 +54,14 @@ def test_bad_optimizer_is_refused_when_building() -> None:
         build("cnn_mnist", optimizer="sdg")
 
 
+@pytest.mark.parametrize("name", ["cnn_mnist", "diabetes_mlp", "char_rnn_shakespeare"])
+def test_an_unknown_hyperparameter_is_named_with_the_ones_the_model_takes(name: str) -> None:
+    with pytest.raises(ZooError, match=r"takes no argument 'lrr'; did you mean 'lr'\? it takes: .*weight_decay"):
+        build(name, lrr=0.1)
+    with pytest.raises(ZooError, match=r"takes no argument 'width'; it takes: "):
+        build(name, width=3)
+
+
 def test_a_duplicate_name_is_refused() -> None:
     with pytest.raises(ValueError, match="already registered"):
         register_model("cnn_mnist", task=ClassificationTask, input_shape=(1,), output_shape=(1,),

@@ -16,7 +16,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ProgressBar, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
-from zoo import build
+from zoo import ZooError, build
 from zoo.callbacks import TimedProgressBar
 from zoo.checkpoints import load_checkpoint
 from zoo.cli import main
@@ -204,3 +204,19 @@ def test_a_fit_without_validation_data_runs_no_validation_and_keeps_last_ckpt_on
     printed = capsys.readouterr()
     assert "zoo: test of the final weights: test/acc" in printed.out
     assert printed.err.count("no validation split: validation is off") == 1, "said once per process"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        ({"model_kwargs": {"lrr": 0.1}}, "ClassificationTask takes no argument 'lrr'; did you mean 'lr'?"),
+        ({"data_kwargs": {"val_splt": 0.2}}, "MNISTDataModule takes no argument 'val_splt'; did you mean 'val_split'?"),
+    ],
+)
+def test_an_unknown_override_in_python_is_one_line_naming_the_arguments(
+    overrides: dict, words: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ZooError) as refused:
+        fit("cnn_mnist", default_root_dir=str(tmp_path), logger=False, **overrides)
+    assert words in str(refused.value) and "it takes: " in str(refused.value)
+    assert not list(tmp_path.iterdir()), "refused before anything was written"

@@ -270,10 +270,36 @@ def load_pretrained(net: nn.Module, name: str) -> None:
         ) from err
 
 
+def init_arguments(cls: type) -> list[str]:
+    """The keyword arguments a class takes: its own and, where it passes the rest on (`**task`),
+    those of the classes it extends."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        if "__init__" not in klass.__dict__:
+            continue
+        params = list(inspect.signature(klass.__dict__["__init__"]).parameters.values())[1:]
+        names += [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            break
+    return names
+
+
+def check_arguments(cls: type, given: Any, what: str, ignored: tuple[str, ...] = ()) -> None:
+    """Refuse a keyword argument `cls` does not take, naming it, the closest one and all of them."""
+    accepted = [name for name in init_arguments(cls) if name not in ignored]
+    unknown = sorted(set(given) - set(accepted))
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], accepted, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ZooError(f"{what} takes no argument {unknown[0]!r}; {hint}it takes: {', '.join(sorted(accepted))}")
+
+
 def build(name: str, recipe: str = "default", pretrained: bool = False, **hparams: Any) -> pl.LightningModule:
     """A ready model: the network wrapped by its task with the recipe's optimiser settings,
     overridden by any hparam that is not None; `pretrained=True` loads zoo's shipped weights."""
     card = MODELS.get(name)
+    check_arguments(card.task, hparams, f"model {name!r}", ignored=("net",))
     params = recipe_for(name, recipe).model_hparams()
     params.update({k: v for k, v in hparams.items() if v is not None})
     model: pl.LightningModule = card.task(net=name, **params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from lightning.pytorch.cli import instantiate_class
 
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, NoValidationWithoutData, TimedProgressBar
 from zoo.logs import logger_class
+from zoo.registry import check_arguments
 from zoo.runs import run_config
 from zoo.tasks import check_compatible
 
@@ -92,7 +94,10 @@ class Run:
 
 
 def instantiate(section: dict[str, Any], **overrides: Any) -> Any:
-    """The object a run-config section describes (class_path and init_args), with overrides."""
+    """The object a run-config section describes (class_path and init_args), with overrides;
+    an override the class does not take is a ZooError naming the ones it does."""
+    module, name = section["class_path"].rsplit(".", 1)
+    check_arguments(getattr(importlib.import_module(module), name), overrides, name)
     return instantiate_class((), section | {"init_args": section.get("init_args", {}) | overrides})
 
 
