@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from tools.model_index import index_text, readme_table, weights_table
-from zoo import ZooError, build, build_datamodule, list_datamodules, list_models, load_checkpoint
+from zoo import ZooError, build, build_datamodule, default_datamodule, list_datamodules, list_models, load_checkpoint
 from zoo.cli.listing import load_index
 from zoo.pretrained import cards
 from zoo.registry import MODELS, index, natural_key, register_model
@@ -60,6 +60,11 @@ def test_an_unknown_hyperparameter_is_named_with_the_ones_the_model_takes(name: 
         build(name, lrr=0.1)
     with pytest.raises(ZooError, match=r"takes no argument 'width'; it takes: "):
         build(name, width=3)
+
+
+def test_an_unknown_datamodule_argument_is_named_with_the_ones_it_takes() -> None:
+    with pytest.raises(ZooError, match=r"'mnist' takes no argument 'batchsize'; did you mean 'batch_size'\?"):
+        default_datamodule("inception_mnist", batchsize=64)
 
 
 def test_a_duplicate_name_is_refused() -> None:

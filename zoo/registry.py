@@ -310,6 +310,7 @@ def build(name: str, recipe: str = "default", pretrained: bool = False, **hparam
 
 def build_datamodule(name: str, **kwargs: Any) -> pl.LightningDataModule:
     card = DATAMODULES.get(name)
+    check_arguments(card.cls, kwargs, f"datamodule {name!r}")
     data: pl.LightningDataModule = card.cls(**{k: v for k, v in kwargs.items() if v is not None})
     return data
 
