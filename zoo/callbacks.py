@@ -13,6 +13,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from zoo.datamodules.base import lacks_split
 from zoo.notice import notice
 from zoo.registry import MODELS
 from zoo.tasks import ClassificationTask, LanguageModelTask
@@ -73,8 +74,7 @@ class NoValidationWithoutData(pl.Callback):
     warning that the loader is empty and that the monitored `val/loss` is missing."""
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        split_sizes = getattr(trainer.datamodule, "split_sizes", None)  # type: ignore[attr-defined]
-        if stage != "fit" or not callable(split_sizes) or split_sizes()["val"]:
+        if stage != "fit" or not lacks_split(trainer.datamodule, "val"):  # type: ignore[attr-defined]
             return
         trainer.limit_val_batches = 0
         monitored = [c for c in trainer.checkpoint_callbacks if isinstance(c, ModelCheckpoint) and c.monitor]

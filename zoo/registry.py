@@ -13,7 +13,7 @@ import inspect
 import os
 import pkgutil
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -284,7 +284,7 @@ def init_arguments(cls: type) -> list[str]:
     return names
 
 
-def check_arguments(cls: type, given: Any, what: str, ignored: tuple[str, ...] = ()) -> None:
+def check_arguments(cls: type, given: Iterable[str], what: str, ignored: tuple[str, ...] = ()) -> None:
     """Refuse a keyword argument `cls` does not take, naming it, the closest one and all of them."""
     accepted = [name for name in init_arguments(cls) if name not in ignored]
     unknown = sorted(set(given) - set(accepted))

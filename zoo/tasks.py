@@ -259,17 +259,14 @@ class Task(pl.LightningModule):
         """A resumed run continues its schedule, planned for the length the run started with;
         a run made longer (or shorter) would step a one-cycle schedule past its end, or
         restart a cosine one: refuse it before any step."""
-        planned = [
-            state.get("total_steps", state.get("T_max"))
-            for state in checkpoint.get("lr_schedulers", [])
-            if isinstance(state, Mapping)
-        ]
-        if not planned or planned[0] is None:
+        schedules = checkpoint.get("lr_schedulers") or [{}]
+        planned = schedules[0].get("total_steps", schedules[0].get("T_max"))
+        if planned is None:
             return
         steps = self.trainer.estimated_stepping_batches
-        if steps != planned[0]:
+        if steps != planned:
             raise ZooError(
-                f"this checkpoint's {self.hparams['scheduler']} schedule was planned for {planned[0]} steps, but "
+                f"this checkpoint's {self.hparams['scheduler']} schedule was planned for {planned} steps, but "
                 f"resuming it as given runs {steps}; resume with the run's own --trainer.max_epochs and batch "
                 "limits (see its config.yaml), or train longer in a new run"
             )

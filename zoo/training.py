@@ -12,6 +12,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import instantiate_class
 
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, NoValidationWithoutData, TimedProgressBar
+from zoo.datamodules.base import lacks_split
 from zoo.logs import logger_class
 from zoo.registry import check_arguments
 from zoo.runs import run_config
@@ -46,8 +47,7 @@ def final_test(
     the checkpoint's path ('' for the final weights). No metrics when the data holds no test
     split (a recipe that trains on every row)."""
     best: str = getattr(trainer.checkpoint_callback, "best_model_path", "") or ""
-    split_sizes = getattr(datamodule, "split_sizes", None)
-    if callable(split_sizes) and not split_sizes()["test"]:
+    if lacks_split(datamodule, "test"):
         return {}, best
     attach_test_callbacks(trainer)
     results = trainer.test(model, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True)

@@ -21,6 +21,7 @@ from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
 from zoo.checkpoints import checkpoint_model, read_checkpoint
 from zoo.cli.arguments import RunArguments
 from zoo.cli.parse_errors import one_line
+from zoo.datamodules.base import lacks_split
 from zoo.errors import ZooError
 from zoo.logs import default_logger
 from zoo.notice import metrics_line, quiet_lightning, say
@@ -163,8 +164,7 @@ class ZooCLI(LightningCLI):
         """Evaluating an empty split (`--data.val_split 0`, say) would print no metrics at all:
         refuse it, naming the split, before a run folder is claimed."""
         split = EVALUATED_SPLIT.get(self.subcommand or "")
-        split_sizes = getattr(self.datamodule, "split_sizes", None)
-        if split is None or not callable(split_sizes) or split_sizes()[split]:
+        if split is None or not lacks_split(self.datamodule, split):
             return
         raise ZooError(
             f"the data holds no {split} split to {self.subcommand} on; give it one "

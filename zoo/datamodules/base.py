@@ -24,6 +24,13 @@ def default_data_dir() -> Path:
     return Path(cache) / "zoo"
 
 
+def lacks_split(datamodule: object, split: str) -> bool:
+    """True when a zoo datamodule holds no rows in `split` ('val' after `val_split=0`, 'test' for
+    a recipe that trains on every row); a datamodule of another kind is taken to hold it."""
+    split_sizes = getattr(datamodule, "split_sizes", None)
+    return callable(split_sizes) and not split_sizes()[split]
+
+
 def writable_dir(folder: Path) -> Path:
     """Create the folder a download goes to; a clear error when it cannot be written."""
     try:
