@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import pickle
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
 import torch
+from torch import Tensor
 
 from zoo.errors import ZooError
-from zoo.registry import MODELS
+from zoo.registry import MODELS, init_arguments
 
 
 def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> dict[str, Any]:
@@ -66,28 +68,103 @@ def check_intact(path: Path) -> None:
         )
 
 
-def checkpoint_model(checkpoint: dict[str, Any], path: str | os.PathLike[str]) -> str:
+def checkpoint_model(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -> str:
     """The registered model name a checkpoint was written by."""
-    name = checkpoint.get("hyper_parameters", {}).get("net")
+    hparams = checkpoint.get("hyper_parameters")
+    if not isinstance(hparams, Mapping):
+        problem = "has no hyper_parameters" if hparams is None else f"holds hyper_parameters of type {type(hparams).__name__}"
+        raise ZooError(f"checkpoint {str(path)!r} {problem}, not a mapping of the task's arguments; pass a .ckpt file written by zoo")
+    name = hparams.get("net")
     if not isinstance(name, str):
         raise ZooError(f"{str(path)!r} was not written by a zoo model; load it with its own class")
+    MODELS.get(name)  # a name this zoo does not know is refused with its "did you mean"
     return name
 
 
-def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> pl.LightningModule:
-    """Rebuild the right model from a checkpoint written by any zoo model: its task class is
-    found by the model name inside, its weights loaded without unpickling code."""
-    checkpoint = read_checkpoint(path, map_location)
+def is_bookkeeping(key: str) -> bool:
+    """Keys Lightning stores beside a task's arguments (LightningCLI's `_class_path` and
+    `_instantiator`, say): Python arguments never start with an underscore."""
+    return key.startswith("_")
+
+
+def task_arguments(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
+    """The model name and the arguments its task is rebuilt with, whoever wrote the checkpoint
+    (`zoo fit`, `zoo.training.fit`, a Trainer of the user's own): Lightning's bookkeeping keys are
+    dropped, any other key the task does not take is refused by name."""
     name = checkpoint_model(checkpoint, path)
-    hparams = dict(checkpoint["hyper_parameters"])
-    model: pl.LightningModule = MODELS.get(name).task(**hparams)
-    try:
-        model.load_state_dict(checkpoint["state_dict"])
-    except (KeyError, RuntimeError) as err:
+    arguments = {k: v for k, v in checkpoint["hyper_parameters"].items() if not is_bookkeeping(str(k))}
+    accepted = set(init_arguments(MODELS.get(name).task))
+    unknown = sorted(str(k) for k in arguments if k not in accepted)
+    if unknown:
         raise ZooError(
-            f"the weights in {str(path)!r} do not fit model {name!r} ({type(err).__name__}); "
-            "pass a checkpoint this version of zoo wrote"
-        ) from err
+            f"checkpoint {str(path)!r} holds hyperparameter {unknown[0]!r}, which model {name!r} does not take; "
+            "pass a checkpoint written by this version of zoo"
+        )
+    return name, arguments
+
+
+def checked_weights(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -> dict[str, Tensor]:
+    """The state dict, refused unless it maps names to finite tensors."""
+    state = checkpoint.get("state_dict")
+    if not isinstance(state, Mapping):
+        got = "none" if state is None else f"a {type(state).__name__}"
+        raise ZooError(f"checkpoint {str(path)!r} holds {got} as its state_dict, not a mapping of tensors; "
+                       "pass a .ckpt file written by zoo")
+    for key, tensor in state.items():
+        if not isinstance(tensor, Tensor):
+            raise ZooError(f"checkpoint {str(path)!r} holds a {type(tensor).__name__} as weight {str(key)!r}, "
+                           "not a tensor; pass a .ckpt file written by zoo")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ZooError(
+                f"checkpoint {str(path)!r} holds non-finite weights (NaN or inf) in {str(key)!r}: the run "
+                "diverged; pass a checkpoint saved before that, or train again with a lower --model.lr"
+            )
+    return dict(state)
+
+
+def built_model(name: str, arguments: dict[str, Any], path: str | os.PathLike[str],
+                device: str | torch.device) -> pl.LightningModule:
+    """Model `name`'s task built with a checkpoint's arguments; a value of the wrong type or
+    range is one line naming the file."""
+    try:
+        with torch.device(device):
+            model: pl.LightningModule = MODELS.get(name).task(**arguments)
+    except ZooError as err:
+        raise ZooError(f"checkpoint {str(path)!r} cannot rebuild model {name!r}: {err}") from None
+    except (TypeError, ValueError, AttributeError, RuntimeError, OverflowError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ZooError(
+            f"checkpoint {str(path)!r} holds hyperparameters that cannot build model {name!r} ({reason}); "
+            "pass a .ckpt file written by zoo"
+        ) from None
+    return model
+
+
+def checked_checkpoint(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
+    """Validate a checkpoint before anything real is built: its arguments, its weights, and that
+    the network they describe (built on the meta device, which allocates nothing) has exactly
+    the weights' names and shapes, so no size in it allocates more than the file holds."""
+    name, arguments = task_arguments(checkpoint, path)
+    weights = checked_weights(checkpoint, path)
+    expected = {k: tuple(v.shape) for k, v in built_model(name, arguments, path, "meta").state_dict().items()}
+    held = {k: tuple(v.shape) for k, v in weights.items()}
+    if expected != held:
+        different = sorted(set(expected) ^ set(held)) or sorted(k for k in expected if expected[k] != held[k])
+        raise ZooError(
+            f"the weights in {str(path)!r} do not fit model {name!r} built with the checkpoint's own "
+            f"hyperparameters (first difference: {different[0]!r}); pass a checkpoint this version of zoo wrote"
+        )
+    return name, arguments
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> pl.LightningModule:
+    """Rebuild the right model from a checkpoint written by any zoo model, however it was trained:
+    its task is found by the model name inside, everything is validated before the model is
+    built, and the weights are loaded without unpickling code."""
+    checkpoint = read_checkpoint(path, map_location)
+    name, arguments = checked_checkpoint(checkpoint, path)
+    model = built_model(name, arguments, path, "cpu")
+    model.load_state_dict(checkpoint["state_dict"])
     model.to(map_location).eval()
     model.use_channels_last()  # type: ignore[operator]
     return model

@@ -18,7 +18,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
-from zoo.checkpoints import checkpoint_model, read_checkpoint
+from zoo.checkpoints import checked_checkpoint, read_checkpoint
 from zoo.cli.arguments import RunArguments
 from zoo.cli.parse_errors import one_line
 from zoo.datamodules.base import lacks_split
@@ -121,15 +121,16 @@ class ZooCLI(LightningCLI):
             )
 
     def check_checkpoint_model(self) -> None:
-        """Refuse a checkpoint written by another model before LightningCLI reads its
-        hyperparameters into this run (which would quietly swap the network)."""
+        """Validate the checkpoint (`zoo.checkpoints.checked_checkpoint`) and refuse one written by
+        another model before LightningCLI reads its hyperparameters into this run (which would
+        quietly swap the network)."""
         subcommand = self.config.get("subcommand")
         section = self.config.get(subcommand) if subcommand else None
         path = section.get("ckpt_path") if section else None
         if section is None or not path:
             return
         self.checkpoint = read_checkpoint(path)
-        written_by = checkpoint_model(self.checkpoint, path)
+        written_by, _ = checked_checkpoint(self.checkpoint, path)
         init = section.model.get("init_args") if section.get("model") else None
         wanted = init.get("net") if init else None
         if wanted and wanted != written_by:
