@@ -18,7 +18,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
-from zoo.checkpoints import checked_checkpoint, read_checkpoint
+from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint
 from zoo.cli.arguments import RunArguments
 from zoo.cli.parse_errors import one_line
 from zoo.datamodules.base import lacks_split
@@ -130,7 +130,7 @@ class ZooCLI(LightningCLI):
         if section is None or not path:
             return
         self.checkpoint = read_checkpoint(path)
-        written_by, _ = checked_checkpoint(self.checkpoint, path)
+        written_by = checkpoint_model(self.checkpoint, path)
         init = section.model.get("init_args") if section.get("model") else None
         wanted = init.get("net") if init else None
         if wanted and wanted != written_by:
@@ -138,6 +138,7 @@ class ZooCLI(LightningCLI):
                 f"checkpoint {path!r} was written by model {written_by!r}, not {wanted!r}; "
                 f"pass --model {written_by}, or a checkpoint of {wanted}"
             )
+        checked_checkpoint(self.checkpoint, path)
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         """Add zoo's callbacks (`zoo.training.zoo_callbacks`): its progress bar unless it is off
