@@ -77,7 +77,10 @@ def checkpoint_model(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]
     name = hparams.get("net")
     if not isinstance(name, str):
         raise ZooError(f"{str(path)!r} was not written by a zoo model; load it with its own class")
-    MODELS.get(name)  # a name this zoo does not know is refused with its "did you mean"
+    try:
+        MODELS.get(name)
+    except ZooError as err:
+        raise ZooError(f"checkpoint {str(path)!r} was written by a model this zoo lacks: {err}") from None
     return name
 
 
@@ -149,12 +152,17 @@ def checked_checkpoint(checkpoint: Mapping[str, Any], path: str | os.PathLike[st
     expected = {k: tuple(v.shape) for k, v in built_model(name, arguments, path, "meta").state_dict().items()}
     held = {k: tuple(v.shape) for k, v in weights.items()}
     if expected != held:
-        different = sorted(set(expected) ^ set(held)) or sorted(k for k in expected if expected[k] != held[k])
+        key = (sorted(set(expected) ^ set(held)) or sorted(k for k in expected if expected[k] != held[k]))[0]
         raise ZooError(
             f"the weights in {str(path)!r} do not fit model {name!r} built with the checkpoint's own "
-            f"hyperparameters (first difference: {different[0]!r}); pass a checkpoint this version of zoo wrote"
+            f"hyperparameters ({key!r}: {shape_text(expected.get(key))} in the model, {shape_text(held.get(key))} "
+            "in the file); pass a checkpoint this version of zoo wrote"
         )
     return name, arguments
+
+
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    return "absent" if shape is None else "x".join(map(str, shape)) or "a scalar"
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> pl.LightningModule:
