@@ -72,8 +72,11 @@ def checkpoint_model(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]
     """The registered model name a checkpoint was written by."""
     hparams = checkpoint.get("hyper_parameters")
     if not isinstance(hparams, Mapping):
-        problem = "has no hyper_parameters" if hparams is None else f"holds hyper_parameters of type {type(hparams).__name__}"
-        raise ZooError(f"checkpoint {str(path)!r} {problem}, not a mapping of the task's arguments; pass a .ckpt file written by zoo")
+        held = "no hyper_parameters" if hparams is None else f"hyper_parameters of type {type(hparams).__name__}"
+        raise ZooError(
+            f"checkpoint {str(path)!r} holds {held}, not a mapping of the task's arguments; "
+            "pass a .ckpt file written by zoo"
+        )
     name = hparams.get("net")
     if not isinstance(name, str):
         raise ZooError(f"{str(path)!r} was not written by a zoo model; load it with its own class")
