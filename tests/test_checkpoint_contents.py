@@ -66,7 +66,8 @@ CASES = [
     pytest.param(changed(lambda c: c["state_dict"].pop("net.linear.bias")), ["do not fit model 'linear_regression'"],
                  id="weight-missing"),
     pytest.param(changed(set_hparam("net_args", {"hidden_size": 10**6}), name="gru_names"),
-                 ["do not fit model 'gru_names'", "'net.embedding.weight': 128x1000000 in the model, 128x100 in the file"],
+                 ["do not fit model 'gru_names'",
+                  "'net.embedding.weight': 128x1000000 in the model, 128x100 in the file"],
                  id="size-of-512-gigabytes"),
 ]
 
