@@ -71,13 +71,12 @@ def check_intact(path: Path) -> None:
 def checkpoint_model(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -> str:
     """The registered model name a checkpoint was written by."""
     hparams = checkpoint.get("hyper_parameters")
-    if not isinstance(hparams, Mapping):
-        held = "no hyper_parameters" if hparams is None else f"hyper_parameters of type {type(hparams).__name__}"
+    if hparams is not None and not isinstance(hparams, Mapping):
         raise ZooError(
-            f"checkpoint {str(path)!r} holds {held}, not a mapping of the task's arguments; "
-            "pass a .ckpt file written by zoo"
+            f"checkpoint {str(path)!r} holds hyper_parameters of type {type(hparams).__name__}, not a mapping "
+            "of the task's arguments; pass a .ckpt file written by zoo"
         )
-    name = hparams.get("net")
+    name = (hparams or {}).get("net")
     if not isinstance(name, str):
         raise ZooError(f"{str(path)!r} was not written by a zoo model; load it with its own class")
     try:
