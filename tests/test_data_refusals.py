@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from conftest import quiet_trainer
+from conftest import IMAGE_MODES, quiet_trainer, save_in_mode
 from lightning.pytorch.loggers import TensorBoardLogger
+from PIL import Image
 from torch import Tensor, nn
 from torchvision.io import write_png
 
@@ -177,3 +178,32 @@ def test_an_empty_validation_split_fits_and_logs_no_sample_images(tmp_path: Path
                             callbacks=[LogSampleImages()])
     trainer.fit(TinyClassifier(), datamodule=data)
     assert trainer.state.finished
+
+
+@pytest.mark.parametrize("size", [(10_000, 10_000), (14_000, 14_000)], ids=["over-the-limit", "over-twice-the-limit"])
+def test_a_decompression_bomb_in_an_image_folder_is_refused_unless_skipped(
+    tmp_path: Path, size: tuple[int, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_images(tmp_path / "images", {"ants": 3, "bees": 3})
+    Image.new("1", size).save(root / "bees" / "bomb.png")  # tens of kB that decode to >= 100 million pixels
+    with pytest.raises(ZooError, match=r"cannot decode image .*bomb\.png \(.*over zoo's limit of 89,478,485 pixels "
+                       r"against decompression bombs\); remove or replace it, or pass --data.skip_bad_files true"):
+        ImageFolderDataModule(str(root), image_size=8).setup()
+    data = ImageFolderDataModule(str(root), image_size=8, skip_bad_files=True)
+    assert sum(data.split_sizes().values()) == 6
+    assert "skipped 1 unreadable image files" in capsys.readouterr().err
+
+
+def test_an_image_folder_takes_every_mode_as_its_8_bit_grey_twin(tmp_path: Path) -> None:
+    grey = Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8) * 4)
+    for label in ("twins", "grey"):
+        (tmp_path / label).mkdir()
+    for mode in IMAGE_MODES:
+        save_in_mode(grey, mode, tmp_path / "twins" / mode.replace(";", "_"))
+    grey.save(tmp_path / "grey" / "grey.png")
+    data = ImageFolderDataModule(str(tmp_path), image_size=8, channels=1, val_split=0, test_split=0)
+    data.setup()
+    images, labels = data.splits["train"]
+    assert len(labels) == 1 + len(IMAGE_MODES)
+    for image in images:
+        torch.testing.assert_close(image, images[labels == 1][0], atol=0.02, rtol=0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from conftest import quiet_trainer
+from conftest import IMAGE_MODES, quiet_trainer, save_in_mode
 from PIL import Image, ImageDraw
 
 from zoo import ZooError, build
@@ -95,6 +95,13 @@ def test_a_transparent_png_and_a_grey_file_are_read(tmp_path: Path) -> None:
     for name in ("alpha.png", "grey.png"):
         digit = mnist_digit(read_image(tmp_path / name, 1)[0])
         assert digit[0].abs().max() == 0 and digit.max() > 0.9
+
+
+@pytest.mark.parametrize("mode", IMAGE_MODES)
+def test_an_image_in_any_mode_reads_as_its_8_bit_grey_twin(tmp_path: Path, mode: str) -> None:
+    grey = draw_seven(tmp_path / "grey.png", ink=0, paper=255, mode="L")
+    twin = save_in_mode(Image.open(grey), mode, tmp_path / "twin")
+    torch.testing.assert_close(prepare_image(twin, (1, 28, 28)), prepare_image(grey, (1, 28, 28)), atol=0.02, rtol=0)
 
 
 def test_a_blank_or_damaged_image_is_one_line_naming_the_file(tmp_path: Path) -> None:
@@ -191,6 +198,9 @@ def test_routing_keeps_lightning_prediction_without_inputs() -> None:
     [
         (["--model", "cnn_mnist", "{dir}/missing.png"], r"image '.*missing\.png' does not exist"),
         (["--model", "cnn_mnist", "{dir}/bad.png"], r"cannot read image '.*bad\.png'"),
+        (["--model", "cnn_mnist", "{dir}/bomb.png"],
+         r"cannot read image '.*bomb\.png' \(over zoo's limit of 89,478,485 pixels against "
+         r"decompression bombs\); pass a smaller image"),
         (["--model", "char_rnn_shakespeare", "to", "--temperature", "nan"], "temperature must be a positive"),
         (["--model", "char_rnn_shakespeare", "to", "--temperature", "0"], "temperature must be a positive"),
         (["--model", "diabetes_mlp", "1,2"], "has 2 numbers but the model takes 8"),
@@ -209,6 +219,7 @@ def test_bad_inputs_are_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     (tmp_path / "bad.png").write_bytes(b"\x89PNG broken")
+    Image.new("1", (10_000, 10_000)).save(tmp_path / "bomb.png")  # 12 kB of header and zeros
     draw_seven(tmp_path / "a.png")
     args = [a.format(dir=tmp_path) for a in args]
     model = "cnn_mnist" if "lenet_mnist" in args else args[1]

@@ -14,7 +14,6 @@ MNIST models train and test on folders of digit images.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -22,17 +21,16 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
-from torchvision.io import ImageReadMode, decode_image
 from torchvision.transforms import v2
 
 from zoo.datamodules import mnist
 from zoo.datamodules.base import TensorDataModule, seeded_split
+from zoo.datamodules.image_files import IMAGE_SUFFIXES, BadImage, read_image_bytes
 from zoo.datamodules.image_tensors import normalise_images
 from zoo.errors import ZooError
 from zoo.notice import notice
 from zoo.registry import register_datamodule
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")  # what torchvision.io decodes
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 PROGRESS_FROM = 500  # show a progress bar when decoding at least this many files
@@ -41,11 +39,6 @@ SPLIT_FOLDERS = ("train", "val", "test")
 
 def is_visible_dir(path: Path) -> bool:
     return path.is_dir() and not path.name.startswith(".")
-
-
-def decode_error(err: Exception) -> str:
-    """torchvision's message without its C++ source location."""
-    return re.sub(r"^.*?\.cpp:\d+, ", "", str(err).splitlines()[0])
 
 
 def with_progress(items: Iterable[Tensor | str], total: int) -> Iterator[Tensor | str]:
@@ -74,7 +67,8 @@ class ImageFolderDataModule(TensorDataModule):
     image_size, image_size): any model with that input shape trains on the folder (cnn_cifar10
     with the defaults; `--data.channels 1 --data.image_size 28` for the MNIST models, 32 for
     LeNet). Colour images are ImageNet-normalised unless `mean`/`std` are given; grey ones use
-    MNIST's (0.1307, 0.3081). Unreadable files
+    MNIST's (0.1307, 0.3081). Files are opened as `zoo predict` opens them (any Pillow mode, the
+    first frame of an animation, at most `PIL.Image.MAX_IMAGE_PIXELS` pixels). Unreadable files
     stop setup with an error naming the file, or with `skip_bad_files=True` are left out and
     counted in one notice. `decode_workers` threads decode in parallel (0 or 1: one).
     """
@@ -182,11 +176,10 @@ class ImageFolderDataModule(TensorDataModule):
 
     def decode(self, path: Path) -> Tensor | str:
         """The resized uint8 (C, S, S) image, or why it could not be decoded."""
-        mode = ImageReadMode.GRAY if self.channels == 1 else ImageReadMode.RGB
         try:
-            return self.resize(decode_image(str(path), mode=mode))
-        except RuntimeError as err:
-            return decode_error(err)
+            return self.resize(read_image_bytes(path, self.channels))
+        except BadImage as err:
+            return err.why
 
     def read_folder(self, folder: Path) -> tuple[Tensor, Tensor]:
         """Normalised float images and int64 labels of one split folder."""
