@@ -26,7 +26,9 @@ from zoo.datamodules.cifar10 import (
     md5_of,
     read_batches,
 )
+from zoo.datamodules.diabetes import read_table
 from zoo.datamodules.image_folder import ImageFolderDataModule
+from zoo.datamodules.mnist_csv import read_digits_csv
 from zoo.datamodules.names import read_rows
 from zoo.errors import ZooError
 
@@ -112,6 +114,55 @@ def test_the_official_md5_sums_are_torchvisions() -> None:
     assert dict(cifar.train_list + cifar.test_list) == OFFICIAL_MD5
 
 
+# --- CSV tables of numbers ------------------------------------------------------------------
+
+DIABETES_ROW = ["-0.29", "0.48", "0.18", "-0.29", "0", "0.001", "-0.53", "-0.03", "1"]
+
+
+def diabetes_file(folder: Path, line: int, column: int, cell: str) -> Path:
+    rows = [list(DIABETES_ROW) for _ in range(4)]
+    rows[line - 1][column - 1] = cell
+    path = folder / "diabetes.csv.gz"
+    path.write_bytes(gzip.compress("".join(",".join(r) + "\n" for r in rows).encode()))
+    return path
+
+
+def mnist_file(folder: Path, line: int, column: int, cell: str) -> Path:
+    rows = [["7", *["0"] * 784] for _ in range(3)]
+    rows[line - 2][column - 1] = cell
+    path = folder / "mnist_train.csv"
+    path.write_text("\n".join([",".join(["label", *(f"p{i}" for i in range(784))])] + [",".join(r) for r in rows]) + "\n")
+    return path
+
+
+TABLE_CELLS = [
+    (read_table, diabetes_file, 2, 3, "inf", "line 2, column 3: 'inf' is not a finite number (the 8 features are scaled"),
+    (read_table, diabetes_file, 3, 1, "1e30", "line 3, column 1: 1e30 is outside -1..1 (the 8 features are scaled to [-1, 1])"),
+    (read_table, diabetes_file, 4, 8, "", "line 4, column 8: the cell is empty (the 8 features are scaled to [-1, 1], -1..1)"),
+    (read_table, diabetes_file, 1, 5, "nan", "line 1, column 5: 'nan' is not a finite number"),
+    (read_table, diabetes_file, 1, 2, "abc", "line 1, column 2: 'abc' is not a number"),
+    (read_table, diabetes_file, 2, 9, "0.5", "line 2, column 9: 0.5 is not a whole number (the label is 0 or 1, 0..1)"),
+    (read_table, diabetes_file, 2, 9, "2", "line 2, column 9: 2 is outside 0..1 (the label is 0 or 1)"),
+    (read_digits_csv, mnist_file, 3, 1, "10", "line 3, column 1: 10 is outside 0..9 (the first column is the digit 0-9)"),
+    (read_digits_csv, mnist_file, 2, 100, "256", "line 2, column 100: 256 is outside 0..255 (pixels are raw whole"),
+    (read_digits_csv, mnist_file, 4, 785, "-inf", "line 4, column 785: '-inf' is not a finite number"),
+    (read_digits_csv, mnist_file, 2, 2, "12.5", "line 2, column 2: 12.5 is not a whole number"),
+    (read_digits_csv, mnist_file, 3, 50, "", "line 3, column 50: the cell is empty"),
+    (read_digits_csv, mnist_file, 4, 3, "x", "line 4, column 3: 'x' is not a number"),
+]
+
+
+@pytest.mark.parametrize(("read", "write", "line", "column", "cell", "words"), TABLE_CELLS,
+                         ids=[f"{w.__name__}-{c or 'empty'}" for _, w, _, _, c, _ in TABLE_CELLS])
+def test_a_bad_cell_is_refused_naming_file_line_and_column(
+    tmp_path: Path, read: object, write: object, line: int, column: int, cell: str, words: str
+) -> None:
+    path = write(tmp_path, line, column, cell)  # type: ignore[operator]
+    with pytest.raises(ZooError) as err:
+        read(path)  # type: ignore[operator]
+    assert str(err.value).startswith(f"{path} {words}") and "\n" not in str(err.value)
+
+
 # --- names ----------------------------------------------------------------------------------
 
 
@@ -123,6 +174,14 @@ def test_a_cut_short_names_file_is_refused_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(ZooError, match=r"names_train\.csv\.gz is cut short or damaged \(") as err:
         read_rows(path)
     assert "\n" not in str(err.value) and "replace it with a complete copy" in str(err.value)
+
+
+@pytest.mark.parametrize(("row", "words"), [(",Korean", "line 2: the name is empty"), ("Kim, ", "line 2: the country is empty")])
+def test_a_names_row_with_an_empty_field_is_refused_naming_its_line(tmp_path: Path, row: str, words: str) -> None:
+    path = tmp_path / "names_train.csv.gz"
+    path.write_bytes(gzip.compress(f"Nguyen,Vietnamese\n{row}\n".encode()))
+    with pytest.raises(ZooError, match=f"names_train.csv.gz {words} .*; every row must be name,country"):
+        read_rows(path)
 
 
 # --- image folders --------------------------------------------------------------------------

@@ -295,7 +295,7 @@ def test_mnist_csv_refuses_missing_and_malformed_files(tmp_path: Path) -> None:
         MNISTCSVDataModule(str(tmp_path)).setup()
     (tmp_path / "train.csv").write_text("3,0,0,0\n")
     write_digits_csv(tmp_path / "test.csv", 2, header=False)
-    with pytest.raises(ZooError, match="has 4 columns; MNIST CSV needs 785"):
+    with pytest.raises(ZooError, match="has 4 columns, expected 785; every row must be the digit, then 784"):
         MNISTCSVDataModule(str(tmp_path), train_file="train.csv", test_file="test.csv").setup()
 
 
