@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from zoo import checks
 from zoo.errors import ZooError
 from zoo.pretrained import cards, headline, load_state
 from zoo.recipes import Recipe
@@ -105,17 +106,21 @@ class Registry(Generic[T]):
         self._cards: dict[str, T] = {}
 
     def add(self, name: str, card: T) -> None:
+        checks.text(name, f"a {self.kind} name", "register it under a name")
         if name in self._cards:
             raise ValueError(f"{self.kind} name {name!r} is already registered")
         self._cards[name] = card
 
     def get(self, name: str) -> T:
+        listing = "zoo list --data" if self.kind == "datamodule" else "zoo list"
+        checks.text(name, f"a {self.kind} name", f"pass one listed by '{listing}'")
         discover()
         if name not in self._cards:
             raise ZooError(unknown_name_message(self.kind, name, list(self._cards)))
         return self._cards[name]
 
     def names(self, pattern: str = "*") -> list[str]:
+        checks.text(pattern, f"a {self.kind} name pattern", "pass e.g. '*mnist*'")
         discover()
         return sorted(fnmatch.filter(self._cards, pattern), key=natural_key)
 

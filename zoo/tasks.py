@@ -22,6 +22,7 @@ from lightning.pytorch.callbacks import EarlyStopping
 from lightning.pytorch.trainer.states import TrainerFn
 from torch import Tensor, nn
 
+from zoo import checks
 from zoo.errors import ZooError
 from zoo.metrics import BitsPerCharacter
 from zoo.registry import MODELS, build_net
@@ -115,6 +116,9 @@ class Task(pl.LightningModule):
         compile: bool = False,
     ) -> None:
         super().__init__()
+        for what, value in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
+            checks.number(value, what, example=f"--model.{what} 0.01")
+        checks.mapping(net_args, "net_args")
         if optimizer not in OPTIMIZERS:
             raise ZooError(
                 f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}"
@@ -308,6 +312,10 @@ class ClassificationTask(Task):
     ) -> None:
         card = MODELS.get(task["net"])
         default = card.labels or tuple(str(i) for i in range(int(card.output_shape[-1] or 0)))
+        if labels is not None and (isinstance(labels, str) or not all(isinstance(x, str) for x in labels)):
+            raise ZooError(
+                f"labels must be a list of class names, got {labels!r}; pass e.g. --model.labels '[ants, bees]'"
+            )
         self.labels = tuple(labels) if labels is not None else default
         if len(self.labels) < 2:
             raise ZooError(f"a classifier needs at least 2 labels, got {list(self.labels)}")
@@ -354,6 +362,12 @@ class ClassificationTask(Task):
         ]
 
 
+MAX_SAMPLE_LENGTH = 10_000
+"""The most characters `sample` writes in one call (about five pages)."""
+MIN_TEMPERATURE = 0.01
+"""Below this, sampling is already the argmax, and scores divided by it overflow float32."""
+
+
 class LanguageModelTask(ClassificationTask):
     """Next-token classification over a vocabulary (the labels, one character each); also
     reports bits per character and writes text by sampling from the network's `step`."""
@@ -373,24 +387,25 @@ class LanguageModelTask(ClassificationTask):
         Lower temperatures write more probable, more repetitive text. The same seed gives the same
         text; no seed draws a fresh one.
         """
-        if not prompt:
+        if not checks.text(prompt, "the prompt", "pass e.g. 'ROMEO:'"):
             raise ZooError("the prompt is empty; give at least one character, e.g. 'ROMEO:'")
-        if length < 0:
-            raise ZooError(f"length must be 0 or more, got {length}")
-        if not (math.isfinite(temperature) and temperature > 0):
-            raise ZooError(f"temperature must be a positive finite number, got {temperature}; try 0.8")
+        checks.whole(length, "length (characters to write)", 0, MAX_SAMPLE_LENGTH)
+        checks.number(temperature, "temperature", MIN_TEMPERATURE, example="0.8")
         vocab = CharVocab("".join(self.labels))
         ids = vocab.encode(prompt, what="prompt").to(self.device)
         generator = torch.Generator(device=self.device)
         if seed is None:
             generator.seed()
         else:
-            generator.manual_seed(seed)
+            generator.manual_seed(checks.seed(seed, "the sampling seed (--seed)"))
         written: list[int] = []
         step = cast(Any, self.net).step
         with torch.no_grad():
             logits, hidden = step(ids.unsqueeze(0))
             for _ in range(length):
+                if not torch.isfinite(logits[0, -1]).all():
+                    raise ZooError(f"model {self.zoo_name} gave non-finite scores after {prompt!r}; "
+                                   "its weights are broken: retrain it or load another checkpoint")
                 probs = (logits[0, -1] / temperature).softmax(dim=-1)
                 next_id = torch.multinomial(probs, 1, generator=generator)
                 written.append(int(next_id))

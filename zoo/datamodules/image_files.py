@@ -69,7 +69,7 @@ def open_image(path: Path) -> Image.Image:
         raise too_large(path) from None
     except BadImage:
         raise
-    except Exception as err:  # noqa: BLE001 - whatever a decoder raises, the file is to blame
+    except Exception as err:
         raise BadImage(path, f"{type(err).__name__}: not an image Pillow can decode") from None
 
 

@@ -211,15 +211,6 @@ class ImageFolderDataModule(TensorDataModule):
                 f"least two classes: add a folder per class, {train}/<label>/<image>"
             )
 
-    def check_train_left(self, train_size: int, images: int) -> None:
-        """Refuse a split that leaves no image to train on, rather than fit on nothing."""
-        if train_size == 0:
-            raise ZooError(
-                f"{self.folders['train']} has {images} images, too few to leave any for "
-                f"training after val_split {self.val_split} and test_split {self.test_split}; "
-                "add images, or lower --data.val_split and --data.test_split"
-            )
-
     def load(self) -> dict[str, tuple[Tensor, ...]]:
         folders = self.folders
         train = self.read_folder(folders["train"])
@@ -235,5 +226,4 @@ class ImageFolderDataModule(TensorDataModule):
             [1 - sum(fractions[k] for k in carve), *(fractions[k] for k in carve)],
             self.seed,
         )
-        self.check_train_left(len(parts[0][1]), len(train[1]))
         return {"train": parts[0], **dict(zip(carve, parts[1:], strict=True)), **named}
