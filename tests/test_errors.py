@@ -5,6 +5,7 @@ Run in this process (Lightning is imported once) from an empty folder, offline.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,12 @@ BAD_COMMAND_LINES = [
     (["fit", "--model", "gru_names", "--model.label_smoothing", "1"], "label_smoothing must be in [0, 1)"),
     (["fit", "--model", "cnn_mnist", "--model.net_args", "{width: 3}"], "does not take width"),
     (["fit", "--model", "cnn_mnist", "--data.val_split", "1.5"], "val_split must be in [0, 1)"),
+    (["fit", "--model", "cnn_mnist", "--data.val_split", "0.9999"],
+     "mnist holds 5000 samples, too few to leave any for training after val_split 0.9999; add data, or lower"),
+    (["fit", "--model", "cnn_mnist", "--seed_everything", str(2**64)],
+     "--seed_everything must be a whole number 0..4,294,967,295, got 18446744073709551616 (int)"),
+    (["fit", "--model", "cnn_mnist", "--data.seed", str(2**64)], "the data seed (--data.seed) must be a whole number 0.."),
+    (["fit", "--model", "cnn_mnist", "--data.seed", "-1"], "the data seed (--data.seed) must be a whole number 0.."),
     (["fit", "--model", "cnn_mnist", "--data.source", "web"], "--data.source cannot be 'web'; choose one of: auto,"),
     (["fit", "--model", "cnn_mnist", "--trainer.maxx_epochs", "3"], "did you mean --trainer.max_epochs"),
     (["fit", "--model", "cnn_mnist", "--model.lrr", "0.1"], "did you mean --model.lr"),
@@ -81,3 +88,50 @@ def test_a_bad_command_line_is_one_line_and_exit_2(
     assert words in lines[0]
     assert len(lines[0]) < 400
     assert not list((tmp_path / "runs").glob("**/*.ckpt"))
+
+
+PYTHON_MISTAKES = [
+    ("build", (None,), {}, "a model name must be a string, got None; pass one listed by 'zoo list'"),
+    ("build", (123,), {}, "a model name must be a string, got 123 (int)"),
+    ("build", ("mlp_mnist",), {"lr": "fast"}, "lr must be a number that is finite, got 'fast' (str)"),
+    ("build", ("cnn_cifar10",), {"labels": "ab"}, "labels must be a list of class names, got 'ab'"),
+    ("build", ("mlp_mnist",), {"net_args": 3}, "net_args must be a dict of argument names to values, got 3 (int)"),
+    ("build_net", (None,), {}, "a model name must be a string, got None"),
+    ("model_card", ([],), {}, "a model name must be a string, got [] (list)"),
+    ("default_datamodule", (None,), {}, "a model name must be a string, got None"),
+    ("default_datamodule", ("mlp_mnist",), {"batch_size": "64"}, "batch sizes must be at least 1, got 64/1000"),
+    ("default_datamodule", ("mlp_mnist",), {"val_split": "0.1"}, "val_split must be a number that is finite"),
+    ("default_datamodule", ("mlp_mnist",), {"seed": 2.5}, "the data seed (--data.seed) must be a whole number"),
+    ("default_datamodule", ("mlp_mnist",), {"data_dir": 7}, "data_dir must be a file path (str or pathlib.Path)"),
+    ("build_datamodule", (None,), {}, "a datamodule name must be a string, got None; pass one listed by 'zoo list --data'"),
+    ("list_models", (3,), {}, "a model name pattern must be a string, got 3 (int); pass e.g. '*mnist*'"),
+    ("list_datamodules", (None,), {}, "a datamodule name pattern must be a string, got None"),
+    ("load_checkpoint", (None,), {}, "a checkpoint path must be a file path (str or pathlib.Path), got None"),
+]
+
+
+@pytest.mark.parametrize(("function", "args", "kwargs", "words"), PYTHON_MISTAKES,
+                         ids=[f"{f}{a}{k or ''}" for f, a, k, _ in PYTHON_MISTAKES])
+def test_a_wrong_value_from_python_is_a_zoo_error_with_the_fix(
+    function: str, args: tuple[object, ...], kwargs: dict[str, object], words: str
+) -> None:
+    import zoo
+
+    with pytest.raises(zoo.ZooError) as err:
+        getattr(zoo, function)(*args, **kwargs)
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(("args", "kwargs", "words"), [
+    ((None,), {}, "a model name must be a string, got None"),
+    (("mlp_mnist",), {"seed": 2**64}, "seed must be a whole number 0..4,294,967,295"),
+    (("mlp_mnist",), {"model_kwargs": "lr=0.1"}, "model_kwargs must be a dict of argument names to values"),
+])
+def test_training_fit_refuses_wrong_values_before_training(
+    args: tuple[object, ...], kwargs: dict[str, object], words: str
+) -> None:
+    from zoo.errors import ZooError
+    from zoo.training import fit
+
+    with pytest.raises(ZooError, match=re.escape(words)):
+        fit(*args, **kwargs)  # type: ignore[arg-type]
