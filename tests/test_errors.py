@@ -27,6 +27,8 @@ BAD_COMMAND_LINES = [
     (["fit", "--model", "cnn_mnist", "--model.optimizer", "adamm"], "unknown optimizer 'adamm'"),
     (["fit", "--model", "cnn_mnist", "--model.scheduler", "cosin"], "unknown scheduler 'cosin'"),
     (["fit", "--model", "cnn_mnist", "--model.labels", "[a]"], "needs at least 2 labels"),
+    (["fit", "--model", "rnn_hello", "--model.labels", "[a, b]"],
+     "model 'rnn_hello' has 4 outputs fixed by its network, so it cannot be built with 2 labels; pass 4 labels"),
     (["fit", "--model", "gru_names", "--model.label_smoothing", "1"], "label_smoothing must be in [0, 1)"),
     (["fit", "--model", "cnn_mnist", "--model.net_args", "{width: 3}"], "does not take width"),
     (["fit", "--model", "cnn_mnist", "--data.val_split", "1.5"], "val_split must be in [0, 1)"),

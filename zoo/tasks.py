@@ -96,6 +96,11 @@ def fmt_shape(shape: tuple[int | None, ...]) -> str:
     return "x".join("N" if s is None else str(s) for s in shape)
 
 
+def takes_num_classes(net: type) -> bool:
+    """True for a network whose output layer is sized by a `num_classes` argument."""
+    return "num_classes" in inspect.signature(net).parameters
+
+
 class Task(pl.LightningModule):
     """Shared training logic. Subclasses choose the loss, the metrics and what predict returns.
 
@@ -319,6 +324,12 @@ class ClassificationTask(Task):
         self.labels = tuple(labels) if labels is not None else default
         if len(self.labels) < 2:
             raise ZooError(f"a classifier needs at least 2 labels, got {list(self.labels)}")
+        outputs = card.output_shape[-1]
+        if not takes_num_classes(card.net) and outputs is not None and len(self.labels) != outputs:
+            raise ZooError(
+                f"model {card.name!r} has {outputs} outputs fixed by its network, so it cannot be built with "
+                f"{len(self.labels)} labels; pass {outputs} labels, or a model whose network takes num_classes"
+            )
         if not 0.0 <= label_smoothing < 1.0:
             raise ZooError(f"label_smoothing must be in [0, 1), got {label_smoothing}; pass e.g. 0.1")
         super().__init__(**task)
@@ -330,7 +341,7 @@ class ClassificationTask(Task):
 
     def net_args(self) -> dict[str, Any]:
         args = super().net_args()
-        if "num_classes" in inspect.signature(MODELS.get(self.hparams["net"]).net).parameters:
+        if takes_num_classes(MODELS.get(self.hparams["net"]).net):
             args.setdefault("num_classes", len(self.labels))
         return args
 
