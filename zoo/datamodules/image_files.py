@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 from zoo.errors import ZooError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+MAX_SIDE = 1024
+"""The largest image side a datamodule makes (`image_size`, `pad_to`): a whole dataset of images
+that size is held in memory."""
 HIGH_BIT_RANGES = {"I": 65535.0, "I;16": 65535.0, "I;16L": 65535.0, "I;16B": 65535.0, "I;16N": 65535.0, "F": 1.0}
 """Pillow's modes of more than 8 bits per pixel and the value their white has (16-bit PNGs and
 TIFFs open as "I;16" or "I"; float TIFFs as "F", taken as 0..1): scaled to 8 bits, never clipped."""

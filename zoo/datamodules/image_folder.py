@@ -23,9 +23,10 @@ import torch
 from torch import Tensor
 from torchvision.transforms import v2
 
+from zoo import checks
 from zoo.datamodules import mnist
 from zoo.datamodules.base import TensorDataModule, seeded_split
-from zoo.datamodules.image_files import IMAGE_SUFFIXES, BadImage, read_image_bytes
+from zoo.datamodules.image_files import IMAGE_SUFFIXES, MAX_SIDE, BadImage, read_image_bytes
 from zoo.datamodules.image_tensors import normalise_images
 from zoo.errors import ZooError
 from zoo.notice import notice
@@ -94,8 +95,7 @@ class ImageFolderDataModule(TensorDataModule):
             )
         if channels not in (1, 3):
             raise ZooError(f"channels must be 1 (grey) or 3 (colour), got {channels}; pass --data.channels 1 or 3")
-        if image_size < 1:
-            raise ZooError(f"image_size must be at least 1, got {image_size}; pass e.g. 32")
+        checks.whole(image_size, "image_size", 1, MAX_SIDE)
         if not 0.0 <= test_split < 1.0 or val_split + test_split >= 1.0:
             raise ZooError(
                 f"val_split + test_split must leave images to train on, got {val_split} + "

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from zoo.datamodules.base import TensorDataModule
-from zoo.datamodules.mnist import normalise
+from zoo.datamodules.mnist import normalise, padded_shape
 from zoo.datamodules.tables import Allowed, read_numbers
 from zoo.errors import ZooError
 from zoo.registry import register_datamodule
@@ -71,8 +71,7 @@ class MNISTCSVDataModule(TensorDataModule):
         self.train_file = train_file
         self.test_file = test_file
         self.pad_to = pad_to
-        size = pad_to or 28
-        self.input_shape = (1, size, size)
+        self.input_shape = padded_shape(pad_to)
 
     def load(self) -> dict[str, tuple[Tensor, ...]]:
         train_images, train_labels = read_digits_csv(self.data_dir / self.train_file)
