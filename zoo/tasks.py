@@ -121,9 +121,6 @@ class Task(pl.LightningModule):
         compile: bool = False,
     ) -> None:
         super().__init__()
-        for what, value in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
-            checks.number(value, what, example=f"--model.{what} 0.01")
-        checks.mapping(net_args, "net_args")
         if optimizer not in OPTIMIZERS:
             raise ZooError(
                 f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}"
@@ -317,10 +314,6 @@ class ClassificationTask(Task):
     ) -> None:
         card = MODELS.get(task["net"])
         default = card.labels or tuple(str(i) for i in range(int(card.output_shape[-1] or 0)))
-        if labels is not None and (isinstance(labels, str) or not all(isinstance(x, str) for x in labels)):
-            raise ZooError(
-                f"labels must be a list of class names, got {labels!r}; pass e.g. --model.labels '[ants, bees]'"
-            )
         self.labels = tuple(labels) if labels is not None else default
         if len(self.labels) < 2:
             raise ZooError(f"a classifier needs at least 2 labels, got {list(self.labels)}")

@@ -15,7 +15,7 @@ from zoo import checks
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, NoValidationWithoutData, TimedProgressBar
 from zoo.datamodules.base import lacks_split
 from zoo.logs import logger_class
-from zoo.registry import MODELS, check_arguments
+from zoo.registry import MODELS, check_arguments, check_values
 from zoo.runs import run_config
 from zoo.tasks import check_compatible
 
@@ -96,7 +96,9 @@ def instantiate(section: dict[str, Any], **overrides: Any) -> Any:
     """The object a run-config section describes (class_path and init_args), with overrides;
     an override the class does not take is a ZooError naming the ones it does."""
     module, name = section["class_path"].rsplit(".", 1)
-    check_arguments(getattr(importlib.import_module(module), name), overrides, name)
+    cls = getattr(importlib.import_module(module), name)
+    check_arguments(cls, overrides, name)
+    check_values(cls, overrides, name)
     return instantiate_class((), section | {"init_args": section.get("init_args", {}) | overrides})
 
 

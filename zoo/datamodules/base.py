@@ -128,12 +128,12 @@ class TensorDataModule(pl.LightningDataModule):
         seed: int = 42,
     ) -> None:
         super().__init__()
-        if not all(isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in (batch_size, eval_batch_size)):
+        if batch_size < 1 or eval_batch_size < 1:
             raise ZooError(f"batch sizes must be at least 1, got {batch_size}/{eval_batch_size}; pass e.g. 64")
-        if checks.number(val_split, "val_split", example="0.1") >= 1.0 or val_split < 0:
+        if not 0.0 <= val_split < 1.0:
             raise ZooError(f"val_split must be in [0, 1), got {val_split}; pass e.g. 0.1")
         checks.seed(seed, "the data seed (--data.seed)")
-        self.data_dir = checks.path(data_dir, "data_dir").expanduser() if data_dir else default_data_dir()
+        self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.val_split = val_split
