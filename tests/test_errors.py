@@ -103,6 +103,7 @@ PYTHON_MISTAKES = [
     ("build", ("mlp_mnist",), {"net_args": 3}, "argument net_args must be dict[str, Any] or None, got 3 (int)"),
     ("build", ("mlp_mnist",), {"compile": "yes"}, "argument compile must be bool, got 'yes' (str)"),
     ("build_net", (None,), {}, "a model name must be a string, got None"),
+    ("build_net", ("cnn_mnist",), {"num_classes": "2"}, "network of 'cnn_mnist' argument num_classes must be int"),
     ("model_card", ([],), {}, "a model name must be a string, got [] (list)"),
     ("default_datamodule", (None,), {}, "a model name must be a string, got None"),
     ("default_datamodule", ("mlp_mnist",), {"batch_size": "64"}, "argument batch_size must be int, got '64' (str)"),

@@ -261,6 +261,7 @@ def build_net(name: str, pretrained: bool = False, **net_args: Any) -> nn.Module
     if unknown:
         takes = ", ".join(sorted(accepted)) or "no arguments"
         raise ZooError(f"network of {name!r} does not take {', '.join(unknown)}; it takes: {takes}")
+    check_values(cls, net_args, f"network of {name!r}")
     net: nn.Module = cls(**net_args)
     if pretrained:
         load_pretrained(net, name)
