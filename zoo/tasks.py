@@ -369,7 +369,8 @@ class ClassificationTask(Task):
 MAX_SAMPLE_LENGTH = 10_000
 """The most characters `sample` writes in one call (about five pages)."""
 MIN_TEMPERATURE = 0.01
-"""Below this, sampling is already the argmax, and scores divided by it overflow float32."""
+"""Below this, sampling is the argmax in all but name (a score gap of 0.5 becomes a factor e^50);
+far below it (1e-40), scores divided by the temperature overflow float32 and sampling breaks."""
 
 
 class LanguageModelTask(ClassificationTask):

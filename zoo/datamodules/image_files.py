@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from zoo.errors import ZooError
+
 if TYPE_CHECKING:
     from PIL import Image
-
-from zoo.errors import ZooError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 MAX_SIDE = 1024
@@ -59,11 +59,11 @@ def open_image(path: Path) -> Image.Image:
 
     limit = pixel_limit()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings():  # Pillow warns from 1x to 2x its limit: refuse those too
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as opened:
                 pixels = opened.width * opened.height
-                if limit and pixels > limit:
+                if limit and pixels > limit:  # (also when decoding threads race on the filter above)
                     raise too_large(path, pixels)
                 opened.load()
                 image = opened.copy()
@@ -72,7 +72,7 @@ def open_image(path: Path) -> Image.Image:
         raise too_large(path) from None
     except BadImage:
         raise
-    except Exception as err:
+    except Exception as err:  # whatever a decoder raises for a damaged file, the file is to blame
         raise BadImage(path, f"{type(err).__name__}: not an image Pillow can decode") from None
 
 
