@@ -129,3 +129,33 @@ def run_zoo(tmp_path: Path):
         )
 
     return run
+
+
+IMAGE_MODES = ("I;16", "I", "P", "CMYK", "LA", "RGBA", "animated")
+"""Pillow modes (and an animation) every image reader in zoo must take as their 8-bit grey twin."""
+
+
+def save_in_mode(grey: Any, mode: str, path: Path) -> Path:
+    """Save an 8-bit grey PIL image in another mode, holding the same picture: 16-bit values are
+    the 8-bit ones times 257 (full range, as a 16-bit scanner writes); an animation's first frame
+    is the picture, its second a blank. `path`'s suffix is replaced by one that keeps the mode."""
+    import numpy as np
+    from PIL import Image
+
+    if mode in ("I;16", "I"):
+        values = np.asarray(grey).astype(np.uint16 if mode == "I;16" else np.int32) * 257
+        image = Image.fromarray(values)
+        assert image.mode == mode
+        return save(image, path.with_suffix(".png" if mode == "I;16" else ".tif"))
+    if mode == "animated":
+        blank = Image.new("L", grey.size, 128)
+        path = path.with_suffix(".gif")
+        grey.save(path, save_all=True, append_images=[blank])
+        return path
+    suffix = ".tif" if mode == "CMYK" else ".png"
+    return save(grey.convert(mode), path.with_suffix(suffix))
+
+
+def save(image: Any, path: Path) -> Path:
+    image.save(path)
+    return path

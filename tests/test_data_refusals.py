@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from conftest import quiet_trainer
+from conftest import IMAGE_MODES, quiet_trainer, save_in_mode
 from lightning.pytorch.loggers import TensorBoardLogger
+from PIL import Image
 from torch import Tensor, nn
 from torchvision.io import write_png
 
@@ -25,7 +26,9 @@ from zoo.datamodules.cifar10 import (
     md5_of,
     read_batches,
 )
+from zoo.datamodules.diabetes import read_table
 from zoo.datamodules.image_folder import ImageFolderDataModule
+from zoo.datamodules.mnist_csv import read_digits_csv
 from zoo.datamodules.names import read_rows
 from zoo.errors import ZooError
 
@@ -111,6 +114,56 @@ def test_the_official_md5_sums_are_torchvisions() -> None:
     assert dict(cifar.train_list + cifar.test_list) == OFFICIAL_MD5
 
 
+# --- CSV tables of numbers ------------------------------------------------------------------
+
+DIABETES_ROW = ["-0.29", "0.48", "0.18", "-0.29", "0", "0.001", "-0.53", "-0.03", "1"]
+
+
+def diabetes_file(folder: Path, line: int, column: int, cell: str) -> Path:
+    rows = [list(DIABETES_ROW) for _ in range(4)]
+    rows[line - 1][column - 1] = cell
+    path = folder / "diabetes.csv.gz"
+    path.write_bytes(gzip.compress("".join(",".join(r) + "\n" for r in rows).encode()))
+    return path
+
+
+def mnist_file(folder: Path, line: int, column: int, cell: str) -> Path:
+    rows = [["7", *["0"] * 784] for _ in range(3)]
+    rows[line - 2][column - 1] = cell
+    path = folder / "mnist_train.csv"
+    header = ",".join(["label", *(f"p{i}" for i in range(784))])
+    path.write_text("\n".join([header] + [",".join(r) for r in rows]) + "\n")
+    return path
+
+
+TABLE_CELLS = [
+    (read_table, diabetes_file, 2, 3, "inf", "line 2, column 3: 'inf' is not a finite number (the 8 features are"),
+    (read_table, diabetes_file, 3, 1, "1e30", "line 3, column 1: 1e30 is outside -1..1 (the 8 features are scaled to"),
+    (read_table, diabetes_file, 4, 8, "", "line 4, column 8: the cell is empty (the 8 features are scaled to [-1, 1],"),
+    (read_table, diabetes_file, 1, 5, "nan", "line 1, column 5: 'nan' is not a finite number"),
+    (read_table, diabetes_file, 1, 2, "abc", "line 1, column 2: 'abc' is not a number"),
+    (read_table, diabetes_file, 2, 9, "0.5", "line 2, column 9: 0.5 is not a whole number (the label is 0 or 1, 0..1)"),
+    (read_table, diabetes_file, 2, 9, "2", "line 2, column 9: 2 is outside 0..1 (the label is 0 or 1)"),
+    (read_digits_csv, mnist_file, 3, 1, "10", "line 3, column 1: 10 is outside 0..9 (the first column is the digit"),
+    (read_digits_csv, mnist_file, 2, 100, "256", "line 2, column 100: 256 is outside 0..255 (pixels are raw whole"),
+    (read_digits_csv, mnist_file, 4, 785, "-inf", "line 4, column 785: '-inf' is not a finite number"),
+    (read_digits_csv, mnist_file, 2, 2, "12.5", "line 2, column 2: 12.5 is not a whole number"),
+    (read_digits_csv, mnist_file, 3, 50, "", "line 3, column 50: the cell is empty"),
+    (read_digits_csv, mnist_file, 4, 3, "x", "line 4, column 3: 'x' is not a number"),
+]
+
+
+@pytest.mark.parametrize(("read", "write", "line", "column", "cell", "words"), TABLE_CELLS,
+                         ids=[f"{w.__name__}-{c or 'empty'}" for _, w, _, _, c, _ in TABLE_CELLS])
+def test_a_bad_cell_is_refused_naming_file_line_and_column(
+    tmp_path: Path, read: object, write: object, line: int, column: int, cell: str, words: str
+) -> None:
+    path = write(tmp_path, line, column, cell)  # type: ignore[operator]
+    with pytest.raises(ZooError) as err:
+        read(path)  # type: ignore[operator]
+    assert str(err.value).startswith(f"{path} {words}") and "\n" not in str(err.value)
+
+
 # --- names ----------------------------------------------------------------------------------
 
 
@@ -122,6 +175,13 @@ def test_a_cut_short_names_file_is_refused_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(ZooError, match=r"names_train\.csv\.gz is cut short or damaged \(") as err:
         read_rows(path)
     assert "\n" not in str(err.value) and "replace it with a complete copy" in str(err.value)
+
+
+def test_a_names_row_without_a_country_is_refused_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "names_train.csv.gz"
+    path.write_bytes(gzip.compress(b"Nguyen,Vietnamese\nKim, \n"))
+    with pytest.raises(ZooError, match=r"names_train.csv.gz line 2: the country is empty .*; every row must be name,"):
+        read_rows(path)
 
 
 # --- image folders --------------------------------------------------------------------------
@@ -149,7 +209,8 @@ def test_an_image_folder_of_one_class_is_refused(tmp_path: Path) -> None:
 def test_a_folder_too_small_to_train_on_is_refused_with_its_size(tmp_path: Path) -> None:
     root = write_images(tmp_path / "images", {"ants": 1, "bees": 1})
     data = ImageFolderDataModule(str(root), val_split=0.4, test_split=0.4)
-    with pytest.raises(ZooError, match=r"has 2 images, too few to leave any for training") as err:
+    with pytest.raises(ZooError, match=r"image_folder holds 2 samples, too few to leave any for training after "
+                       r"val_split 0.4 and test_split 0.4; add data") as err:
         data.setup()
     assert "\n" not in str(err.value) and "lower --data.val_split" in str(err.value)
 
@@ -177,3 +238,32 @@ def test_an_empty_validation_split_fits_and_logs_no_sample_images(tmp_path: Path
                             callbacks=[LogSampleImages()])
     trainer.fit(TinyClassifier(), datamodule=data)
     assert trainer.state.finished
+
+
+@pytest.mark.parametrize("size", [(10_000, 10_000), (14_000, 14_000)], ids=["over-the-limit", "over-twice-the-limit"])
+def test_a_decompression_bomb_in_an_image_folder_is_refused_unless_skipped(
+    tmp_path: Path, size: tuple[int, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_images(tmp_path / "images", {"ants": 3, "bees": 3})
+    Image.new("1", size).save(root / "bees" / "bomb.png")  # tens of kB that decode to >= 100 million pixels
+    with pytest.raises(ZooError, match=r"cannot decode image .*bomb\.png \(.*over zoo's limit of 89,478,485 pixels "
+                       r"against decompression bombs\); remove or replace it, or pass --data.skip_bad_files true"):
+        ImageFolderDataModule(str(root), image_size=8).setup()
+    data = ImageFolderDataModule(str(root), image_size=8, skip_bad_files=True)
+    assert sum(data.split_sizes().values()) == 6
+    assert "skipped 1 unreadable image files" in capsys.readouterr().err
+
+
+def test_an_image_folder_takes_every_mode_as_its_8_bit_grey_twin(tmp_path: Path) -> None:
+    grey = Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8) * 4)
+    for label in ("twins", "grey"):
+        (tmp_path / label).mkdir()
+    for mode in IMAGE_MODES:
+        save_in_mode(grey, mode, tmp_path / "twins" / mode.replace(";", "_"))
+    grey.save(tmp_path / "grey" / "grey.png")
+    data = ImageFolderDataModule(str(tmp_path), image_size=8, channels=1, val_split=0, test_split=0)
+    data.setup()
+    images, labels = data.splits["train"]
+    assert len(labels) == 1 + len(IMAGE_MODES)
+    for image in images:
+        torch.testing.assert_close(image, images[labels == 1][0], atol=0.02, rtol=0)

@@ -295,7 +295,7 @@ def test_mnist_csv_refuses_missing_and_malformed_files(tmp_path: Path) -> None:
         MNISTCSVDataModule(str(tmp_path)).setup()
     (tmp_path / "train.csv").write_text("3,0,0,0\n")
     write_digits_csv(tmp_path / "test.csv", 2, header=False)
-    with pytest.raises(ZooError, match="has 4 columns; MNIST CSV needs 785"):
+    with pytest.raises(ZooError, match="has 4 columns, expected 785; every row must be the digit, then 784"):
         MNISTCSVDataModule(str(tmp_path), train_file="train.csv", test_file="test.csv").setup()
 
 
@@ -359,3 +359,30 @@ def test_cli_fits_cnn_cifar10_on_an_image_folder(run_zoo, tmp_path: Path) -> Non
                      "--trainer.fast_dev_run", "true")
     assert result.returncode == 0, result.stderr
     assert "zoo: test of the final weights: test/acc" in result.stdout
+
+
+def test_an_mnist_model_built_with_the_folders_labels_has_that_many_outputs(tmp_path: Path) -> None:
+    for label in ("a", "b"):
+        write_image(tmp_path / label / "x.png", (0, 0, 0))
+    data = ImageFolderDataModule(str(tmp_path), channels=1, image_size=28)
+    for name in ("mlp_mnist", "cnn_mnist", "cnn_deep_mnist", "inception_mnist", "resnet_mnist"):
+        model = build(name, labels=["a", "b"])
+        check_compatible(model, data)
+        assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 2)
+    assert build("lenet_mnist", labels=["a", "b"])(torch.zeros(1, 1, 32, 32)).shape == (1, 2)
+
+
+@pytest.mark.slow
+def test_cli_fits_cnn_mnist_on_a_two_label_folder_as_its_refusal_advises(run_zoo, tmp_path: Path) -> None:
+    for i in range(4):
+        write_image(tmp_path / "digits" / "a" / f"{i}.png", (30 + i, 30, 30), size=(20, 20))
+        write_image(tmp_path / "digits" / "b" / f"{i}.png", (220 + i, 220, 220), size=(20, 20))
+    args = ["fit", "--model", "cnn_mnist", "--data", "image_folder", "--data.root", str(tmp_path / "digits"),
+            "--data.channels", "1", "--data.image_size", "28", "--data.val_split", "0.25", "--data.test_split", "0.25",
+            "--trainer.max_epochs", "1"]
+    refused = run_zoo(*args)
+    assert refused.returncode == 2 and "build the model with --model.labels" in refused.stderr
+    assert not (tmp_path / "runs").exists()
+    result = run_zoo(*args, "--model.labels", "[a, b]")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "zoo: test of the best checkpoint: test/acc" in result.stdout

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from conftest import quiet_trainer
+from conftest import IMAGE_MODES, quiet_trainer, save_in_mode
 from PIL import Image, ImageDraw
 
 from zoo import ZooError, build
@@ -95,6 +95,13 @@ def test_a_transparent_png_and_a_grey_file_are_read(tmp_path: Path) -> None:
     for name in ("alpha.png", "grey.png"):
         digit = mnist_digit(read_image(tmp_path / name, 1)[0])
         assert digit[0].abs().max() == 0 and digit.max() > 0.9
+
+
+@pytest.mark.parametrize("mode", IMAGE_MODES)
+def test_an_image_in_any_mode_reads_as_its_8_bit_grey_twin(tmp_path: Path, mode: str) -> None:
+    grey = draw_seven(tmp_path / "grey.png", ink=0, paper=255, mode="L")
+    twin = save_in_mode(Image.open(grey), mode, tmp_path / "twin")
+    torch.testing.assert_close(prepare_image(twin, (1, 28, 28)), prepare_image(grey, (1, 28, 28)), atol=0.02, rtol=0)
 
 
 def test_a_blank_or_damaged_image_is_one_line_naming_the_file(tmp_path: Path) -> None:
@@ -191,8 +198,27 @@ def test_routing_keeps_lightning_prediction_without_inputs() -> None:
     [
         (["--model", "cnn_mnist", "{dir}/missing.png"], r"image '.*missing\.png' does not exist"),
         (["--model", "cnn_mnist", "{dir}/bad.png"], r"cannot read image '.*bad\.png'"),
-        (["--model", "char_rnn_shakespeare", "to", "--temperature", "nan"], "temperature must be a positive"),
-        (["--model", "char_rnn_shakespeare", "to", "--temperature", "0"], "temperature must be a positive"),
+        (["--model", "cnn_mnist", "{dir}/bomb.png"],
+         r"cannot read image '.*bomb\.png' \(over zoo's limit of 89,478,485 pixels against "
+         r"decompression bombs\); pass a smaller image"),
+        (["--model", "char_rnn_shakespeare", "to", "--temperature", "nan"], "temperature must be a number 0.01 or"),
+        (["--model", "char_rnn_shakespeare", "to", "--temperature", "0"], "temperature must be a number 0.01 or more"),
+        (["--model", "char_rnn_shakespeare", "to", "--temperature", "1e-40"],
+         r"temperature must be a number 0.01 or more, got 1e-40 \(float\); pass e.g. 0.8"),
+        (["--model", "char_rnn_shakespeare", "to", "--length", "100000000"],
+         r"length \(characters to write\) must be a whole number 0..10,000, got 100000000"),
+        (["--model", "char_rnn_shakespeare", "to", "--length", "-1"], "must be a whole number 0..10,000"),
+        (["--model", "char_rnn_shakespeare", "to", "--seed", str(2**70)],
+         r"the sampling seed \(--seed\) must be a whole number 0..4,294,967,295"),
+        (["--model", "char_rnn_shakespeare", "to", "--seed", "-1"], "must be a whole number 0..4,294,967,295"),
+        (["--model", "gru_names", "Nguyen", "--top", "0"], r"--top \(labels to show\) must be a whole number 1 or"),
+        (["--model", "gru_names", "Nguyen😀"],
+         "surname 'Nguyen😀' has '😀', which the name model never saw; it reads letters A-Z"),
+        (["--model", "gru_names", "田中"], "has '田', which the name model never saw"),
+        (["--model", "gru_names", "12345"], "has '1', which the name model never saw"),
+        (["--model", "gru_names", "O-Neil"], "has '-', which the name model never saw"),
+        (["--model", "linear_regression", "1e39"], r"input '1e39' is beyond the float32 range models compute in"),
+        (["--model", "rnn_hello", ""], "the word is empty; give at least one of the letters e h l o"),
         (["--model", "diabetes_mlp", "1,2"], "has 2 numbers but the model takes 8"),
         (["--model", "logistic_regression", "abc"], "'abc' is not a number"),
         (["--model", "gru_names", "Nguyen", "--top", "x"], "argument --top: invalid int value"),
@@ -209,6 +235,7 @@ def test_bad_inputs_are_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     (tmp_path / "bad.png").write_bytes(b"\x89PNG broken")
+    Image.new("1", (10_000, 10_000)).save(tmp_path / "bomb.png")  # 12 kB of header and zeros
     draw_seven(tmp_path / "a.png")
     args = [a.format(dir=tmp_path) for a in args]
     model = "cnn_mnist" if "lenet_mnist" in args else args[1]
@@ -217,6 +244,32 @@ def test_bad_inputs_are_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and err.startswith("zoo: error: ") and err.count("\n") == 1
     assert __import__("re").search(message, err), err
+
+
+NON_FINITE_INPUTS = [("cnn_mnist", "{dir}/a.png"), ("gru_names", "Nguyen"), ("char_rnn_shakespeare", "ROMEO:"),
+                     ("rnn_hello", "hello"), ("linear_regression", "4"), ("logistic_regression", "2"),
+                     ("diabetes_mlp", "0,0,0,0,0,0,0,0")]
+
+
+@pytest.mark.parametrize(("name", "given"), NON_FINITE_INPUTS)
+def test_a_model_with_nan_weights_answers_nothing(name: str, given: str, tmp_path: Path) -> None:
+    model = build(name)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.fill_(float("nan"))
+    draw_seven(tmp_path / "a.png")
+    with pytest.raises(ZooError, match=rf"^model {name} (answered nan for|gave non-finite scores after) .*: "):
+        predict(model, [given.format(dir=tmp_path)], length=5)
+
+
+def test_a_regression_output_that_overflows_is_refused() -> None:
+    model = build("linear_regression")
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.fill_(1e38)
+    assert predict(model, ["1"])[0].prediction == "2e+38"
+    with pytest.raises(ZooError, match=r"^model linear_regression answered inf for '3e38': the input is far outside"):
+        predict(model, ["3e38"])
 
 
 def test_without_a_checkpoint_the_pretrained_lookup_answers_in_one_line(

@@ -13,6 +13,7 @@ import lightning.pytorch as pl
 import torch
 from torch import Tensor
 
+from zoo import checks
 from zoo.errors import ZooError
 from zoo.registry import MODELS, init_arguments
 
@@ -20,7 +21,7 @@ from zoo.registry import MODELS, init_arguments
 def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> dict[str, Any]:
     """A checkpoint's contents, read with `weights_only=True`; a damaged or foreign file is a
     ZooError that names it."""
-    path = Path(path)
+    path = checks.path(path, "a checkpoint path")
     if path.is_dir():
         raise ZooError(f"checkpoint {str(path)!r} is a folder; pass the path of a .ckpt file in it")
     if path.is_symlink() and not path.exists():

@@ -22,12 +22,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import zoo
+from zoo import checks
 from zoo.checkpoints import load_checkpoint
 from zoo.datamodules.digit_images import image_files, prepare_images
 from zoo.errors import ZooError
 from zoo.registry import MODELS, build
 from zoo.tasks import BinaryTask, ClassificationTask, LanguageModelTask, RegressionTask
-from zoo.text import HELLO_INPUT, MAX_NAME_LENGTH, encode_names, hello_inputs
+from zoo.text import HELLO_INPUT, MAX_NAME_LENGTH, check_name_characters, encode_names, hello_inputs
 
 
 def require_model(model: pl.LightningModule, *names: str) -> None:
@@ -45,8 +46,10 @@ def top_countries(model: pl.LightningModule, names: Sequence[str], k: int = 3) -
     """
     require_model(model, "gru_names")
     assert isinstance(model, ClassificationTask)
+    for name in names:
+        check_name_characters(name)
     ids, lengths = encode_names(names, MAX_NAME_LENGTH)
-    return model.top_labels(ids, lengths, k=k)
+    return finite_tops(model, model.top_labels(ids, lengths, k=k), names)
 
 
 def transduce(model: pl.LightningModule, text: str = HELLO_INPUT) -> str:
@@ -57,7 +60,26 @@ def transduce(model: pl.LightningModule, text: str = HELLO_INPUT) -> str:
     inputs = hello_inputs(text, one_hot).to(model.device)
     with torch.no_grad():
         logits = model(inputs)
+    check_finite(model, logits, text)
     return "".join(model.labels[i] for i in logits.argmax(dim=-1)[0].tolist())
+
+
+def check_finite(model: pl.LightningModule, output: Tensor, inputs: object) -> None:
+    """Refuse an answer that is NaN or infinite: no number is an honest answer then."""
+    if not torch.isfinite(output).all():
+        bad = output[~torch.isfinite(output)].reshape(-1)[0].item()
+        raise ZooError(
+            f"model {zoo_name(model)} answered {bad} for {inputs!r}: the input is far outside what it "
+            "was trained on, or its weights are broken; pass inputs like its training data, or retrain it"
+        )
+
+
+def finite_tops(model: pl.LightningModule, tops: list[list[tuple[str, float]]], inputs: Sequence[object]
+                ) -> list[list[tuple[str, float]]]:
+    """`top_labels`' answers, each checked by `check_finite`."""
+    for top, given in zip(tops, inputs, strict=True):
+        check_finite(model, torch.tensor([p for _, p in top]), str(given))
+    return tops
 
 
 # ---------------------------------------------------------------- any model on raw inputs
@@ -144,6 +166,9 @@ INPUT_HELP = {
 }
 
 
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+
+
 def parse_numbers(text: str, features: int) -> list[float]:
     """'1.5' or '0.1,-0.2,...' -> that many floats; anything else is a one-line ZooError."""
     parts = [p for p in text.replace(";", ",").split(",") if p.strip()]
@@ -159,6 +184,9 @@ def parse_numbers(text: str, features: int) -> list[float]:
         )
     if not all(math.isfinite(v) for v in values):
         raise ZooError(f"input {text!r} is not finite; pass finite numbers")
+    if any(abs(v) > FLOAT32_MAX for v in values):
+        raise ZooError(f"input {text!r} is beyond the float32 range models compute in (±{FLOAT32_MAX:.3g}); "
+                       "pass smaller numbers")
     return values
 
 
@@ -177,24 +205,19 @@ def predict(
         raise ZooError("no inputs given; pass at least one input after the options")
     name = zoo_name(model)
     kind = input_kind(name)
-    if k < 1:
-        raise ZooError(f"--top must be 1 or more, got {k}")
+    checks.whole(k, "--top (labels to show)", 1)
     k = min(k, getattr(model, "num_classes", k))  # more than there are: all of them
     model.eval()
     if kind == "images":
         assert isinstance(model, ClassificationTask)
         files = image_files(inputs)
         batch = prepare_images(files, MODELS.get(name).input_shape)
-        return [
-            Row(str(f), top[0][0], top[0][1], top)
-            for f, top in zip(files, model.top_labels(batch, k=k), strict=True)
-        ]
+        tops = finite_tops(model, model.top_labels(batch, k=k), files)
+        return [Row(str(f), top[0][0], top[0][1], top) for f, top in zip(files, tops, strict=True)]
     if kind == "names":
         tops = top_countries(model, inputs, k=k)
         return [Row(n, top[0][0], top[0][1], top) for n, top in zip(inputs, tops, strict=True)]
     if kind == "prompt":
-        if not (math.isfinite(temperature) and temperature > 0):
-            raise ZooError(f"temperature must be a positive finite number, got {temperature}; try 0.8")
         assert isinstance(model, LanguageModelTask)
         return [Row(p, model.sample(p, length, temperature, seed)) for p in inputs]
     if kind == "hello":
@@ -203,6 +226,8 @@ def predict(
     x = torch.tensor([parse_numbers(text, features) for text in inputs]).to(model.device)
     with torch.no_grad():
         out = model(x).cpu()
+    for text, row in zip(inputs, out, strict=True):
+        check_finite(model, row, text)
     if isinstance(model, BinaryTask):
         probs = out.reshape(-1).tolist()
         return [

@@ -13,10 +13,14 @@ import inspect
 import os
 import pkgutil
 import re
-from collections.abc import Callable, Iterable
+import types
+import typing
+from collections import abc
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from zoo import checks
 from zoo.errors import ZooError
 from zoo.pretrained import cards, headline, load_state
 from zoo.recipes import Recipe
@@ -105,17 +109,21 @@ class Registry(Generic[T]):
         self._cards: dict[str, T] = {}
 
     def add(self, name: str, card: T) -> None:
+        checks.text(name, f"a {self.kind} name", "register it under a name")
         if name in self._cards:
             raise ValueError(f"{self.kind} name {name!r} is already registered")
         self._cards[name] = card
 
     def get(self, name: str) -> T:
+        listing = "zoo list --data" if self.kind == "datamodule" else "zoo list"
+        checks.text(name, f"a {self.kind} name", f"pass one listed by '{listing}'")
         discover()
         if name not in self._cards:
             raise ZooError(unknown_name_message(self.kind, name, list(self._cards)))
         return self._cards[name]
 
     def names(self, pattern: str = "*") -> list[str]:
+        checks.text(pattern, f"a {self.kind} name pattern", "pass e.g. '*mnist*'")
         discover()
         return sorted(fnmatch.filter(self._cards, pattern), key=natural_key)
 
@@ -253,6 +261,7 @@ def build_net(name: str, pretrained: bool = False, **net_args: Any) -> nn.Module
     if unknown:
         takes = ", ".join(sorted(accepted)) or "no arguments"
         raise ZooError(f"network of {name!r} does not take {', '.join(unknown)}; it takes: {takes}")
+    check_values(cls, net_args, f"network of {name!r}")
     net: nn.Module = cls(**net_args)
     if pretrained:
         load_pretrained(net, name)
@@ -273,15 +282,71 @@ def load_pretrained(net: nn.Module, name: str) -> None:
 def init_arguments(cls: type) -> list[str]:
     """The keyword arguments a class takes: its own and, where it passes the rest on (`**task`),
     those of the classes it extends."""
-    names: list[str] = []
+    return list(init_hints(cls))
+
+
+def init_hints(cls: type) -> dict[str, Any]:
+    """`init_arguments` with each one's type annotation (`Any` where it has none or it cannot be
+    resolved)."""
+    hints: dict[str, Any] = {}
     for klass in cls.__mro__:
         if "__init__" not in klass.__dict__:
             continue
-        params = list(inspect.signature(klass.__dict__["__init__"]).parameters.values())[1:]
-        names += [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        init = klass.__dict__["__init__"]
+        try:
+            resolved = typing.get_type_hints(init)
+        except (NameError, TypeError):  # annotations naming what only a type checker imports
+            resolved = {}
+        params = list(inspect.signature(init).parameters.values())[1:]
+        for p in params:
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                hints.setdefault(p.name, resolved.get(p.name, Any))
         if not any(p.kind is p.VAR_KEYWORD for p in params):
             break
-    return names
+    return hints
+
+
+def fits(value: Any, hint: Any) -> bool:
+    """Whether `value` has the annotated type, for the plain types zoo's constructors take
+    (bool, int, float, str, None, unions, Literal, sequences and dicts); other types pass."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(fits(value, a) for a in args)
+    if origin is typing.Literal:
+        return value in args
+    if hint in (int, float):  # a bool is no number; an int is a float
+        return isinstance(value, (int, float) if hint is float else int) and not isinstance(value, bool)
+    if origin in (list, tuple, abc.Sequence):
+        return isinstance(value, (list, tuple)) and all(fits(v, args[0]) for v in value if args)
+    if origin in (dict, abc.Mapping):
+        return isinstance(value, dict)
+    if hint is None or hint is type(None):
+        return value is None
+    if hint is str:  # a path for a folder or file name is fine
+        return isinstance(value, (str, os.PathLike))
+    return isinstance(value, bool) if hint is bool else True
+
+
+def hint_name(hint: Any) -> str:
+    """An annotation as a reader writes it: 'int', 'float or None', "Literal['auto', 'full']"."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(hint_name(a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return "None"
+    if typing.get_origin(hint) is None and hasattr(hint, "__name__"):
+        return str(hint.__name__)
+    return str(hint).replace("typing.", "").replace("collections.abc.", "")
+
+
+def check_values(cls: type, given: Mapping[str, Any], what: str) -> None:
+    """Refuse a keyword argument of the wrong type (a str for a number, None for a name), naming
+    it and the type it takes: what the command line's parser checks, for the Python API."""
+    hints = init_hints(cls)
+    for name, value in given.items():
+        hint = hints.get(name, Any)
+        if value is not None and not fits(value, hint):
+            raise ZooError(f"{what} argument {name} must be {hint_name(hint)}, got {checks.type_name(value)}; "
+                           "pass a value of that type")
 
 
 def check_arguments(cls: type, given: Iterable[str], what: str, ignored: tuple[str, ...] = ()) -> None:
@@ -300,6 +365,7 @@ def build(name: str, recipe: str = "default", pretrained: bool = False, **hparam
     overridden by any hparam that is not None; `pretrained=True` loads zoo's shipped weights."""
     card = MODELS.get(name)
     check_arguments(card.task, hparams, f"model {name!r}", ignored=("net",))
+    check_values(card.task, hparams, f"model {name!r}")
     params = recipe_for(name, recipe).model_hparams()
     params.update({k: v for k, v in hparams.items() if v is not None})
     model: pl.LightningModule = card.task(net=name, **params)
@@ -311,6 +377,7 @@ def build(name: str, recipe: str = "default", pretrained: bool = False, **hparam
 def build_datamodule(name: str, **kwargs: Any) -> pl.LightningDataModule:
     card = DATAMODULES.get(name)
     check_arguments(card.cls, kwargs, f"datamodule {name!r}")
+    check_values(card.cls, kwargs, f"datamodule {name!r}")
     data: pl.LightningDataModule = card.cls(**{k: v for k, v in kwargs.items() if v is not None})
     return data
 

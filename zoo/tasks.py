@@ -22,6 +22,7 @@ from lightning.pytorch.callbacks import EarlyStopping
 from lightning.pytorch.trainer.states import TrainerFn
 from torch import Tensor, nn
 
+from zoo import checks
 from zoo.errors import ZooError
 from zoo.metrics import BitsPerCharacter
 from zoo.registry import MODELS, build_net
@@ -93,6 +94,11 @@ def short(labels: Sequence[str], shown: int = 5) -> str:
 
 def fmt_shape(shape: tuple[int | None, ...]) -> str:
     return "x".join("N" if s is None else str(s) for s in shape)
+
+
+def takes_num_classes(net: type) -> bool:
+    """True for a network whose output layer is sized by a `num_classes` argument."""
+    return "num_classes" in inspect.signature(net).parameters
 
 
 class Task(pl.LightningModule):
@@ -311,6 +317,12 @@ class ClassificationTask(Task):
         self.labels = tuple(labels) if labels is not None else default
         if len(self.labels) < 2:
             raise ZooError(f"a classifier needs at least 2 labels, got {list(self.labels)}")
+        outputs = card.output_shape[-1]
+        if not takes_num_classes(card.net) and outputs is not None and len(self.labels) != outputs:
+            raise ZooError(
+                f"model {card.name!r} has {outputs} outputs fixed by its network, so it cannot be built with "
+                f"{len(self.labels)} labels; pass {outputs} labels, or a model whose network takes num_classes"
+            )
         if not 0.0 <= label_smoothing < 1.0:
             raise ZooError(f"label_smoothing must be in [0, 1), got {label_smoothing}; pass e.g. 0.1")
         super().__init__(**task)
@@ -322,7 +334,7 @@ class ClassificationTask(Task):
 
     def net_args(self) -> dict[str, Any]:
         args = super().net_args()
-        if "num_classes" in inspect.signature(MODELS.get(self.hparams["net"]).net).parameters:
+        if takes_num_classes(MODELS.get(self.hparams["net"]).net):
             args.setdefault("num_classes", len(self.labels))
         return args
 
@@ -354,6 +366,13 @@ class ClassificationTask(Task):
         ]
 
 
+MAX_SAMPLE_LENGTH = 10_000
+"""The most characters `sample` writes in one call (about five pages)."""
+MIN_TEMPERATURE = 0.01
+"""Below this, sampling is the argmax in all but name (a score gap of 0.5 becomes a factor e^50);
+far below it (1e-40), scores divided by the temperature overflow float32 and sampling breaks."""
+
+
 class LanguageModelTask(ClassificationTask):
     """Next-token classification over a vocabulary (the labels, one character each); also
     reports bits per character and writes text by sampling from the network's `step`."""
@@ -373,24 +392,25 @@ class LanguageModelTask(ClassificationTask):
         Lower temperatures write more probable, more repetitive text. The same seed gives the same
         text; no seed draws a fresh one.
         """
-        if not prompt:
+        if not checks.text(prompt, "the prompt", "pass e.g. 'ROMEO:'"):
             raise ZooError("the prompt is empty; give at least one character, e.g. 'ROMEO:'")
-        if length < 0:
-            raise ZooError(f"length must be 0 or more, got {length}")
-        if not (math.isfinite(temperature) and temperature > 0):
-            raise ZooError(f"temperature must be a positive finite number, got {temperature}; try 0.8")
+        checks.whole(length, "length (characters to write)", 0, MAX_SAMPLE_LENGTH)
+        checks.number(temperature, "temperature", MIN_TEMPERATURE, example="0.8")
         vocab = CharVocab("".join(self.labels))
         ids = vocab.encode(prompt, what="prompt").to(self.device)
         generator = torch.Generator(device=self.device)
         if seed is None:
             generator.seed()
         else:
-            generator.manual_seed(seed)
+            generator.manual_seed(checks.seed(seed, "the sampling seed (--seed)"))
         written: list[int] = []
         step = cast(Any, self.net).step
         with torch.no_grad():
             logits, hidden = step(ids.unsqueeze(0))
             for _ in range(length):
+                if not torch.isfinite(logits[0, -1]).all():
+                    raise ZooError(f"model {self.zoo_name} gave non-finite scores after {prompt!r}; "
+                                   "its weights are broken: retrain it or load another checkpoint")
                 probs = (logits[0, -1] / temperature).softmax(dim=-1)
                 next_id = torch.multinomial(probs, 1, generator=generator)
                 written.append(int(next_id))

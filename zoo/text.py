@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -60,6 +61,23 @@ def ascii_codes(name: str, max_len: int) -> list[int]:
     return [c if 0 < c < ASCII_SIZE else SUBSTITUTE_ID for c in codes][:max_len]
 
 
+NAME_CHARACTERS = frozenset(string.ascii_letters + " ',")
+"""Every character of the tutorial's surnames once accents are folded (`ascii_codes`): letters,
+space, apostrophe and comma. A name model has never seen anything else."""
+
+
+def check_name_characters(name: str) -> None:
+    """Refuse a name with a character a name model never read (an emoji, a CJK character, a
+    digit, 'ß'), naming it: the model would give such a name a confident but meaningless answer."""
+    for char in name.strip():
+        folded = [c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)]
+        if not folded or not set(folded) <= NAME_CHARACTERS:
+            raise ZooError(
+                f"surname {name!r} has {char!r}, which the name model never saw; it reads letters A-Z "
+                "(accents dropped: 'ü' reads as 'u'), spaces, apostrophes and commas: write the name with those"
+            )
+
+
 def encode_names(names: Sequence[str], max_len: int) -> tuple[Tensor, Tensor]:
     """Names -> (ids padded with PAD_ID to the longest, lengths); an empty name is refused."""
     if not names:
@@ -86,5 +104,7 @@ HELLO_TARGET = "ohlol"
 
 def hello_inputs(text: str, one_hot: bool) -> Tensor:
     """A batch of one: one-hot floats (1, L, 4) as the first two tutorials, or ids (1, L)."""
+    if not text:
+        raise ZooError("the word is empty; give at least one of the letters e h l o, e.g. hello")
     ids = HELLO_VOCAB.encode(text).unsqueeze(0)
     return torch.nn.functional.one_hot(ids, len(HELLO_VOCAB)).float() if one_hot else ids

@@ -11,10 +11,11 @@ import lightning.pytorch as pl
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import instantiate_class
 
+from zoo import checks
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, NoValidationWithoutData, TimedProgressBar
 from zoo.datamodules.base import lacks_split
 from zoo.logs import logger_class
-from zoo.registry import check_arguments
+from zoo.registry import MODELS, check_arguments, check_values
 from zoo.runs import run_config
 from zoo.tasks import check_compatible
 
@@ -70,8 +71,6 @@ def describe(model: pl.LightningModule) -> str:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from zoo.registry import MODELS
-
     name = getattr(model, "zoo_name", type(model).__name__)
     params = sum(p.numel() for p in model.parameters())
     line = f"model {name}: {params:,} parameters"
@@ -97,7 +96,9 @@ def instantiate(section: dict[str, Any], **overrides: Any) -> Any:
     """The object a run-config section describes (class_path and init_args), with overrides;
     an override the class does not take is a ZooError naming the ones it does."""
     module, name = section["class_path"].rsplit(".", 1)
-    check_arguments(getattr(importlib.import_module(module), name), overrides, name)
+    cls = getattr(importlib.import_module(module), name)
+    check_arguments(cls, overrides, name)
+    check_values(cls, overrides, name)
     return instantiate_class((), section | {"init_args": section.get("init_args", {}) | overrides})
 
 
@@ -124,10 +125,11 @@ def fit(
     `runs/<name>`. `model_kwargs`, `data_kwargs` and Trainer keyword arguments override it; a
     `datamodule` passed in is used as it is.
     """
+    MODELS.get(name)  # a missing or unknown name is refused here, with its fix
     config = run_config(name, recipe)
-    pl.seed_everything(config["seed_everything"] if seed is None else seed, verbose=False)
-    model = instantiate(config["model"], **(model_kwargs or {}))
-    data = datamodule or instantiate(config["data"], **(data_kwargs or {}))
+    pl.seed_everything(checks.seed(config["seed_everything"] if seed is None else seed, "seed"), verbose=False)
+    model = instantiate(config["model"], **checks.mapping(model_kwargs, "model_kwargs"))
+    data = datamodule or instantiate(config["data"], **checks.mapping(data_kwargs, "data_kwargs"))
     check_compatible(model, data)
     options = config["trainer"] | trainer_kwargs
     callbacks = callback_list(options.get("callbacks"))

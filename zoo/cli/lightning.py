@@ -17,6 +17,7 @@ from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
+from zoo import checks
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
 from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint
 from zoo.cli.arguments import RunArguments
@@ -100,7 +101,15 @@ class ZooCLI(LightningCLI):
         if subcommand and self.config[subcommand].get("weights_only") is None:
             self.config[subcommand]["weights_only"] = True  # a checkpoint never runs code
         self.check_weights_given()
+        self.check_seed()
         self.check_checkpoint_model()
+
+    def check_seed(self) -> None:
+        """Refuse a --seed_everything Lightning cannot seed with, in zoo's one line."""
+        subcommand = self.config.get("subcommand")
+        value = (self.config[subcommand] if subcommand else self.config).get("seed_everything")
+        if value not in (None, True, False):
+            checks.seed(value, "--seed_everything")
 
     def check_weights_given(self) -> None:
         """Evaluating random weights is almost always a forgotten --ckpt_path: ask for it. The
@@ -155,12 +164,20 @@ class ZooCLI(LightningCLI):
         kwargs["callbacks"] = callbacks
         check_compatible(self.model, self.datamodule)  # before a run folder is claimed
         self.start_from_shipped_weights()
+        self.load_data()
         self.check_split_present()
         if self.subcommand:
             kwargs |= self.run_folder(section)
         trainer = super().instantiate_trainer(**kwargs)
         self.trainers.append(trainer)
         return trainer
+
+    def load_data(self) -> None:
+        """Read (and so check) a zoo datamodule's data before a run folder is claimed: a bad
+        file or an empty training split is refused with nothing written."""
+        split_sizes = getattr(self.datamodule, "split_sizes", None)
+        if callable(split_sizes):
+            split_sizes()
 
     def check_split_present(self) -> None:
         """Evaluating an empty split (`--data.val_split 0`, say) would print no metrics at all:

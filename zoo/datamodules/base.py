@@ -10,6 +10,7 @@ import lightning.pytorch as pl
 import torch
 from torch import Tensor
 
+from zoo import checks
 from zoo.errors import ZooError
 
 DATA_DIR_ENV = "ZOO_DATA_DIR"
@@ -128,9 +129,10 @@ class TensorDataModule(pl.LightningDataModule):
     ) -> None:
         super().__init__()
         if batch_size < 1 or eval_batch_size < 1:
-            raise ZooError(f"batch sizes must be at least 1, got {batch_size}/{eval_batch_size}")
+            raise ZooError(f"batch sizes must be at least 1, got {batch_size}/{eval_batch_size}; pass e.g. 64")
         if not 0.0 <= val_split < 1.0:
             raise ZooError(f"val_split must be in [0, 1), got {val_split}; pass e.g. 0.1")
+        checks.seed(seed, "the data seed (--data.seed)")
         self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
@@ -174,11 +176,27 @@ class TensorDataModule(pl.LightningDataModule):
         return None
 
     def setup(self, stage: str | None = None) -> None:
+        """Load the splits once (zoo's commands do it before a run folder is claimed, so bad data
+        leaves nothing behind) and move them to the Trainer's device once it has one."""
         if not self.splits:
             self.splits = self.load()
-            device = self._device()
-            if device.type != "cpu":
-                self.splits = {k: tuple(t.to(device) for t in v) for k, v in self.splits.items()}
+            self.check_train_left()
+        device = self._device()
+        if self.splits["train"][-1].device != device:
+            self.splits = {k: tuple(t.to(device) for t in v) for k, v in self.splits.items()}
+
+    def check_train_left(self) -> None:
+        """Refuse splits that leave nothing to train on (`val_split` 0.9999 of 4,000 rows)."""
+        sizes = {k: len(v[-1]) for k, v in self.splits.items()}
+        if sizes.get("train", 1):
+            return
+        test_split = getattr(self, "test_split", None)
+        tested = test_split is not None
+        raise ZooError(
+            f"{self.zoo_name or 'the data'} holds {sum(sizes.values())} samples, too few to leave any for training "
+            f"after val_split {self.val_split}{f' and test_split {test_split}' if tested else ''}; add data, or "
+            f"lower --data.val_split{' and --data.test_split' if tested else ''}"
+        )
 
     def _device(self) -> torch.device:
         trainer = self.trainer

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import torch
 from torch import Tensor
 
 from zoo.datamodules.base import TensorDataModule, seeded_split
 from zoo.datamodules.public_files import MD5 as PUBLIC_MD5
 from zoo.datamodules.public_files import public_file
+from zoo.datamodules.tables import Allowed, read_numbers
 from zoo.errors import ZooError
 from zoo.registry import register_datamodule
 
@@ -77,25 +77,15 @@ class DiabetesDataModule(TensorDataModule):
         return {"train": train, "val": val, "test": test}
 
 
+FEATURE = Allowed(-1.0, 1.0, "the 8 features are scaled to [-1, 1]")
+LABEL = Allowed(0.0, 1.0, "the label is 0 or 1", whole=True)
+
+
 def read_table(path: Path) -> tuple[Tensor, Tensor]:
-    """Features (N, 8) and labels (N, 1) as float32, from a CSV (gzipped or not) with no header."""
-    try:
-        table = pd.read_csv(path, header=None, dtype="float32")
-    except (ValueError, OSError, pd.errors.ParserError) as err:
-        raise ZooError(
-            f"cannot read {path} as a comma-separated table of numbers ({err}); "
-            f"replace it with the original {FILENAME}"
-        ) from err
-    if table.shape[1] != NUM_FEATURES + 1:
-        raise ZooError(
-            f"{path} has {table.shape[1]} columns, expected {NUM_FEATURES + 1} "
-            f"(8 features, then the 0/1 label); replace it with the original {FILENAME}"
-        )
-    data = torch.from_numpy(table.to_numpy())
-    labels = data[:, -1:]
-    if not ((labels == 0) | (labels == 1)).all():
-        raise ZooError(
-            f"{path}: the last column (the label) must be 0 or 1; "
-            f"replace it with the original {FILENAME}"
-        )
-    return data[:, :-1].contiguous(), labels.contiguous()
+    """Features (N, 8) and labels (N, 1) as float32, from a CSV (gzipped or not) with no header;
+    every cell is checked (`zoo.datamodules.tables`) before it becomes a tensor."""
+    data = torch.from_numpy(
+        read_numbers(path, [FEATURE] * NUM_FEATURES + [LABEL], header=False,
+                     fix=f"replace it with the original {FILENAME}")
+    )
+    return data[:, :-1].contiguous(), data[:, -1:].contiguous()

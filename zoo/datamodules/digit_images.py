@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from zoo.datamodules import cifar10, mnist
+from zoo.datamodules.image_files import IMAGE_SUFFIXES, read_image_bytes
 from zoo.errors import ZooError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 MNIST_SIZE = 28
 DIGIT_BOX = 20
 INK = 0.25
@@ -52,29 +52,8 @@ def image_files(inputs: Sequence[str]) -> list[Path]:
 
 
 def read_image(path: Path, channels: int) -> Tensor:
-    """A file as float (channels, H, W) in 0..1; transparency is laid over the background colour
-    that contrasts with the visible pixels. Any file PIL cannot read is a ZooError naming it."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = opened.copy()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
-        raise ZooError(
-            f"cannot read image {str(path)!r} ({type(err).__name__}); pass a PNG or JPEG file"
-        ) from None
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        alpha = rgba.getchannel("A")
-        grey = rgba.convert("L")
-        opaque = [v for v, a in zip(grey.getdata(), alpha.getdata(), strict=True) if a > 127]
-        dark = bool(opaque) and sum(opaque) / len(opaque) < 128
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255) if dark else (0, 0, 0, 255))
-        image = Image.alpha_composite(background, rgba)
-    image = image.convert("L" if channels == 1 else "RGB")
-    data = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-    return data.view(image.height, image.width, channels).permute(2, 0, 1).float().div(255)
+    """A file as float (channels, H, W) in 0..1 (see `read_image_bytes`)."""
+    return read_image_bytes(path, channels).float().div(255)
 
 
 def border(grey: Tensor) -> Tensor:

@@ -14,7 +14,6 @@ MNIST models train and test on folders of digit images.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -22,17 +21,17 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
-from torchvision.io import ImageReadMode, decode_image
 from torchvision.transforms import v2
 
+from zoo import checks
 from zoo.datamodules import mnist
 from zoo.datamodules.base import TensorDataModule, seeded_split
+from zoo.datamodules.image_files import IMAGE_SUFFIXES, MAX_SIDE, BadImage, read_image_bytes
 from zoo.datamodules.image_tensors import normalise_images
 from zoo.errors import ZooError
 from zoo.notice import notice
 from zoo.registry import register_datamodule
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")  # what torchvision.io decodes
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 PROGRESS_FROM = 500  # show a progress bar when decoding at least this many files
@@ -41,11 +40,6 @@ SPLIT_FOLDERS = ("train", "val", "test")
 
 def is_visible_dir(path: Path) -> bool:
     return path.is_dir() and not path.name.startswith(".")
-
-
-def decode_error(err: Exception) -> str:
-    """torchvision's message without its C++ source location."""
-    return re.sub(r"^.*?\.cpp:\d+, ", "", str(err).splitlines()[0])
 
 
 def with_progress(items: Iterable[Tensor | str], total: int) -> Iterator[Tensor | str]:
@@ -74,7 +68,8 @@ class ImageFolderDataModule(TensorDataModule):
     image_size, image_size): any model with that input shape trains on the folder (cnn_cifar10
     with the defaults; `--data.channels 1 --data.image_size 28` for the MNIST models, 32 for
     LeNet). Colour images are ImageNet-normalised unless `mean`/`std` are given; grey ones use
-    MNIST's (0.1307, 0.3081). Unreadable files
+    MNIST's (0.1307, 0.3081). Files are opened as `zoo predict` opens them (any Pillow mode, the
+    first frame of an animation, at most `PIL.Image.MAX_IMAGE_PIXELS` pixels). Unreadable files
     stop setup with an error naming the file, or with `skip_bad_files=True` are left out and
     counted in one notice. `decode_workers` threads decode in parallel (0 or 1: one).
     """
@@ -100,8 +95,7 @@ class ImageFolderDataModule(TensorDataModule):
             )
         if channels not in (1, 3):
             raise ZooError(f"channels must be 1 (grey) or 3 (colour), got {channels}; pass --data.channels 1 or 3")
-        if image_size < 1:
-            raise ZooError(f"image_size must be at least 1, got {image_size}; pass e.g. 32")
+        checks.whole(image_size, "image_size", 1, MAX_SIDE)
         if not 0.0 <= test_split < 1.0 or val_split + test_split >= 1.0:
             raise ZooError(
                 f"val_split + test_split must leave images to train on, got {val_split} + "
@@ -182,11 +176,10 @@ class ImageFolderDataModule(TensorDataModule):
 
     def decode(self, path: Path) -> Tensor | str:
         """The resized uint8 (C, S, S) image, or why it could not be decoded."""
-        mode = ImageReadMode.GRAY if self.channels == 1 else ImageReadMode.RGB
         try:
-            return self.resize(decode_image(str(path), mode=mode))
-        except RuntimeError as err:
-            return decode_error(err)
+            return self.resize(read_image_bytes(path, self.channels))
+        except BadImage as err:
+            return err.why
 
     def read_folder(self, folder: Path) -> tuple[Tensor, Tensor]:
         """Normalised float images and int64 labels of one split folder."""
@@ -218,15 +211,6 @@ class ImageFolderDataModule(TensorDataModule):
                 f"least two classes: add a folder per class, {train}/<label>/<image>"
             )
 
-    def check_train_left(self, train_size: int, images: int) -> None:
-        """Refuse a split that leaves no image to train on, rather than fit on nothing."""
-        if train_size == 0:
-            raise ZooError(
-                f"{self.folders['train']} has {images} images, too few to leave any for "
-                f"training after val_split {self.val_split} and test_split {self.test_split}; "
-                "add images, or lower --data.val_split and --data.test_split"
-            )
-
     def load(self) -> dict[str, tuple[Tensor, ...]]:
         folders = self.folders
         train = self.read_folder(folders["train"])
@@ -242,5 +226,4 @@ class ImageFolderDataModule(TensorDataModule):
             [1 - sum(fractions[k] for k in carve), *(fractions[k] for k in carve)],
             self.seed,
         )
-        self.check_train_left(len(parts[0][1]), len(train[1]))
         return {"train": parts[0], **dict(zip(carve, parts[1:], strict=True)), **named}

@@ -9,7 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from zoo import checks
 from zoo.datamodules.base import BatchTransform, TensorDataModule, seeded_split, writable_dir
+from zoo.datamodules.image_files import MAX_SIDE
 from zoo.datamodules.image_tensors import normalised_black, random_crop_flip, random_warp
 from zoo.errors import ZooError
 from zoo.notice import notice
@@ -35,6 +37,12 @@ Augment = bool | Literal["shift", "affine", "elastic"]
 WARPS = {"affine": AFFINE, "elastic": AFFINE | ELASTIC}
 """The `random_warp` arguments of each warping `augment`."""
 AUGMENTS = (False, True, "shift", *WARPS)
+
+
+def padded_shape(pad_to: int | None) -> tuple[int, int, int]:
+    """The input shape of digits padded to `pad_to` (None: 28), checked to be 28..MAX_SIDE."""
+    size = 28 if pad_to is None else checks.whole(pad_to, "pad_to", 28, MAX_SIDE)
+    return (1, size, size)
 
 
 def normalise(images: Tensor, pad_to: int | None) -> Tensor:
@@ -91,8 +99,7 @@ class MNISTDataModule(TensorDataModule):
         self.source = source
         self.pad_to = pad_to
         self.augment = augment
-        size = pad_to or 28
-        self.input_shape = (1, size, size)
+        self.input_shape = padded_shape(pad_to)
         self.used_source: str | None = None
 
     def train_transform(self) -> BatchTransform | None:

@@ -10,17 +10,23 @@ import torch
 from torch import Tensor
 
 from zoo.datamodules.base import TensorDataModule
-from zoo.datamodules.mnist import normalise
+from zoo.datamodules.mnist import normalise, padded_shape
+from zoo.datamodules.tables import Allowed, read_numbers
 from zoo.errors import ZooError
 from zoo.registry import register_datamodule
 
 PIXELS = 28 * 28
+LABEL = Allowed(0, 9, "the first column is the digit 0-9", whole=True)
+PIXEL = Allowed(0, 255, "pixels are raw whole values 0-255", whole=True)
 
 
 def has_header(path: Path) -> bool:
     """True when the first row names the columns (e.g. 'label,1x1,...') instead of a digit."""
-    first = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0]
-    return bool(pd.to_numeric(first, errors="coerce").isna().any())
+    try:
+        first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+    except (ValueError, OSError):  # unreadable: `read_numbers` says why
+        return False
+    return bool((pd.to_numeric(first, errors="coerce").isna() & first.str.strip().astype(bool)).any())
 
 
 def read_digits_csv(path: Path) -> tuple[Tensor, Tensor]:
@@ -30,19 +36,9 @@ def read_digits_csv(path: Path) -> tuple[Tensor, Tensor]:
             f"MNIST CSV file {path} not found; put it there (a label then 784 pixels per row, "
             "e.g. mnist_train.csv) or pass --data.data_dir / --data.train_file / --data.test_file"
         )
-    try:
-        rows = pd.read_csv(path, header=0 if has_header(path) else None, dtype=np.int32)
-    except (ValueError, OSError) as err:  # pandas' parse errors are ValueErrors
-        raise ZooError(f"cannot read {path} as numbers ({type(err).__name__}); "
-                       "every row must be a label then 784 pixel values") from err
-    values = rows.to_numpy()
-    if values.shape[1] != 1 + PIXELS:
-        raise ZooError(f"{path} has {values.shape[1]} columns; MNIST CSV needs 785 "
-                       "(the label, then 784 pixels)")
+    values = read_numbers(path, [LABEL] + [PIXEL] * PIXELS, header=has_header(path),
+                          fix="every row must be the digit, then 784 raw pixel values 0-255")
     labels, pixels = values[:, 0], values[:, 1:]
-    if not ((labels >= 0) & (labels <= 9)).all() or not ((pixels >= 0) & (pixels <= 255)).all():
-        raise ZooError(f"{path} has labels outside 0-9 or pixels outside 0-255; "
-                       "the first column must be the digit and the rest raw 0-255 pixels")
     images = torch.from_numpy(pixels.astype(np.uint8).reshape(-1, 28, 28))
     return images, torch.from_numpy(labels.astype(np.int64))
 
@@ -75,8 +71,7 @@ class MNISTCSVDataModule(TensorDataModule):
         self.train_file = train_file
         self.test_file = test_file
         self.pad_to = pad_to
-        size = pad_to or 28
-        self.input_shape = (1, size, size)
+        self.input_shape = padded_shape(pad_to)
 
     def load(self) -> dict[str, tuple[Tensor, ...]]:
         train_images, train_labels = read_digits_csv(self.data_dir / self.train_file)

@@ -37,6 +37,10 @@ def read_rows(path: Path) -> list[Row]:
                         f"{path} line {line} has {len(row)} fields ({row!r}); "
                         "every row must be name,country"
                     )
+                if not row[1].strip():  # (a row with an empty name is skipped, with a notice)
+                    raise ZooError(
+                        f"{path} line {line}: the country is empty ({row!r}); every row must be name,country"
+                    )
                 rows.append((row[0], row[1].strip()))
     except (EOFError, zlib.error) as err:  # gzip's errors for a cut-short or damaged stream
         raise ZooError(

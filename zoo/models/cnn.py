@@ -28,18 +28,18 @@ class ConvNet(nn.Module):
     linear layer reads 20 channels x 4 x 4 = 320 numbers.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
         self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
         self.pooling = nn.MaxPool2d(2)
-        self.fc = nn.Linear(320, 10)
+        self.fc = nn.Linear(320, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
         x = F.relu(self.pooling(self.conv1(x)))  # N x 1 x 28 x 28 -> N x 10 x 12 x 12
         x = F.relu(self.pooling(self.conv2(x)))  # N x 20 x 4 x 4
         x = x.flatten(1)  # N x 320 (the tutorial's x.view(batch_size, -1))
-        return self.fc(x)  # N x 10
+        return self.fc(x)  # N x num_classes
 
 
 @register_model(
@@ -61,14 +61,14 @@ class DeepConvNet(nn.Module):
     30 epochs to 99.11 % on the full MNIST test set.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
         self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
         self.pooling = nn.MaxPool2d(2)
         self.l1 = nn.Linear(320, 256)
         self.l2 = nn.Linear(256, 64)
-        self.l3 = nn.Linear(64, 10)
+        self.l3 = nn.Linear(64, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
         x = F.relu(self.pooling(self.conv1(x)))  # N x 1 x 28 x 28 -> N x 10 x 12 x 12
@@ -76,4 +76,4 @@ class DeepConvNet(nn.Module):
         x = x.flatten(1)  # N x 320 (the tutorial's x.view(batch_size, -1))
         x = F.relu(self.l1(x))  # N x 256
         x = F.relu(self.l2(x))  # N x 64
-        return self.l3(x)  # N x 10
+        return self.l3(x)  # N x num_classes

@@ -61,7 +61,7 @@ class InceptionNet(nn.Module):
     is 88 channels x 4 x 4 = 1408 numbers, the width of the linear layer.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
         self.conv2 = nn.Conv2d(88, 20, kernel_size=5)
@@ -69,7 +69,7 @@ class InceptionNet(nn.Module):
         self.incep2 = InceptionA(in_channels=20)
 
         self.mp = nn.MaxPool2d(2)
-        self.fc = nn.Linear(1408, 10)
+        self.fc = nn.Linear(1408, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
         x = F.relu(self.mp(self.conv1(x)))  # N x 1 x 28 x 28 -> N x 10 x 12 x 12
@@ -77,4 +77,4 @@ class InceptionNet(nn.Module):
         x = F.relu(self.mp(self.conv2(x)))  # N x 20 x 4 x 4
         x = self.incep2(x)  # N x 88 x 4 x 4
         x = x.flatten(1)  # N x 1408 (the tutorial's x.view(in_size, -1))
-        return self.fc(x)  # N x 10
+        return self.fc(x)  # N x num_classes

@@ -28,13 +28,13 @@ class LeNet(nn.Module):
     5x5, so fc1 reads 16 channels x 5 x 5 = 400 numbers.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(1, 6, 5)
         self.conv2 = nn.Conv2d(6, 16, 5)
         self.fc1 = nn.Linear(16 * 5 * 5, 120)
         self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
+        self.fc3 = nn.Linear(84, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
         x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))  # N x 1 x 32 x 32 -> N x 6 x 14 x 14
@@ -42,4 +42,4 @@ class LeNet(nn.Module):
         x = x.flatten(1)  # N x 400 (the tutorial's x.view(x.size()[0], -1))
         x = F.relu(self.fc1(x))  # N x 120
         x = F.relu(self.fc2(x))  # N x 84
-        return self.fc3(x)  # N x 10
+        return self.fc3(x)  # N x num_classes

@@ -26,13 +26,13 @@ class MLP(nn.Module):
     Tutorial 002, multi-class classification of MNIST (lines 500-640).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.l1 = nn.Linear(784, 512)
         self.l2 = nn.Linear(512, 256)
         self.l3 = nn.Linear(256, 128)
         self.l4 = nn.Linear(128, 64)
-        self.l5 = nn.Linear(64, 10)
+        self.l5 = nn.Linear(64, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
         x = x.view(-1, 784)  # N x 1 x 28 x 28 -> N x 784
@@ -40,4 +40,4 @@ class MLP(nn.Module):
         x = F.relu(self.l2(x))  # N x 256
         x = F.relu(self.l3(x))  # N x 128
         x = F.relu(self.l4(x))  # N x 64
-        return self.l5(x)  # N x 10
+        return self.l5(x)  # N x num_classes

@@ -42,14 +42,14 @@ class ResNet(nn.Module):
     x 4 x 4 = 512 numbers per digit.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(1, 16, kernel_size=5)
         self.conv2 = nn.Conv2d(16, 32, kernel_size=5)
         self.rblock1 = ResidualBlock(16)
         self.rblock2 = ResidualBlock(32)
         self.mp = nn.MaxPool2d(2)
-        self.fc = nn.Linear(512, 10)
+        self.fc = nn.Linear(512, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
         x = F.relu(self.mp(self.conv1(x)))  # N x 1 x 28 x 28 -> N x 16 x 12 x 12
@@ -57,4 +57,4 @@ class ResNet(nn.Module):
         x = F.relu(self.mp(self.conv2(x)))  # N x 32 x 4 x 4
         x = self.rblock2(x)  # N x 32 x 4 x 4
         x = x.flatten(1)  # N x 512 (the tutorial's x.view(in_size, -1))
-        return self.fc(x)  # N x 10
+        return self.fc(x)  # N x num_classes
