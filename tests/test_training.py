@@ -17,7 +17,7 @@ from lightning.pytorch.callbacks import ProgressBar, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
 from zoo import ZooError, build
-from zoo.callbacks import TimedProgressBar
+from zoo.callbacks import EpochLines, TimedProgressBar
 from zoo.checkpoints import load_checkpoint
 from zoo.cli import main
 from zoo.logs import PacedTensorBoardLogger
@@ -40,7 +40,7 @@ def test_training_loss_reaches_the_logger_at_its_cadence(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({}, TimedProgressBar),
+        ({}, EpochLines),
         ({"enable_progress_bar": False}, None),
         ({"callbacks": [RichProgressBar()]}, RichProgressBar),
         ({"callbacks": RichProgressBar()}, RichProgressBar),

@@ -4,13 +4,15 @@ and a classifier's confusion matrix after testing."""
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, TQDMProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from zoo.datamodules.base import lacks_split
@@ -42,6 +44,59 @@ class TimedProgressBar(TQDMProgressBar):
             return
         self.drawn_at = clock
         bar.set_postfix(self.get_metrics(trainer, pl_module))
+
+
+    def get_metrics(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule
+    ) -> dict[str, int | str | float | dict[str, float]]:
+        """The bar's metrics without Lightning's `v_num`: zoo names the run folder itself."""
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        return metrics
+
+
+class EpochLines(ProgressBar):
+    """Progress for a file rather than a terminal (CI, nohup, a scheduler's log): one plain line
+    per epoch with its metrics and seconds, no redrawn frames and no escape codes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enabled = True
+        self.started = 0.0
+
+    def disable(self) -> None:
+        self.enabled = False
+
+    def enable(self) -> None:
+        self.enabled = True
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.started = time.monotonic()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not (self.enabled and trainer.is_global_zero):
+            return
+        metrics = self.get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        shown = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in sorted(metrics.items()))
+        epochs = f"/{trainer.max_epochs}" if trainer.max_epochs and trainer.max_epochs > 0 else ""
+        print(f"epoch {trainer.current_epoch + 1}{epochs}  {shown}  {time.monotonic() - self.started:.1f} s",
+              file=sys.stderr, flush=True)
+
+
+class StepLogPace(pl.Callback):
+    """Log training metrics often enough that a short run's step curve is a curve: every
+    `total steps // 100` steps, at most every 50 (Lightning's default) and at least every step.
+
+    Set only when the user gave no `log_every_n_steps`; 1 until training starts, so Lightning's
+    sizing of the data never warns about an interval longer than a short epoch."""
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        trainer.log_every_n_steps = 1
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        steps = trainer.estimated_stepping_batches
+        trainer.log_every_n_steps = 50 if not math.isfinite(steps) else max(1, min(50, int(steps) // 100))
 
 
 class LogSampleImages(pl.Callback):

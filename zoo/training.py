@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,14 @@ from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import instantiate_class
 
 from zoo import checks
-from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, NoValidationWithoutData, TimedProgressBar
+from zoo.callbacks import (
+    ConfusionMatrixCallback,
+    EpochLines,
+    LogSampleImages,
+    NoValidationWithoutData,
+    StepLogPace,
+    TimedProgressBar,
+)
 from zoo.datamodules.base import lacks_split
 from zoo.logs import logger_class
 from zoo.registry import MODELS, check_arguments, check_values
@@ -25,14 +33,17 @@ def callback_list(callbacks: Any) -> list[Any]:
     return [*callbacks] if isinstance(callbacks, list) else [callbacks] if callbacks else []
 
 
-def zoo_callbacks(callbacks: Any, enable_progress_bar: bool | None) -> list[Any]:
+def zoo_callbacks(callbacks: Any, enable_progress_bar: bool | None, log_every_n_steps: int | None) -> list[Any]:
     """The Trainer's callbacks as a list, with zoo's own added: validation off when there is
-    no validation data, and zoo's progress bar unless the bar is switched off or the user
-    brought a progress bar of their own."""
+    no validation data; a pace of logging that suits the run's length unless the user set one;
+    and, unless the bar is switched off or the user brought a progress bar of their own, zoo's
+    bar on a terminal or one line per epoch elsewhere (a log file)."""
     given = [*callback_list(callbacks), NoValidationWithoutData()]
+    if log_every_n_steps is None:
+        given.append(StepLogPace())
     if enable_progress_bar is False or any(isinstance(c, ProgressBar) for c in given):
         return given
-    return [*given, TimedProgressBar()]
+    return [*given, TimedProgressBar() if sys.stderr.isatty() else EpochLines()]
 
 
 def attach_test_callbacks(trainer: pl.Trainer) -> None:
@@ -136,7 +147,9 @@ def fit(
     if options.get("enable_checkpointing", True) and not any(isinstance(c, ModelCheckpoint) for c in callbacks):
         callbacks.append(ModelCheckpoint(**config["checkpoint"]))
     callbacks.append(LogSampleImages())
-    options["callbacks"] = zoo_callbacks(callbacks, options.get("enable_progress_bar"))
+    options["callbacks"] = zoo_callbacks(
+        callbacks, options.get("enable_progress_bar"), options.get("log_every_n_steps")
+    )
     if options.get("logger") in (None, True):
         options["logger"] = logger_class()(options.get("default_root_dir") or os.getcwd())
     trainer = pl.Trainer(**options)

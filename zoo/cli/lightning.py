@@ -160,6 +160,7 @@ class ZooCLI(LightningCLI):
         callbacks = zoo_callbacks(
             kwargs.get("callbacks", trainer.callbacks),
             kwargs.get("enable_progress_bar", trainer.enable_progress_bar),
+            kwargs.get("log_every_n_steps", trainer.log_every_n_steps),
         )
         kwargs["callbacks"] = callbacks
         check_compatible(self.model, self.datamodule)  # before a run folder is claimed

@@ -1,0 +1,51 @@
+"""What a run prints and logs, read where people read it: a log file gets one plain line per
+epoch, a terminal zoo's bar without Lightning's v_num, and a short run's step curve has a
+point per step."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import SyntheticDataModule
+from lightning.pytorch.loggers import CSVLogger
+
+from zoo import build
+from zoo.callbacks import TimedProgressBar
+from zoo.training import fit
+
+
+def test_zoo_fit_into_a_file_prints_one_plain_line_per_epoch(run_zoo) -> None:
+    done = run_zoo("fit", "--model", "mlp_mnist", "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "3",
+                   "--trainer.limit_val_batches", "1", "--trainer.logger", "false")
+    assert done.returncode == 0, done.stderr
+    epochs = [line for line in done.stderr.splitlines() if line.startswith("epoch ")]
+    assert len(epochs) == 2, done.stderr
+    assert re.fullmatch(r"epoch 1/2  train/loss \S+  val/acc \S+  val/loss \S+  \d+\.\d s", epochs[0]), epochs[0]
+    assert "\x1b" not in done.stderr and "\r" not in done.stderr and "v_num" not in done.stderr
+
+
+def test_a_terminal_gets_zoos_bar_without_v_num(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    model = build("cnn_mnist")
+    run = fit("cnn_mnist", datamodule=SyntheticDataModule(model, str(tmp_path)), test=False, fast_dev_run=True,
+              default_root_dir=str(tmp_path), accelerator="cpu")
+    bar = run.trainer.progress_bar_callback
+    assert isinstance(bar, TimedProgressBar)
+    assert "v_num" not in bar.get_metrics(run.trainer, run.model)
+
+
+@pytest.mark.parametrize(("log_every_n_steps", "rows"), [(None, 12), (4, 3)], ids=["paced", "as-given"])
+def test_a_short_run_logs_its_step_metric_often_enough_for_a_curve(
+    tmp_path: Path, log_every_n_steps: int | None, rows: int
+) -> None:
+    model = build("cnn_mnist")
+    data = SyntheticDataModule(model, str(tmp_path), samples=24, batch_size=4)
+    logger = CSVLogger(tmp_path, name="run")
+    fit("cnn_mnist", datamodule=data, test=False, max_epochs=2, logger=logger, log_every_n_steps=log_every_n_steps,
+        enable_progress_bar=False, enable_checkpointing=False, default_root_dir=str(tmp_path), accelerator="cpu")
+    metrics = pd.read_csv(Path(logger.log_dir) / "metrics.csv")
+    assert len(metrics.dropna(subset=["train/loss"])) == rows
