@@ -42,6 +42,33 @@ def test_a_write_cut_short_leaves_the_old_file_whole_and_no_temporary_file(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.ckpt"]
 
 
+def half_written(path: Any, *args: Any, **kwargs: Any) -> None:
+    """A writer that fills the disk halfway through its file."""
+    Path(path).write_bytes(b"the first bytes")
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("output", ["csv", "torchscript"])
+def test_a_failed_output_write_leaves_the_old_file_and_no_temporary(
+    output: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zoo.inference import Row, export, write_csv
+    from zoo.registry import build
+
+    path = tmp_path / f"out.{output}"
+    path.write_bytes(b"the old output")
+    if output == "csv":
+        monkeypatch.setattr("pandas.DataFrame.to_csv", lambda frame, file, **kwargs: half_written(file))
+        with pytest.raises(OSError, match="No space left"):
+            write_csv([Row("4", "8")], path)
+    else:
+        monkeypatch.setattr(torch.jit, "save", lambda module, file: half_written(file))
+        with pytest.raises(OSError, match="No space left"):
+            export(build("linear_regression"), "torchscript", path)
+    assert path.read_bytes() == b"the old output"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
 def test_training_fit_saves_checkpoints_atomically(tmp_path: Path) -> None:
     run = fit("linear_regression", max_epochs=1, enable_progress_bar=False, default_root_dir=str(tmp_path),
               logger=False, test=False)
@@ -137,7 +164,8 @@ OVERWRITES = [
     pytest.param(["predict", "--model", "cnn_mnist", "digit.png", "--output", "digit.png"],
                  "--output 'digit.png' is an input of this command", id="predict-output-is-its-input"),
     pytest.param(["export", "--model", "cnn_mnist", "--ckpt_path", "model.ckpt", "--format", "onnx", "--out",
-                  "model.ckpt"], "--out 'model.ckpt' is an input of this command", id="export-out-is-its-checkpoint"),
+                  "model.ckpt"], "--out 'model.ckpt' is an input of this command", id="export-out-is-its-checkpoint",
+                 marks=SLOW),
     pytest.param(["predict", "--model", "cnn_mnist", "digits", "--output", "digits/seven.png"],
                  "--output 'digits/seven.png' is a file in input folder 'digits'", id="predict-output-in-input-folder",
                  marks=SLOW),
