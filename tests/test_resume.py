@@ -86,18 +86,34 @@ def test_concurrent_fits_never_share_a_folder(tmp_path: Path) -> None:
     assert all(len(list((runs / v).glob("events.out.tfevents.*"))) >= 1 for v in ("version_0", "version_1"))
 
 
-@pytest.mark.slow
-def test_a_killed_run_resumes_to_the_same_weights_and_metrics(tmp_path: Path) -> None:
-    whole = zoo_process(tmp_path / "whole", "fit", "--model", "cnn_mnist", *SMALL)
+@pytest.fixture(scope="module")
+def whole_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A run of SMALL never stopped: its folder and its output."""
+    folder = tmp_path_factory.mktemp("whole")
+    whole = zoo_process(folder, "fit", "--model", "cnn_mnist", *SMALL)
     whole_out, whole_err = whole.communicate(timeout=300)
     assert whole.returncode == 0, whole_err
+    return folder, whole_out
 
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_killed_run_resumes_to_the_same_weights_and_metrics(
+    stop: signal.Signals, whole_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    whole_folder, whole_out = whole_run
     killed = zoo_process(tmp_path / "killed", "fit", "--model", "cnn_mnist", *SMALL)
     last = tmp_path / "killed" / RUN / "version_0/checkpoints/last.ckpt"
     epoch = wait_for_epoch(killed, last)
-    killed.send_signal(signal.SIGKILL)
-    killed.communicate(timeout=60)
-    assert killed.returncode == -signal.SIGKILL and epoch < 2
+    killed.send_signal(stop)
+    _, killed_err = killed.communicate(timeout=60)
+    assert epoch < 2
+    if stop == signal.SIGTERM:  # as Ctrl+C: the checkpoints kept, said in one line
+        assert killed.returncode == 143 and "Traceback" not in killed_err, killed_err
+        assert killed_err.splitlines()[-1].startswith("zoo: terminated (SIGTERM); saved: "), killed_err
+        assert "last.ckpt" in killed_err.splitlines()[-1]
+    else:
+        assert killed.returncode == -signal.SIGKILL
 
     resumed = zoo_process(tmp_path / "killed", "fit", "--model", "cnn_mnist", *SMALL,
                           "--ckpt_path", str(RUN / "version_0/checkpoints/last.ckpt"))
@@ -107,7 +123,7 @@ def test_a_killed_run_resumes_to_the_same_weights_and_metrics(tmp_path: Path) ->
     assert sorted(p.name for p in (tmp_path / "killed" / RUN).iterdir()) == ["version_0"]
 
     finals = [torch.load(root / RUN / "version_0/checkpoints/last.ckpt", weights_only=True)
-              for root in (tmp_path / "whole", tmp_path / "killed")]
+              for root in (whole_folder, tmp_path / "killed")]
     assert finals[0]["epoch"] == finals[1]["epoch"] == 2
     assert finals[0]["state_dict"].keys() == finals[1]["state_dict"].keys()
     for name, tensor in finals[0]["state_dict"].items():

@@ -16,7 +16,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "zoo"
 LAYERS: list[tuple[str, ...]] = [
-    ("zoo", "zoo.errors", "zoo.checks", "zoo.recipes", "zoo.tutorials", "zoo.text", "zoo.notice", "zoo.pretrained"),
+    ("zoo", "zoo.errors", "zoo.checks", "zoo.files", "zoo.recipes", "zoo.tutorials", "zoo.text", "zoo.notice",
+     "zoo.pretrained"),
     ("zoo.registry",),
     ("zoo.tasks", "zoo.metrics"),
     ("zoo.models", "zoo.datamodules"),

@@ -16,6 +16,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, TQDMProgre
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from zoo.datamodules.base import lacks_split
+from zoo.files import atomic_write
 from zoo.notice import notice
 from zoo.registry import MODELS
 from zoo.tasks import ClassificationTask, LanguageModelTask
@@ -197,7 +198,8 @@ class ConfusionMatrixCallback(pl.Callback):
         figure = confusion_figure(counts, labels)
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / self.FILE
-        figure.savefig(self.path, dpi=100, bbox_inches="tight")
+        with atomic_write(self.path) as temporary:
+            figure.savefig(temporary, dpi=100, bbox_inches="tight")
         logger = trainer.logger
         if isinstance(logger, TensorBoardLogger):
             logger.experiment.add_figure("test/confusion_matrix", figure, global_step=trainer.global_step)

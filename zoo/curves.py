@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from zoo.errors import ZooError
+from zoo.files import atomic_write
 from zoo.registry import MODELS
 
 
@@ -80,6 +81,7 @@ def plot_curve(
     ax.set_ylabel(ylabel)
     ax.grid()
     path = Path(path)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    with atomic_write(path) as temporary:
+        fig.savefig(temporary, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path

@@ -26,6 +26,7 @@ from zoo import checks
 from zoo.checkpoints import load_checkpoint
 from zoo.datamodules.digit_images import image_files, prepare_images
 from zoo.errors import ZooError
+from zoo.files import atomic_write
 from zoo.registry import MODELS, build
 from zoo.tasks import BinaryTask, ClassificationTask, LanguageModelTask, RegressionTask
 from zoo.text import HELLO_INPUT, MAX_NAME_LENGTH, check_name_characters, encode_names, hello_inputs
@@ -271,9 +272,15 @@ def format_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def output_path(out: str | Path, option: str) -> Path:
+PRECIOUS_FILES = {".ckpt": "checkpoint", ".safetensors": "weights file"}
+"""Files no command output may replace, inputs of this command or not."""
+
+
+def output_path(out: str | Path, option: str, inputs: Sequence[str | Path | None] = ()) -> Path:
     """The file a command will write, checked before any work is done: its folder exists and can
-    be written, and the path is not itself a folder. `option` names it in the error."""
+    be written, the path is not itself a folder, and writing it would replace neither one of the
+    command's `inputs` (a file named, or a file in a folder named; None is skipped) nor an
+    existing checkpoint or weights file. `option` names it in the error."""
     path = Path(out)
     folder = path.parent
     if not folder.is_dir():
@@ -283,13 +290,35 @@ def output_path(out: str | Path, option: str) -> Path:
         raise ZooError(f"{option} {str(path)!r} is a folder; pass a file path, e.g. {str(path / 'out')!r}")
     if not os.access(folder, os.W_OK):
         raise ZooError(f"folder {str(folder)!r} is not writable; pass {option} in a folder that is")
+    replaced = replaced_file(path, inputs)
+    if replaced:
+        raise ZooError(f"{option} {str(path)!r} is {replaced} and would be overwritten; "
+                       f"pass {option} with another file name")
     return path
+
+
+def replaced_file(path: Path, inputs: Sequence[str | Path | None]) -> str | None:
+    """What writing the existing file `path` would destroy, in words: one of the inputs, a file
+    in an input folder, a checkpoint, a weights file; None when it is none of those."""
+    if not path.exists():
+        return None
+    for given in inputs:
+        source = Path(given) if given is not None else None
+        if source is None or not source.exists():
+            continue
+        if source.is_dir() and path.resolve().parent == source.resolve():
+            return f"a file in input folder {str(source)!r}"
+        if path.samefile(source):
+            return "an input of this command"
+    kind = PRECIOUS_FILES.get(path.suffix.lower())
+    return f"an existing {kind}" if kind else None
 
 
 def write_csv(rows: Sequence[Row], path: str | Path) -> Path:
     """The rows as CSV (see `rows_frame`) at a path `output_path` has checked."""
     path = Path(path)
-    rows_frame(rows).to_csv(path, index=False)
+    with atomic_write(path) as temporary:
+        rows_frame(rows).to_csv(temporary, index=False)
     return path
 
 
@@ -326,7 +355,8 @@ def export(model: pl.LightningModule, fmt: str, out: str | Path) -> Path:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(net, example)
-        torch.jit.save(traced, str(path))
+        with atomic_write(path) as temporary:
+            torch.jit.save(traced, str(temporary))
         return path
     try:
         import onnx  # noqa: F401
@@ -334,8 +364,8 @@ def export(model: pl.LightningModule, fmt: str, out: str | Path) -> Path:
         raise ZooError("ONNX export needs the onnx package; pip install -e \".[export]\"") from None
     names = [f"input{i}" for i in range(len(example))]
     axes = {n: {0: "batch"} for n in names} | {"output": {0: "batch"}}
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), atomic_write(path) as temporary:
         warnings.simplefilter("ignore")
-        torch.onnx.export(net, example, str(path), input_names=names, output_names=["output"],
+        torch.onnx.export(net, example, str(temporary), input_names=names, output_names=["output"],
                           dynamic_axes=axes, dynamo=False)
     return path

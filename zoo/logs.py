@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from importlib.util import find_spec
 from pathlib import Path
@@ -11,6 +12,21 @@ from typing import Any
 from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger
 
 FLUSH_EVERY_S = 5.0
+
+
+class QuietWriterThreads:
+    """A `threading.excepthook` that leaves out the OSError of TensorBoard's writer thread (its
+    run folder deleted, the disk full): the thread keeps it for the training thread, which
+    raises it at its next write and stops the run, so printed here too it is a second
+    traceback. Every other exception goes to the hook installed before."""
+
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous
+
+    def __call__(self, args: threading.ExceptHookArgs) -> None:
+        if isinstance(args.exc_value, OSError) and type(args.thread).__name__ == "_AsyncWriterThread":
+            return
+        self.previous(args)
 
 
 class PacedTensorBoardLogger(TensorBoardLogger):
@@ -22,6 +38,8 @@ class PacedTensorBoardLogger(TensorBoardLogger):
 
     def __init__(self, *args: Any, flush_every: float = FLUSH_EVERY_S, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not isinstance(threading.excepthook, QuietWriterThreads):
+            threading.excepthook = QuietWriterThreads(threading.excepthook)
         self.flush_every = flush_every
         self.saved_at = -math.inf
 

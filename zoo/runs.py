@@ -7,6 +7,7 @@ cannot drift apart. It is plain data shaped like LightningCLI's config.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,43 @@ def check_writable(
         raise ZooError(
             f"{what} {str(folder)!r} is not writable ({err.strerror}); {fix}"
         ) from err
+
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def failed_write(err: BaseException) -> OSError | None:
+    """The OSError naming a file behind an exception (Lightning re-raises inside its own, and a
+    logger failing as the run stops adds another)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.filename is not None:
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def write_failure(err: BaseException, run_dir: str | os.PathLike[str] | None) -> ZooError | None:
+    """A run stopped by a file it could not write, as one line naming the run folder: the disk
+    full, or the folder deleted while the run wrote to it. None for any other failure."""
+    found = failed_write(err)
+    if found is None:
+        return None
+    file = Path(os.path.abspath(os.fsdecode(found.filename)))
+    folder = Path(run_dir) if run_dir is not None else file.parent
+    last = folder / "checkpoints" / "last.ckpt"
+    again = f"resume with --ckpt_path {last}" if last.is_file() else "start the run again"
+    if found.errno in DISK_FULL:
+        return ZooError(
+            f"the disk of run folder {str(folder)!r} is full ({found.strerror} writing {file.name!r}); "
+            f"the checkpoints saved before are whole: free some space, then {again}"
+        )
+    if file != folder.absolute() and folder.absolute() not in file.parents:
+        return None
+    if not folder.is_dir():
+        return ZooError(
+            f"run folder {str(folder)!r} was deleted while the run wrote to it; keep a run's folder "
+            "until the run ends, and start it again"
+        )
+    return ZooError(f"run folder {str(folder)!r}: {file.name!r} could not be written ({found.strerror}); "
+                    f"make the folder writable, then {again}")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
+import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import instantiate_class
+from lightning.pytorch.plugins import CheckpointIO, TorchCheckpointIO
 
 from zoo import checks
 from zoo.callbacks import (
@@ -22,6 +26,7 @@ from zoo.callbacks import (
     TimedProgressBar,
 )
 from zoo.datamodules.base import lacks_split
+from zoo.files import atomic_write
 from zoo.logs import logger_class
 from zoo.registry import MODELS, check_arguments, check_values
 from zoo.runs import run_config
@@ -29,7 +34,7 @@ from zoo.tasks import check_compatible
 
 
 def callback_list(callbacks: Any) -> list[Any]:
-    """The Trainer's `callbacks` argument (None, one or a list) as a new list."""
+    """The Trainer's `callbacks` (or `plugins`) argument (None, one or a list) as a new list."""
     return [*callbacks] if isinstance(callbacks, list) else [callbacks] if callbacks else []
 
 
@@ -44,6 +49,43 @@ def zoo_callbacks(callbacks: Any, enable_progress_bar: bool | None, log_every_n_
     if enable_progress_bar is False or any(isinstance(c, ProgressBar) for c in given):
         return given
     return [*given, TimedProgressBar() if sys.stderr.isatty() else EpochLines()]
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning's checkpoint writer, writing each checkpoint to a temporary name in its own
+    folder and renaming it into place (`zoo.files.atomic_write`): a save cut short by a full
+    disk or Ctrl+C leaves the previous checkpoint whole, never a truncated one. Lightning's own
+    writes to the system's temporary folder and moves the file, which is a copy, and not
+    atomic, when that folder is on another disk. Remote paths are left to Lightning.
+
+    A folder it saved into that has since been deleted is an error, not created again: the run
+    it belongs to lost its logs and config, and stops saying so (`zoo.runs.write_failure`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folders: set[Path] = set()
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
+        if storage_options is not None or "://" in str(path):
+            super().save_checkpoint(checkpoint, path, storage_options)
+            return
+        folder = Path(path).parent
+        if folder in self.folders and not folder.is_dir():
+            raise FileNotFoundError(errno.ENOENT, "folder deleted during the run", str(folder))
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folders.add(folder)
+        # Through a Python file, so that a full disk is an OSError naming its errno.
+        with atomic_write(path) as temporary, open(temporary, "wb") as file:
+            torch.save(checkpoint, file)
+
+
+def zoo_plugins(plugins: Any) -> list[Any]:
+    """The Trainer's plugins as a list, with zoo's atomic checkpoint writer unless the user
+    brought a CheckpointIO of their own."""
+    given = callback_list(plugins)
+    if any(isinstance(p, CheckpointIO) for p in given):
+        return given
+    return [*given, AtomicCheckpointIO()]
 
 
 def attach_test_callbacks(trainer: pl.Trainer) -> None:
@@ -79,7 +121,6 @@ def kept_checkpoints(trainer: pl.Trainer) -> list[str]:
 def describe(model: pl.LightningModule) -> str:
     """One line on the model: its name, parameters and forward FLOPs per sample where its
     inputs have a fixed shape (the summary Lightning's table would give, minus the noise)."""
-    import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     name = getattr(model, "zoo_name", type(model).__name__)
@@ -150,6 +191,7 @@ def fit(
     options["callbacks"] = zoo_callbacks(
         callbacks, options.get("enable_progress_bar"), options.get("log_every_n_steps")
     )
+    options["plugins"] = zoo_plugins(options.get("plugins"))
     if options.get("logger") in (None, True):
         options["logger"] = logger_class()(options.get("default_root_dir") or os.getcwd())
     trainer = pl.Trainer(**options)

@@ -16,6 +16,7 @@ from safetensors.torch import save
 
 from zoo.datamodules.base import TensorBatches, TensorDataModule
 from zoo.errors import ZooError
+from zoo.files import atomic_write
 from zoo.notice import say
 from zoo.pretrained import CARDS_FILE, cards, headline, sha256, weights_card, weights_dir
 from zoo.registry import MODELS, build, recipe_for
@@ -113,9 +114,11 @@ def build_weights(
         card["data"]["twin_split_sizes"] = twin_data.split_sizes()
         card["test"] = score(twin.trainer, twin.model, twin_data, "test")
         card["train"] = score(run.trainer, run.model, data, "train")
-    (folder / card["file"]).write_bytes(blob)
+    with atomic_write(folder / card["file"]) as temporary:
+        temporary.write_bytes(blob)
     shipped = cards(folder) | {name: card}
-    (folder / CARDS_FILE).write_text(json.dumps(dict(sorted(shipped.items())), indent=1) + "\n")
+    with atomic_write(folder / CARDS_FILE) as temporary:
+        temporary.write_text(json.dumps(dict(sorted(shipped.items())), indent=1) + "\n")
     return card
 
 

@@ -13,8 +13,9 @@ def export_main(argv: list[str]) -> None:
     parser.add_argument("--format", required=True, choices=("onnx", "torchscript"), help="file format")
     parser.add_argument("--out", required=True, help="file to write, e.g. cnn_mnist.onnx")
     args = parser.parse_args(argv)
-    from zoo.inference import export, load_model
+    from zoo.inference import export, load_model, output_path
 
+    output_path(args.out, "--out", [args.ckpt_path])  # before the model is loaded
     model = load_model(args.model, args.ckpt_path)
     path = export(model, args.format, args.out)
     print(f"zoo: {model.zoo_name} exported as {args.format} to {path}")

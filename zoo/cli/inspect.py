@@ -7,6 +7,7 @@ from pathlib import Path
 
 from zoo.cli.parse_errors import OneLineParser
 from zoo.errors import ZooError
+from zoo.files import atomic_write
 from zoo.registry import build_net
 
 
@@ -23,11 +24,16 @@ def show_command(argv: list[str]) -> None:
     print(f"{'total':40s} {'':20s} {total:>10,}")
 
 
+def event_files(log_dir: Path) -> list[Path]:
+    """A run's TensorBoard event files."""
+    return sorted(log_dir.glob("events.out.tfevents.*"))
+
+
 def read_scalars(log_dir: Path) -> dict[str, list[tuple[int, float]]]:
     """Every scalar in a run's TensorBoard event files, as (step, value) pairs."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    files = sorted(log_dir.glob("events.out.tfevents.*"))
+    files = event_files(log_dir)
     if not files:
         raise ZooError(f"no TensorBoard event files in {str(log_dir)!r}; pass a run's log folder "
                        "(zoo fit prints it as 'logs: ...')")
@@ -76,6 +82,9 @@ def plot_command(argv: list[str]) -> None:
     except OSError as err:
         raise ZooError(f"cannot create folder {str(out.parent)!r} for --out ({type(err).__name__}); "
                        "pass --out in a folder you can write") from None
+    from zoo.inference import output_path
+
+    output_path(out, "--out", event_files(args.log_dir))
 
     import matplotlib
 
@@ -90,7 +99,8 @@ def plot_command(argv: list[str]) -> None:
     axes.set_ylabel(args.metric)
     axes.set_title(f"{args.metric} per {axis}: {args.log_dir.resolve().parent.parent.name}/{args.log_dir.name}")
     axes.grid(True)
-    figure.savefig(out, dpi=100, bbox_inches="tight")
+    with atomic_write(out) as temporary:
+        figure.savefig(temporary, dpi=100, bbox_inches="tight")
     plt.close(figure)
     for x, value in points:
         print(f"{axis} {x:g}: {args.metric} {value:.4f}")

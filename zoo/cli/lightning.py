@@ -8,7 +8,9 @@ checks come out as one `ZooError` line (see `zoo.cli.parse_errors`).
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from argparse import ArgumentError
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from zoo import checks
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
@@ -24,13 +27,22 @@ from zoo.cli.arguments import RunArguments
 from zoo.cli.parse_errors import one_line
 from zoo.datamodules.base import lacks_split
 from zoo.errors import ZooError
+from zoo.files import atomic_write
 from zoo.logs import default_logger
 from zoo.notice import metrics_line, quiet_lightning, say
 from zoo.pretrained import headline, weights_card
 from zoo.registry import load_pretrained
-from zoo.runs import EVAL_RUNS, TRAIN_RUNS, check_writable, checkpoint_run_dir, new_run_dir, run_config
+from zoo.runs import (
+    EVAL_RUNS,
+    TRAIN_RUNS,
+    check_writable,
+    checkpoint_run_dir,
+    new_run_dir,
+    run_config,
+    write_failure,
+)
 from zoo.tasks import check_compatible
-from zoo.training import attach_test_callbacks, describe, final_test, kept_checkpoints, zoo_callbacks
+from zoo.training import attach_test_callbacks, describe, final_test, kept_checkpoints, zoo_callbacks, zoo_plugins
 
 EVALUATIONS = ("validate", "test", "predict")
 EVALUATED_SPLIT = {"validate": "val", "test": "test", "predict": "test"}
@@ -66,11 +78,14 @@ class ZooCLI(LightningCLI):
     validate/test/predict into `<root>/eval/version_N`.
     """
 
-    def __init__(self, defaults: dict[str, Any], trainers: list[Trainer] | None = None, **kwargs: Any) -> None:
+    def __init__(self, defaults: dict[str, Any], started: list[ZooCLI] | None = None, **kwargs: Any) -> None:
+        """`started` receives this CLI before it runs, so that its caller can still read its
+        trainer and run folder when the run ends with an exception."""
         self.run_defaults = defaults
-        self.trainers = trainers if trainers is not None else []
         self.checkpoint: dict[str, Any] = {}
         self.run_dir: Path | None = None
+        if started is not None:
+            started.append(self)
         super().__init__(**kwargs)
 
     def add_arguments_to_parser(self, parser: Any) -> None:
@@ -151,7 +166,8 @@ class ZooCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         """Add zoo's callbacks (`zoo.training.zoo_callbacks`): its progress bar unless it is off
-        or the user gave one, and no validation loop without validation data.
+        or the user gave one, and no validation loop without validation data; and its atomic
+        checkpoint writer (`zoo.training.zoo_plugins`).
 
         They are added here, not to the parsed config, so a saved config.yaml stays free of them
         and still runs with `--trainer.enable_progress_bar false`."""
@@ -163,15 +179,14 @@ class ZooCLI(LightningCLI):
             kwargs.get("log_every_n_steps", trainer.log_every_n_steps),
         )
         kwargs["callbacks"] = callbacks
+        kwargs["plugins"] = zoo_plugins(kwargs.get("plugins", trainer.plugins))
         check_compatible(self.model, self.datamodule)  # before a run folder is claimed
         self.start_from_shipped_weights()
         self.load_data()
         self.check_split_present()
         if self.subcommand:
             kwargs |= self.run_folder(section)
-        trainer = super().instantiate_trainer(**kwargs)
-        self.trainers.append(trainer)
-        return trainer
+        return super().instantiate_trainer(**kwargs)
 
     def load_data(self) -> None:
         """Read (and so check) a zoo datamodule's data before a run folder is claimed: a bad
@@ -301,19 +316,41 @@ class ZooCLI(LightningCLI):
         root = Path(self.trainer.log_dir or self.trainer.default_root_dir)
         root.mkdir(parents=True, exist_ok=True)
         path = root / "predictions.pt"
-        torch.save(stacked, path)
+        with atomic_write(path) as temporary:
+            torch.save(stacked, temporary)
         say(f"{len(stacked)} predictions of shape {tuple(stacked.shape[1:])} saved to {path}")
+
+
+def on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM outside a Trainer's run stops zoo as Lightning stops a run (SIGTERMException).
+    While a Trainer runs, Lightning's own handler is installed and calls this one after it has
+    noted the signal: there the stopping is Lightning's, at the end of the step."""
+    if signal.getsignal(signal.SIGTERM) is on_sigterm:
+        raise SIGTERMException
+
+
+def stopped(cli: ZooCLI | None, how: str, code: int) -> SystemExit:
+    """Say in one line which checkpoints a stopped run keeps; the exit to raise."""
+    trainer = getattr(cli, "trainer", None)
+    kept = kept_checkpoints(trainer) if trainer is not None else []
+    print(f"zoo: {how}; saved: {', '.join(kept) or 'no checkpoint yet'}", file=sys.stderr, flush=True)
+    return SystemExit(code)
 
 
 def run(arguments: RunArguments) -> None:
     """Run one Lightning command with the run configuration of its registered model, with
-    Lightning's informational lines off: zoo prints the seed, the model and the results."""
+    Lightning's informational lines off: zoo prints the seed, the model and the results.
+
+    Ctrl+C and SIGTERM end it keeping the checkpoints saved so far (exit 130 and 143); a file
+    it cannot write (a full disk, its run folder deleted) ends it in one line (`write_failure`)."""
     quiet_lightning()
-    trainers: list[Trainer] = []
+    started: list[ZooCLI] = []
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if main_thread else None
     try:
         ZooCLI(
             run_config(arguments.model, arguments.recipe, arguments.data),
-            trainers=trainers,
+            started=started,
             model_class=LightningModule,
             datamodule_class=LightningDataModule,
             subclass_mode_model=True,
@@ -322,12 +359,22 @@ def run(arguments: RunArguments) -> None:
             auto_configure_optimizers=False,
             parser_kwargs={"exit_on_error": False},
         )
+    except SIGTERMException:
+        raise stopped(started[-1] if started else None, "terminated (SIGTERM)", 143) from None
     except SystemExit as stop:
         # Lightning answers Ctrl+C by saving nothing more, tearing down and exiting 1: say what
         # the run keeps and exit as an interrupted program does. Asked here, after the fact,
         # rather than by a callback, which would cost every training step a call to each hook.
-        if stop.code == 1 and trainers and trainers[-1].interrupted:
-            kept = kept_checkpoints(trainers[-1])
-            print(f"zoo: interrupted; saved: {', '.join(kept) or 'no checkpoint yet'}", file=sys.stderr, flush=True)
-            raise SystemExit(130) from None
+        cli = started[-1] if started else None
+        trainer = getattr(cli, "trainer", None)
+        if stop.code == 1 and trainer is not None and trainer.interrupted:
+            raise stopped(cli, "interrupted", 130) from None
         raise
+    except Exception as err:
+        failure = write_failure(err, started[-1].run_dir if started else None)
+        if failure is None:
+            raise
+        raise failure from None
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)

@@ -70,7 +70,7 @@ def predict_main(argv: list[str]) -> None:
     args = parse(argv)
     from zoo.inference import format_table, load_model, output_path, predict, write_csv
 
-    output = output_path(args.output, "--output") if args.output else None
+    output = output_path(args.output, "--output", [*args.inputs, args.ckpt_path]) if args.output else None
     model = load_model(args.model, args.ckpt_path)
     rows = predict(model, args.inputs, k=args.top, length=args.length, temperature=args.temperature,
                    seed=args.seed)

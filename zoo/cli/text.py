@@ -20,7 +20,7 @@ def names_main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     from zoo.inference import load_checkpoint, output_path, predict, require_model, write_csv
 
-    output = output_path(args.output, "--output") if args.output else None
+    output = output_path(args.output, "--output", [args.ckpt, *args.names]) if args.output else None
     model = load_checkpoint(args.ckpt)
     require_model(model, "gru_names")
     rows = predict(model, args.names, k=args.top)
