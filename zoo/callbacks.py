@@ -93,11 +93,11 @@ class StepLogPace(pl.Callback):
     sizing of the data never warns about an interval longer than a short epoch."""
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        trainer.log_every_n_steps = 1
+        trainer.log_every_n_steps = 1  # type: ignore[attr-defined]
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         steps = trainer.estimated_stepping_batches
-        trainer.log_every_n_steps = 50 if not math.isfinite(steps) else max(1, min(50, int(steps) // 100))
+        trainer.log_every_n_steps = 50 if not math.isfinite(steps) else max(1, min(50, int(steps) // 100))  # type: ignore[attr-defined]
 
 
 class LogSampleImages(pl.Callback):
