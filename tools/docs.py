@@ -24,6 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tools.model_index import weights_table
 from zoo.pretrained import cards, headline
 from zoo.registry import (
     DATAMODULES,
@@ -263,8 +264,10 @@ def models_index() -> str:
     rows = [[model_link(n), f"{MODELS.get(n).num_params:,}", data_link(MODELS.get(n).datamodule),
              MODELS.get(n).tutorial or "-", headline(cards()[n]) if n in cards() else "-"]
             for n in model_names()]
-    return "# Models\n\nEvery registered model, from `zoo.registry`.\n\n" + table(
-        ["model", "parameters", "data", "tutorial", "pretrained"], rows) + "\n"
+    return ("# Models\n\nEvery registered model, from `zoo.registry`.\n\n"
+            + table(["model", "parameters", "data", "tutorial", "pretrained"], rows)
+            + "\n\n## Shipped weights\n\nFrom their cards, `zoo/weights/cards.json` (the README's table).\n\n"
+            + weights_table(cards()) + "\n")
 
 
 # ---- tutorial pages ------------------------------------------------------------------------
