@@ -353,10 +353,13 @@ def dataset_page(name: str) -> str:
                                                                                   arguments(card.cls)),
         "## Models trained on it", ", ".join(users) or "none registered",
     ]
+    parts.append("## Example inputs")
     if name in GRID_DATASETS:
         given = ", ".join(f"{k}={v!r}" for k, v in GRID_DATASETS[name].items())
-        parts += ["## Example inputs", f"The first test inputs ({given}) with their labels:",
+        parts += [f"The first test inputs ({given}) with their labels:",
                   f"![{name} examples](../{IMAGES}/data_{name}.png)"]
+    else:
+        parts.append("No picture of its inputs yet: the site draws only image data zoo holds offline.")
     return "\n\n".join(parts) + "\n"
 
 
