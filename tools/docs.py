@@ -62,11 +62,11 @@ NOTES = {
 """The notes page on the experiments behind the recipes of the models of each datamodule."""
 GRID_DATASETS = {"mnist": {"source": "embedded"}}
 """Datamodules zoo holds offline, drawn as a grid of test inputs (with these arguments)."""
-OWN_COMMANDS = (
+OWN_COMMANDS: tuple[list[str], ...] = (
     [], ["list"], ["show"], ["plot"], ["export"], ["weights"], ["weights", "build"], ["weights", "list"],
     ["names"], ["sample"],
 )
-LIGHTNING_COMMANDS = (["fit"], ["validate"], ["test"], ["predict"])
+LIGHTNING_COMMANDS: tuple[list[str], ...] = (["fit"], ["validate"], ["test"], ["predict"])
 RECIPE_FIELDS = ("optimizer", "lr", "momentum", "weight_decay", "scheduler", "batch_size", "max_epochs",
                  "task_args", "data_args", "estimate_with")
 CURVE_CSV = "time_to_accuracy"
@@ -111,7 +111,9 @@ def data_link(name: str) -> str:
 def shipped_picture(name: str) -> bool:
     """A confusion matrix is drawn for shipped weights tested on data zoo holds offline."""
     card = cards().get(name)
-    return bool(card) and card["data"].get("used_source") == "embedded" and card["data"]["split_sizes"]["test"] > 0
+    if card is None:
+        return False
+    return card["data"].get("used_source") == "embedded" and card["data"]["split_sizes"]["test"] > 0
 
 
 def benchmark_conditions() -> list[str]:
@@ -332,7 +334,7 @@ def checksums(card: DataCard) -> list[list[str]]:
 
 
 def arguments(cls: type) -> list[list[str]]:
-    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    params = list(inspect.signature(cls).parameters.values())
     return [[f"`{p.name}`", f"`{p.default!r}`" if p.default is not p.empty else "required"]
             for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
