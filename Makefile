@@ -3,16 +3,18 @@
 #   make test   sets up .venv (when missing), lints, type-checks and runs every test
 # Both install the versions CI tests (constraints.txt). `make test-lowest` runs the default
 # tests on the lowest versions pyproject.toml allows, in .venv-lowest; `.ci/run` runs both.
+# `make docs` builds the documentation site in strict mode into site/ (`make docs-pages`
+# regenerates its generated pages and pictures); `make browser` installs the chromium its test drives.
 
 PYTHON ?= python3
 VENV ?= .venv
 LOWEST ?= .venv-lowest
 # torch and torchvision: the releases this machine keeps a local copy of (pip takes them from it).
 TORCH ?= torch==2.14.1 torchvision==0.29.1
-EXTRAS ?= dev,export
+EXTRAS ?= dev,export,docs
 SHELL := /bin/bash
 
-.PHONY: run test test-lowest constraints
+.PHONY: run test test-lowest constraints docs docs-pages browser
 
 $(VENV)/installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +48,16 @@ test-lowest: $(LOWEST)/installed
 constraints: $(VENV)/installed
 	{ sed -n '1,3p' constraints.txt; $(VENV)/bin/python -m pip freeze --exclude-editable; } > constraints.txt.tmp
 	mv constraints.txt.tmp constraints.txt
+
+docs: $(VENV)/installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+docs-pages: $(VENV)/installed
+	$(VENV)/bin/python -m tools.docs
+
+# Debian's chromium and a CJK font (the tutorials' titles), for tests/test_docs.py; Playwright's own
+# browser download is not used. Retries while another apt holds the lock.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || for try in 1 2 3 4 5 6; do \
+		{ apt-get update -q && apt-get install -y -q chromium fonts-wqy-zenhei; } && break; sleep 10; done
+	@command -v chromium >/dev/null || { echo "make browser: chromium did not install"; exit 1; }

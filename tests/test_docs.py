@@ -1,0 +1,85 @@
+"""The documentation site: its generated pages are what `python -m tools.docs` writes today (a page
+that drifted from the registry, the cards, the recipes, the CSVs or the parsers fails), its
+pictures are all there, and the built site opens in a real browser with nothing broken."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools.docs import DOCS, GENERATED, IMAGES, LIGHTNING_PAGE, REPO, lightning_versions, pictures
+from tools.docs import write as write_docs
+from tools.docs_browser import CHROMIUM, SCREENSHOTS, check_site
+
+FIX = "run: python -m tools.docs"
+
+
+def generated_files(docs: Path) -> dict[str, str]:
+    """The generated pages under a docs folder, by path, with their text."""
+    found: dict[str, str] = {}
+    for owned in GENERATED:
+        target = docs / owned
+        files = sorted(target.rglob("*.md")) if target.is_dir() else [target] if target.is_file() else []
+        found |= {f.relative_to(docs).as_posix(): f.read_text() for f in files}
+    return found
+
+
+def test_generated_pages_are_up_to_date(tmp_path: Path) -> None:
+    write_docs(tmp_path, with_pictures=False, with_lightning=False)
+    fresh, committed = generated_files(tmp_path), generated_files(DOCS)
+    assert sorted(committed) == sorted(fresh), FIX
+    for path, text in fresh.items():
+        assert committed[path] == text, f"docs/{path} drifted; {FIX}"
+
+
+def test_every_picture_is_committed_and_used() -> None:
+    committed = {p.name for p in (DOCS / IMAGES).glob("*.png")}
+    assert committed == set(pictures()), FIX
+    shown = "".join(generated_files(DOCS).values())
+    assert all(f"{IMAGES}/{name}" in shown for name in committed), "a picture no page shows"
+
+
+def test_pictures_stay_small() -> None:
+    sizes = [p.stat().st_size for p in (DOCS / IMAGES).glob("*.png")] + [
+        (DOCS / "screenshots" / name).stat().st_size for name in SCREENSHOTS]
+    assert max(sizes) < 250_000
+    assert sum(sizes) < 3_000_000
+
+
+@pytest.mark.slow
+def test_lightning_commands_page_is_up_to_date(tmp_path: Path) -> None:
+    committed = (DOCS / LIGHTNING_PAGE).read_text()
+    if lightning_versions() not in committed:
+        pytest.skip(f"the page was generated with other versions than {lightning_versions()}")
+    # A fresh interpreter, as `python -m tools.docs` runs: the help lists the datamodule classes
+    # imported so far, and this one has imported the tests' own.
+    subprocess.run([sys.executable, "-m", "tools.docs", "--out", str(tmp_path), "--no-pictures"],
+                   cwd=REPO, check=True, capture_output=True, timeout=600)
+    assert committed == (tmp_path / LIGHTNING_PAGE).read_text(), f"docs/{LIGHTNING_PAGE} drifted; {FIX}"
+
+
+def missing_for_browser() -> str | None:
+    """Why the browser test cannot run here, or None."""
+    if importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("playwright") is None:
+        return "mkdocs or playwright is not installed (pip install -e '.[docs]')"
+    if not CHROMIUM.is_file():
+        return f"Debian's chromium is not at {CHROMIUM} (make browser)"
+    return None
+
+
+@pytest.mark.slow
+def test_built_site_shows_every_model_picture_and_no_broken_link(tmp_path: Path) -> None:
+    if reason := missing_for_browser():
+        pytest.skip(reason)
+    site = tmp_path / "site"
+    build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+                           cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr[-3000:]
+    shots = tmp_path / "screenshots"
+    assert check_site(site, shots) == []
+    assert sorted(p.name for p in shots.iterdir()) == sorted(SCREENSHOTS)
+    assert all((shots / name).stat().st_size > 10_000 for name in SCREENSHOTS)

@@ -1,0 +1,540 @@
+"""Development tool: the documentation site's generated pages and pictures, written from the
+registry's cards, the recipes, the shipped weights' cards, the results CSVs and the command
+parsers, so nothing on them is typed twice.
+
+`python -m tools.docs` rewrites every generated page under docs/ and its pictures;
+`--no-pictures` writes the pages alone. A test regenerates the pages into a temporary folder and
+fails when a committed one differs (pictures are compared by name: their bytes follow the
+plotting library's version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import inspect
+import io
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from tools.model_index import weights_table
+from zoo.pretrained import cards, headline
+from zoo.registry import (
+    DATAMODULES,
+    MODELS,
+    DataCard,
+    ModelCard,
+    build,
+    default_datamodule,
+    discover,
+    list_datamodules,
+)
+from zoo.registry import list_models as model_names
+from zoo.tutorials import TUTORIALS
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+GENERATED = ("models", "tutorials", "datasets", "benchmarks", "results.md", "reference/commands.md")
+"""What this tool owns under docs/ (folders wholly); everything else there is written by hand."""
+LIGHTNING_PAGE = "reference/lightning-commands.md"
+"""The LightningCLI commands' help: generated too, but it follows Lightning's version."""
+IMAGES = "img"
+HELP_COLUMNS = "100"
+NOTES = {
+    "mnist": "notes/mnist.md",
+    "names": "notes/names.md",
+    "shakespeare": "notes/shakespeare.md",
+    "linear_toy": "notes/small-models.md",
+    "hours_pass": "notes/small-models.md",
+    "house_prices": "notes/small-models.md",
+    "random_regression": "notes/small-models.md",
+    "diabetes": "notes/small-models.md",
+    "cifar10": "notes/small-models.md",
+    "hello": "notes/small-models.md",
+}
+"""The notes page on the experiments behind the recipes of the models of each datamodule."""
+GRID_DATASETS = {"mnist": {"source": "embedded"}}
+"""Datamodules zoo holds offline, drawn as a grid of test inputs (with these arguments)."""
+OWN_COMMANDS: tuple[list[str], ...] = (
+    [], ["list"], ["show"], ["plot"], ["export"], ["weights"], ["weights", "build"], ["weights", "list"],
+    ["names"], ["sample"],
+)
+LIGHTNING_COMMANDS: tuple[list[str], ...] = (["fit"], ["validate"], ["test"], ["predict"])
+RECIPE_FIELDS = ("optimizer", "lr", "momentum", "weight_decay", "scheduler", "batch_size", "max_epochs",
+                 "task_args", "data_args", "estimate_with")
+CURVE_CSV = "time_to_accuracy"
+ACCURATE_CSV = "time_to_99"
+
+
+# ---- small helpers -------------------------------------------------------------------------
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def number(text: str) -> str:
+    """A CSV cell for a table: floats to 4 significant digits, the rest as it is."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return text if text.lstrip("-").isdigit() else f"{value:.4g}"
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(REPO).as_posix()
+
+
+def model_link(name: str) -> str:
+    """A link to a model's page from any generated page (each lies one folder down)."""
+    return f"[{name}](../models/{name}.md)"
+
+
+def data_link(name: str) -> str:
+    return f"[{name}](../datasets/{name}.md)"
+
+
+def shipped_picture(name: str) -> bool:
+    """A confusion matrix is drawn for shipped weights tested on data zoo holds offline."""
+    card = cards().get(name)
+    if card is None:
+        return False
+    return card["data"].get("used_source") == "embedded" and card["data"]["split_sizes"]["test"] > 0
+
+
+def benchmark_conditions() -> list[str]:
+    """The conditions the benchmark CSVs are named by, e.g. 'cpu-torch2.14.1-t2'."""
+    folder = REPO / "benchmarks" / "results"
+    return sorted(p.stem.removeprefix(f"{CURVE_CSV}-") for p in folder.glob(f"{CURVE_CSV}-*.csv"))
+
+
+def benchmark_csv(section: str, condition: str) -> Path:
+    return REPO / "benchmarks" / "results" / f"{section}-{condition}.csv"
+
+
+def curve_rows(name: str, condition: str) -> list[dict[str, str]]:
+    """The benchmark's runs of a model that recorded accuracy after every epoch."""
+    rows = []
+    for section in (CURVE_CSV, ACCURATE_CSV):
+        path = benchmark_csv(section, condition)
+        if path.is_file():
+            rows += [r for r in read_csv(path) if r["model"] == name and r["acc_per_epoch"]]
+    return rows
+
+
+# ---- model pages ---------------------------------------------------------------------------
+
+def card_rows(card: ModelCard) -> list[list[str]]:
+    shipped = cards().get(card.name)
+    tutorial = (f"[{card.tutorial} {TUTORIALS[card.tutorial].english}](../tutorials/{card.tutorial}.md), "
+                f"{card.section}" if card.tutorial else card.section)
+    args = "".join(f" {k}={v}" for k, v in card.datamodule_args.items())
+    return [
+        ["network", f"`{card.net.__module__}.{card.net.__qualname__}`"],
+        ["task", f"`{card.task.__module__}.{card.task.__qualname__}`"],
+        ["parameters", f"{card.num_params:,}"],
+        ["input", f"`{tuple(card.input_shape)}`"],
+        ["output", f"`{tuple(card.output_shape)}`"],
+        ["data", data_link(card.datamodule) + args],
+        ["tutorial", tutorial or "-"],
+        ["tutorial's result", card.tutorial_result or "-"],
+        ["pretrained", headline(shipped) if shipped else "none shipped"],
+    ]
+
+
+def network_source(card: ModelCard) -> str:
+    source = inspect.getsource(card.net)
+    path = Path(inspect.getfile(card.net)).resolve()
+    where = relative(path) if path.is_relative_to(REPO) else path.name
+    return f"From `{where}`, as the tutorial writes it:\n\n```python\n{source.rstrip()}\n```"
+
+
+def recipe_value(recipe: dict[str, Any], field: str) -> str:
+    value = recipe[field]
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+    return "-" if value in (None, 0.0) and field != "lr" else f"{value}"
+
+
+def recipes_section(card: ModelCard) -> str:
+    recipes = {k: r.as_dict() for k, r in card.recipes.items()}
+    rows = [[field, *(recipe_value(r, field) for r in recipes.values())] for field in RECIPE_FIELDS]
+    notes = "\n".join(f"- **{key}**: {r['note']}" for key, r in recipes.items() if r["note"])
+    link = NOTES.get(card.datamodule)
+    more = f"\n\nThe experiments behind these recipes: [notes]({'../' + link})." if link else ""
+    return (f"`zoo fit --model {card.name} --recipe NAME`; `default` when none is named.\n\n"
+            + table(["", *recipes], rows) + "\n\n" + notes + more)
+
+
+def results_section(name: str) -> str:
+    rows = []
+    for path in sorted((REPO / "results").glob("results-*.csv")):
+        for r in read_csv(path):
+            if r["model"] == name:
+                rows.append([r["recipe"], f"{r['metric']} {float(r['mean']):.4f} ± {float(r['std']):.4f}",
+                             r["seeds"], r["epochs"], f"{float(r['seconds']):.1f}", f"{r['data']} {r['split']}",
+                             f"{r['device']}, torch {r['torch']}", f"`{relative(path)}`"])
+    if not rows:
+        return "No runs of this model are in `results/` (`python -m tools.results` makes them)."
+    return table(["recipe", "test metric, mean ± std", "seeds", "epochs", "seconds", "data", "machine", "file"], rows)
+
+
+def weights_section(name: str) -> str:
+    card = cards().get(name)
+    if card is None:
+        return "zoo ships no weights of this model."
+    data = card["data"]
+    sizes = "/".join(f"{data['split_sizes'][k]:,}" for k in ("train", "val", "test"))
+    rows = [
+        ["file", f"`zoo/weights/{card['file']}`, {card['bytes']:,} bytes"],
+        ["sha256", f"`{card['sha256']}`"],
+        ["recipe", f"{card['recipe']['name']} (the table above)"],
+        ["data", f"{data['datamodule']} ({data.get('used_source', '-')}), train/val/test {sizes}"],
+        ["seed, epochs", f"{card['seed']}, {card['epochs']}"],
+        ["trained", f"{card['train_seconds']:g} s on {card['device']}, torch {card['torch']}, "
+                    f"lightning {card['lightning']}, {card['built']}"],
+        ["test", ", ".join(f"{k} {v:.4f}" for k, v in card["test"].items())],
+    ]
+    if "twin_split_sizes" in data:
+        twin = "/".join(f"{data['twin_split_sizes'][k]:,}" for k in ("train", "val", "test"))
+        rows.append(["tested on", f"a twin trained alike on {twin} (the weights saw every row)"])
+    text = table(["field", "value"], rows)
+    if shipped_picture(name):
+        text += (f"\n\n### Confusion matrix\n\nThe shipped weights on the {data['split_sizes']['test']:,} test "
+                 f"inputs, drawn by zoo's `ConfusionMatrixCallback` (`python -m tools.docs`):\n\n"
+                 f"![confusion matrix of {name}](../{IMAGES}/cm_{name}.png)")
+    return text
+
+
+def curve_section(name: str) -> str:
+    text = ("`zoo weights build` keeps no training log, so there is no curve of the shipped weights' own "
+            "training.")
+    shown = [c for c in benchmark_conditions() if curve_rows(name, c)]
+    if not shown:
+        return text
+    text += (" The curves below are the benchmark's runs of this model (`python -m benchmarks`): test "
+             "accuracy after every epoch, by recipe and loop, from its CSVs:")
+    for condition in shown:
+        text += f"\n\n![training curves of {name}, {condition}](../{IMAGES}/curve_{name}_{condition}.png)"
+    return text
+
+
+def commands_section(card: ModelCard) -> str:
+    name = card.name
+    evaluate = "--pretrained true" if name in cards() else "--ckpt_path CKPT"
+    lines = [f"zoo fit --model {name}                       # the default recipe"]
+    lines += [f"zoo fit --model {name} --recipe {key}" for key in card.recipes if key != "default"]
+    lines += [
+        f"zoo test --model {name} {evaluate}",
+        f"zoo predict --model {name} INPUT...{' --ckpt_path CKPT' if name not in cards() else ''}",
+        f"zoo export --model {name} --format onnx --out {name}.onnx"
+        + ("" if name in cards() else " --ckpt_path CKPT"),
+        f"zoo show {name}",
+    ]
+    return "```bash\n" + "\n".join(lines) + "\n```"
+
+
+def model_page(card: ModelCard) -> str:
+    doc = inspect.getdoc(card.net) or ""
+    return "\n\n".join([
+        f"# {card.name}", doc,
+        "## Card", table(["field", "value"], card_rows(card)),
+        "## The network", network_source(card),
+        "## Recipes", recipes_section(card),
+        "## Results", results_section(card.name),
+        "## Pretrained weights", weights_section(card.name),
+        "## Training curve", curve_section(card.name),
+        "## Commands", commands_section(card),
+    ]) + "\n"
+
+
+def models_index() -> str:
+    rows = [[model_link(n), f"{MODELS.get(n).num_params:,}", data_link(MODELS.get(n).datamodule),
+             MODELS.get(n).tutorial or "-", headline(cards()[n]) if n in cards() else "-"]
+            for n in model_names()]
+    return ("# Models\n\nEvery registered model, from `zoo.registry`.\n\n"
+            + table(["model", "parameters", "data", "tutorial", "pretrained"], rows)
+            + "\n\n## Shipped weights\n\nFrom their cards, `zoo/weights/cards.json` (the README's table).\n\n"
+            + weights_table(cards()) + "\n")
+
+
+# ---- tutorial pages ------------------------------------------------------------------------
+
+def tutorial_page(key: str) -> str:
+    tutorial = TUTORIALS[key]
+    models = [MODELS.get(n) for n in model_names() if MODELS.get(n).tutorial == key]
+    rows = [[model_link(c.name), c.section, c.tutorial_result or "-",
+             headline(cards()[c.name]) if c.name in cards() else "-"] for c in models]
+    datasets = [d for d in list_datamodules() if re.search(rf"\b{key}\b", DATAMODULES.get(d).source)]
+    parts = [
+        f"# {key}: {tutorial.title}",
+        f"*{tutorial.english}*. " + (f"Public copy: <{tutorial.url}>." if tutorial.url
+                                     else "The copy names no public address."),
+        f"The text (Chinese) is kept beside the project as `shared/seeds/{key}_*.txt`; the line numbers "
+        "the cards cite are its lines.",
+        "## The systems zoo takes from it",
+        table(["model", "where in the tutorial", "the tutorial's result", "zoo's shipped weights"], rows)
+        if rows else "No registered model cites this tutorial.",
+    ]
+    if datasets:
+        parts += ["## Data it builds", ", ".join(data_link(d) for d in datasets)]
+    pictures = [c.name for c in models if shipped_picture(c.name)]
+    if pictures:
+        parts += ["## Figures",
+                  "The tutorial's own figures are pictures on its web page (the kept copy holds their "
+                  "addresses, not the images); the numbers it reports are in the table above. zoo's "
+                  "figures of the same networks, its shipped weights on the test digits:",
+                  "\n".join(f"![{n}](../{IMAGES}/cm_{n}.png){{ width=\"32%\" }}" for n in pictures)]
+    return "\n\n".join(parts) + "\n"
+
+
+def tutorials_index() -> str:
+    rows = [[f"[{k}]({k}.md)", t.title, t.english, f"<{t.url}>" if t.url else "not recorded"]
+            for k, t in TUTORIALS.items()]
+    return "# Tutorials\n\nThe five tutorials zoo is built from (`zoo.tutorials`).\n\n" + table(
+        ["key", "title", "what it covers", "public URL"], rows) + "\n"
+
+
+# ---- dataset pages -------------------------------------------------------------------------
+
+def checksums(card: DataCard) -> list[list[str]]:
+    """md5 sums the datamodule's module checks files against: its own, the public files it names
+    and, for a torchvision download, torchvision's list."""
+    from zoo.datamodules.public_files import MD5 as PUBLIC_MD5
+
+    module = sys.modules[card.cls.__module__]
+    source = inspect.getsource(module)
+    rows = [[f, m, "PyTorchZeroToAll `data/`"] for f, m in PUBLIC_MD5.items()
+            if any(value == f for value in vars(module).values())]
+    for value in vars(module).values():
+        if isinstance(value, dict) and value and all(re.fullmatch(r"[0-9a-f]{32}", str(v)) for v in value.values()):
+            rows += [[f, m, "official download"] for f, m in value.items()]
+    for dataset in ("MNIST", "CIFAR10"):
+        if f"import {dataset}" in source:
+            import torchvision.datasets
+
+            found = getattr(torchvision.datasets, dataset)
+            listed = getattr(found, "resources", None) or [*found.train_list, *found.test_list]
+            rows += [[f, m, f"torchvision `{dataset}`"] for f, m in listed if [f, m] not in [r[:2] for r in rows]]
+    return rows
+
+
+def arguments(cls: type) -> list[list[str]]:
+    params = list(inspect.signature(cls).parameters.values())
+    return [[f"`{p.name}`", f"`{p.default!r}`" if p.default is not p.empty else "required"]
+            for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def dataset_page(name: str) -> str:
+    card = DATAMODULES.get(name)
+    users = [model_link(n) for n in model_names() if MODELS.get(n).datamodule == name]
+    sums = checksums(card)
+    parts = [
+        f"# {name}", card.description,
+        f"Source: {card.source}.", f"Class: `{card.cls.__module__}.{card.cls.__qualname__}`.",
+        inspect.getdoc(card.cls) or "",
+        "## Checksums (md5)",
+        table(["file", "md5", "from"], [[f"`{f}`", f"`{m}`", w] for f, m, w in sums]) if sums
+        else "No files to check: the data is built in, generated, or your own.",
+        "## Arguments: splits, seeds, files",
+        f"`--data {name} --data.ARGUMENT VALUE` on the command line.\n\n" + table(["argument", "default"],
+                                                                                  arguments(card.cls)),
+        "## Models trained on it", ", ".join(users) or "none registered",
+    ]
+    parts.append("## Example inputs")
+    if name in GRID_DATASETS:
+        given = ", ".join(f"{k}={v!r}" for k, v in GRID_DATASETS[name].items())
+        parts += [f"The first test inputs ({given}) with their labels:",
+                  f"![{name} examples](../{IMAGES}/data_{name}.png)"]
+    else:
+        parts.append("No picture of its inputs yet: the site draws only image data zoo holds offline.")
+    return "\n\n".join(parts) + "\n"
+
+
+def datasets_index() -> str:
+    rows = [[data_link(n), DATAMODULES.get(n).description] for n in list_datamodules()]
+    return "# Datasets\n\nEvery registered datamodule, from `zoo.registry`.\n\n" + table(
+        ["datamodule", "what it holds"], rows) + "\n"
+
+
+# ---- results and benchmarks ----------------------------------------------------------------
+
+def csv_table(path: Path, skip: tuple[str, ...] = ()) -> str:
+    rows = read_csv(path)
+    header = [h for h in rows[0] if h not in skip] if rows else []
+    return table(header, [[number(r[h]) for h in header] for r in rows])
+
+
+def results_page() -> str:
+    parts = ["# Results", "Test metrics of real runs, mean and standard deviation over seeds, each configured "
+             "as `zoo fit` configures it (`python -m tools.results` reruns them)."]
+    for path in sorted((REPO / "results").glob("results-*.csv")):
+        parts += [f"## `{relative(path)}`", csv_table(path)]
+    return "\n\n".join(parts) + "\n"
+
+
+def benchmarks_page() -> str:
+    parts = ["# Benchmarks",
+             "`python -m benchmarks` measures zoo against the tutorial's own loop and the machine's limits; "
+             "every table here is one of its CSV files in `benchmarks/results/`, named by the conditions. "
+             "What the figures mean and which targets are missed: [the notes](../notes/benchmarks.md)."]
+    folder = REPO / "benchmarks" / "results"
+    for condition in benchmark_conditions():
+        parts += [f"## {condition}",
+                  "Per-epoch seconds, tutorial loop against zoo, same recipe "
+                  f"(`tutorial_vs_zoo`), and test accuracy against seconds (`{CURVE_CSV}`):",
+                  f"![per-epoch time, {condition}](../{IMAGES}/bench_epoch_{condition}.png)",
+                  f"![time to accuracy, {condition}](../{IMAGES}/bench_accuracy_{condition}.png)"]
+        for path in sorted(folder.glob(f"*-{condition}.csv")):
+            section = path.stem.removesuffix(f"-{condition}")
+            parts += [f"### {section}", f"`{relative(path)}`", csv_table(path, skip=("acc_per_epoch",))]
+    return "\n\n".join(parts) + "\n"
+
+
+# ---- command reference ---------------------------------------------------------------------
+
+@contextlib.contextmanager
+def help_terminal() -> Iterator[io.StringIO]:
+    """Capture what a command prints, formatted for a fixed width under the name `zoo`."""
+    out = io.StringIO()
+    old_columns, old_argv = os.environ.get("COLUMNS"), sys.argv
+    os.environ["COLUMNS"], sys.argv = HELP_COLUMNS, ["zoo"]
+    try:
+        with contextlib.redirect_stdout(out):
+            yield out
+    finally:
+        sys.argv = old_argv
+        if old_columns is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = old_columns
+
+
+def command_help(words: list[str]) -> str:
+    """What `zoo WORDS --help` prints: the real parser's help."""
+    from zoo.cli import main
+
+    with help_terminal() as out, contextlib.suppress(SystemExit):
+        main([*words, "--help"] if words else [])
+    return out.getvalue().rstrip()
+
+
+def commands_page(commands: tuple[list[str], ...], title: str, intro: str) -> str:
+    parts = [f"# {title}", intro]
+    for words in commands:
+        parts += [f"## zoo {' '.join(words)}".rstrip(), f"```text\n{command_help(words)}\n```"]
+    return "\n\n".join(parts) + "\n"
+
+
+def lightning_versions() -> str:
+    from importlib.metadata import version
+
+    return (f"lightning {version('lightning')}, jsonargparse {version('jsonargparse')}, "
+            f"Python {sys.version_info.major}.{sys.version_info.minor}")
+
+
+# ---- all pages -----------------------------------------------------------------------------
+
+def pages() -> dict[str, str]:
+    """Every generated page but the LightningCLI one, by path under docs/."""
+    written = {"models/index.md": models_index(), "tutorials/index.md": tutorials_index(),
+               "datasets/index.md": datasets_index(), "results.md": results_page(),
+               "benchmarks/index.md": benchmarks_page()}
+    written |= {f"models/{n}.md": model_page(MODELS.get(n)) for n in model_names()}
+    written |= {f"tutorials/{k}.md": tutorial_page(k) for k in TUTORIALS}
+    written |= {f"datasets/{n}.md": dataset_page(n) for n in list_datamodules()}
+    written["reference/commands.md"] = commands_page(
+        OWN_COMMANDS, "Commands",
+        "What each `zoo` command prints for `--help`, from its parser (`python -m tools.docs`). "
+        "The training and evaluation commands run LightningCLI: [their reference](lightning-commands.md).")
+    return written
+
+
+def lightning_page() -> str:
+    """The LightningCLI commands' help, which lists every datamodule class imported so far: all of
+    zoo's (registered first), and nothing else when run in a fresh interpreter."""
+    discover()
+    return commands_page(
+        LIGHTNING_COMMANDS, "Training and evaluation commands",
+        "`zoo fit|validate|test|predict --help`, from LightningCLI's parser as zoo configures it, with "
+        f"{lightning_versions()} (other versions list other Trainer options).")
+
+
+def confusion_picture(name: str, path: Path) -> None:
+    """The shipped weights of `name` on its datamodule's embedded test split."""
+    from tools import docs_pictures
+
+    docs_pictures.confusion_matrix(build(name, pretrained=True), default_datamodule(name, source="embedded"), path)
+
+
+def pictures() -> dict[str, Callable[[Path], None]]:
+    """Every generated picture by file name under docs/img, with the function that draws it."""
+    from tools import docs_pictures as draw
+
+    found: dict[str, Callable[[Path], None]] = {}
+    for name in model_names():
+        if shipped_picture(name):
+            found[f"cm_{name}.png"] = partial(confusion_picture, name)
+        for condition in benchmark_conditions():
+            if rows := curve_rows(name, condition):
+                found[f"curve_{name}_{condition}.png"] = partial(draw.curves, rows, f"{name}, {condition}")
+    for name, args in GRID_DATASETS.items():
+        found[f"data_{name}.png"] = partial(draw.grid, DATAMODULES.get(name).cls(**args))
+    for condition in benchmark_conditions():
+        found[f"bench_epoch_{condition}.png"] = partial(
+            draw.epoch_times, read_csv(benchmark_csv("tutorial_vs_zoo", condition)), condition)
+        found[f"bench_accuracy_{condition}.png"] = partial(
+            draw.time_to_accuracy, read_csv(benchmark_csv(CURVE_CSV, condition)), condition)
+    return found
+
+
+def write(docs: Path, with_pictures: bool, with_lightning: bool) -> list[str]:
+    """Write the generated pages (and pictures) under `docs`, removing stale ones; their paths."""
+    for owned in GENERATED:
+        target = docs / owned
+        if target.is_dir():
+            shutil.rmtree(target)
+    written = pages()
+    if with_lightning:
+        written[LIGHTNING_PAGE] = lightning_page()
+    for path, text in written.items():
+        (docs / path).parent.mkdir(parents=True, exist_ok=True)
+        (docs / path).write_text(text)
+    if with_pictures:
+        folder = docs / IMAGES
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in set(p.name for p in folder.glob("*.png")) - set(pictures()):
+            (folder / stale).unlink()
+        for file, draw in pictures().items():
+            draw(folder / file)
+            written[f"{IMAGES}/{file}"] = ""
+    return sorted(written)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tools.docs", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DOCS, help="the docs folder to write into")
+    parser.add_argument("--no-pictures", action="store_true", help="write the pages only")
+    parser.add_argument("--no-lightning", action="store_true",
+                        help="leave out the LightningCLI commands' page (slow to build)")
+    args = parser.parse_args(argv)
+    written = write(args.out, not args.no_pictures, not args.no_lightning)
+    print(f"wrote {len(written)} files under {args.out}")
+
+
+if __name__ == "__main__":
+    main()

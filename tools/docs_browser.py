@@ -1,0 +1,125 @@
+"""Development tool: open the built documentation site in a real headless browser (Debian's
+chromium through Playwright), served from 127.0.0.1, and report what a reader would find broken.
+
+    mkdocs build --strict && python -m tools.docs_browser site --screenshots docs/screenshots
+
+Every model page must show its pictures (each image loaded, naturalWidth > 0); no link or image
+between the site's own pages may lead nowhere (every page's internal links are followed). A
+screenshot of a model page and of a tutorial page is saved where `--screenshots` says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
+SCREENSHOTS = {"model-page.png": "models/inception_mnist/#pretrained-weights", "tutorial-page.png": "tutorials/002/"}
+"""The pages (and where on them) the screenshots show, by file name."""
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """Served requests are not worth a line each."""
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """The folder over HTTP on a free port of 127.0.0.1, for as long as the block runs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def pages_under(site: Path, folder: str) -> list[str]:
+    """The site's pages in `folder` (e.g. 'models/'), as paths relative to the site's root."""
+    return sorted(p.parent.relative_to(site).as_posix() + "/" for p in (site / folder).glob("*/index.html"))
+
+
+def broken_images(page: object) -> list[str]:
+    """The pictures of the open page that did not load."""
+    found: list[str] = page.eval_on_selector_all(  # type: ignore[attr-defined]
+        "article img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    return found
+
+
+def model_page_problems(page: object, address: str) -> list[str]:
+    """A model page's pictures that did not load; none at all where it has a confusion matrix."""
+    problems = [f"{address}: picture {src} did not load" for src in broken_images(page)]
+    shown = page.eval_on_selector_all("article img", "imgs => imgs.length")  # type: ignore[attr-defined]
+    if page.locator("#confusion-matrix").count() and not shown:  # type: ignore[attr-defined]
+        problems.append(f"{address}: has a confusion matrix section but shows no picture")
+    return problems
+
+
+def internal_links(page: object, root: str) -> set[str]:
+    """Every link and image address of the open page that stays on the site, without #anchors."""
+    addresses: list[str] = page.eval_on_selector_all(  # type: ignore[attr-defined]
+        "a[href], img[src], link[href]", "els => els.map(e => e.href || e.src)")
+    return {urldefrag(a)[0] for a in addresses if a.startswith(root)}
+
+
+def check_site(site: Path, screenshots: Path | None = None) -> list[str]:
+    """Open every page of the built site in chromium; the problems found, one line each."""
+    from playwright.sync_api import sync_playwright
+
+    problems: list[str] = []
+    with serve(site) as root, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        models = pages_under(site, "models")
+        if not models:
+            problems.append("no model pages in the site")
+        seen: set[str] = set()
+        waiting = [urljoin(root, p) for p in ["", *models]]
+        while waiting:
+            address = waiting.pop()
+            if address in seen:
+                continue
+            seen.add(address)
+            if not urlparse(address).path.endswith("/"):
+                # a picture, a stylesheet, a file: fetched, not opened (some would start a download)
+                status = page.request.get(address).status
+                if status != 200:
+                    problems.append(f"{address}: HTTP {status}")
+                continue
+            response = page.goto(address, wait_until="load")
+            if response is None or response.status != 200:
+                problems.append(f"{address}: HTTP {response.status if response else 'no answer'}")
+                continue
+            if urlparse(address).path.lstrip("/") in models:
+                problems += model_page_problems(page, address)
+            waiting += sorted(internal_links(page, root) - seen)
+        if screenshots is not None:
+            screenshots.mkdir(parents=True, exist_ok=True)
+            for file, path in SCREENSHOTS.items():
+                page.goto(urljoin(root, path), wait_until="load")
+                page.screenshot(path=str(screenshots / file), full_page=False)
+        browser.close()
+    return problems
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tools.docs_browser", description=__doc__.splitlines()[0])
+    parser.add_argument("site", type=Path, help="the built site (mkdocs build's site_dir)")
+    parser.add_argument("--screenshots", type=Path, help="save the screenshots into this folder")
+    args = parser.parse_args(argv)
+    problems = check_site(args.site, args.screenshots)
+    print("\n".join(problems) or "no broken picture or link")
+    raise SystemExit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
