@@ -124,9 +124,28 @@ class LogSampleImages(pl.Callback):
         logger.experiment.add_image("val/samples", grid, global_step=0)
 
 
+class LastCheckpoint(ModelCheckpoint):
+    """`last.ckpt` at the end of every epoch, improved or not: what a run resumes from.
+
+    Lightning 2.6's `save_last` writes it only in epochs that saved a best checkpoint (with
+    "link", pointing at an older best otherwise), so a run stopped after epochs without
+    improvement would resume from the old best and train them again. It saves in the folder
+    of the run's other checkpoint callback."""
+
+    def __init__(self) -> None:
+        super().__init__(filename="last", monitor=None, save_top_k=1, enable_version_counter=False,
+                         save_on_train_epoch_end=True)
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        others = [c for c in trainer.checkpoint_callbacks if c is not self and isinstance(c, ModelCheckpoint)]
+        if self.dirpath is None and others and others[0].dirpath:
+            self.dirpath = others[0].dirpath
+        super().setup(trainer, pl_module, stage)
+
+
 class NoValidationWithoutData(pl.Callback):
     """With an empty validation split (`val_split=0`: trained on train + validation), fitting
-    runs no validation loop and keeps `last.ckpt` only, said in one line, instead of Lightning
+    runs no validation loop and keeps `last.ckpt` only (`LastCheckpoint`), said in one line, instead of Lightning
     warning that the loader is empty and that the monitored `val/loss` is missing."""
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:

@@ -27,7 +27,7 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
     if path.is_symlink() and not path.exists():
         raise ZooError(
             f"checkpoint {str(path)!r} is a link to {os.readlink(path)!r}, which was deleted; "
-            "pass another .ckpt file (a run keeps last.ckpt as a link to best.ckpt while they are the same)"
+            "pass another .ckpt file"
         )
     if not path.is_file():
         raise ZooError(f"checkpoint {str(path)!r} does not exist; pass the path of a .ckpt file")

@@ -26,13 +26,9 @@ CHECKPOINT_DEFAULTS: dict[str, Any] = {
     "monitor": "val/loss",
     "mode": "min",
     "filename": "best",
-    "save_last": "link",
 }
-"""`best.ckpt` by lowest validation loss to test and share; `last.ckpt` each epoch to resume.
-
-In an epoch that improves on the best, `last.ckpt` is a link to `best.ckpt` rather than a
-second copy of the same state: half the writing, which was most of an epoch's fixed cost on
-MNIST (the benchmark's `overhead` section). Copying a link copies the checkpoint it names."""
+"""`best.ckpt` by lowest validation loss to test and share; `last.ckpt`, written every epoch by
+zoo's own `LastCheckpoint` callback, to resume from."""
 TRAIN_RUNS = "lightning_logs"
 EVAL_RUNS = "eval"
 """A training run writes to `<root>/lightning_logs/version_N`; validate, test and predict to
@@ -140,9 +136,12 @@ DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 def failed_write(err: BaseException) -> OSError | None:
     """The OSError naming a file behind an exception (Lightning re-raises inside its own, and a
-    logger failing as the run stops adds another)."""
+    logger failing as the run stops adds another); None when zoo already explained it in a
+    ZooError on the way (a data folder that cannot be created, say)."""
     seen: BaseException | None = err
     while seen is not None:
+        if isinstance(seen, ZooError):
+            return None
         if isinstance(seen, OSError) and seen.filename is not None:
             return seen
         seen = seen.__cause__ or seen.__context__

@@ -20,6 +20,7 @@ from zoo import checks
 from zoo.callbacks import (
     ConfusionMatrixCallback,
     EpochLines,
+    LastCheckpoint,
     LogSampleImages,
     NoValidationWithoutData,
     StepLogPace,
@@ -38,12 +39,17 @@ def callback_list(callbacks: Any) -> list[Any]:
     return [*callbacks] if isinstance(callbacks, list) else [callbacks] if callbacks else []
 
 
-def zoo_callbacks(callbacks: Any, enable_progress_bar: bool | None, log_every_n_steps: int | None) -> list[Any]:
+def zoo_callbacks(
+    callbacks: Any, enable_progress_bar: bool | None, log_every_n_steps: int | None, enable_checkpointing: bool | None
+) -> list[Any]:
     """The Trainer's callbacks as a list, with zoo's own added: validation off when there is
-    no validation data; a pace of logging that suits the run's length unless the user set one;
-    and, unless the bar is switched off or the user brought a progress bar of their own, zoo's
-    bar on a terminal or one line per epoch elsewhere (a log file)."""
+    no validation data; `last.ckpt` every epoch when checkpoints are on; a pace of logging that
+    suits the run's length unless the user set one; and, unless the bar is switched off or the
+    user brought a progress bar of their own, zoo's bar on a terminal or one line per epoch
+    elsewhere (a log file)."""
     given = [*callback_list(callbacks), NoValidationWithoutData()]
+    if enable_checkpointing is not False and not any(isinstance(c, LastCheckpoint) for c in given):
+        given.append(LastCheckpoint())
     if log_every_n_steps is None:
         given.append(StepLogPace())
     if enable_progress_bar is False or any(isinstance(c, ProgressBar) for c in given):
@@ -100,7 +106,8 @@ def final_test(
     """Test the run's best checkpoint (the final weights when it kept none): the metrics, and
     the checkpoint's path ('' for the final weights). No metrics when the data holds no test
     split (a recipe that trains on every row)."""
-    best: str = getattr(trainer.checkpoint_callback, "best_model_path", "") or ""
+    best = next((c.best_model_path for c in trainer.checkpoint_callbacks
+                 if isinstance(c, ModelCheckpoint) and not isinstance(c, LastCheckpoint)), "")
     if lacks_split(datamodule, "test"):
         return {}, best
     attach_test_callbacks(trainer)
@@ -189,7 +196,8 @@ def fit(
         callbacks.append(ModelCheckpoint(**config["checkpoint"]))
     callbacks.append(LogSampleImages())
     options["callbacks"] = zoo_callbacks(
-        callbacks, options.get("enable_progress_bar"), options.get("log_every_n_steps")
+        callbacks, options.get("enable_progress_bar"), options.get("log_every_n_steps"),
+        options.get("enable_checkpointing"),
     )
     options["plugins"] = zoo_plugins(options.get("plugins"))
     if options.get("logger") in (None, True):

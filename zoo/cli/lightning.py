@@ -177,6 +177,7 @@ class ZooCLI(LightningCLI):
             kwargs.get("callbacks", trainer.callbacks),
             kwargs.get("enable_progress_bar", trainer.enable_progress_bar),
             kwargs.get("log_every_n_steps", trainer.log_every_n_steps),
+            kwargs.get("enable_checkpointing", trainer.enable_checkpointing),
         )
         kwargs["callbacks"] = callbacks
         kwargs["plugins"] = zoo_plugins(kwargs.get("plugins", trainer.plugins))
