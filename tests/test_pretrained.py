@@ -58,8 +58,10 @@ def test_zoo_test_with_pretrained_weights_scores_the_card_and_says_what_they_saw
     main(["test", "--model", "cnn_mnist", "--pretrained", "true", "--data.source", "embedded",
           "--trainer.enable_progress_bar", "false"])
     out = capsys.readouterr().out
-    acc = SHIPPED["cnn_mnist"]["test"]["test/acc"]
-    assert f"shipped cnn_mnist weights: test/acc {acc:.4f} on their card; trained on mnist 4,000/0/1,000" in out
+    card = SHIPPED["cnn_mnist"]["test"]
+    acc, balanced = card["test/acc"], card["test/bal_acc"]
+    assert (f"shipped cnn_mnist weights: test/acc {acc:.4f} (balanced {balanced:.4f}) on their card; "
+            "trained on mnist 4,000/0/1,000") in out
     assert f"zoo: test: test/acc {acc:.4f}," in out
     assert not list(tmp_path.glob("runs/**/*.ckpt"))
 
@@ -100,7 +102,8 @@ def test_weights_trained_on_every_row_are_tested_through_a_twin(
     assert card["data"]["split_sizes"] == {"train": rows, "val": 0, "test": 0}
     twin = card["data"]["twin_split_sizes"]
     assert twin["val"] == 0 and 0 < twin["test"] < rows and twin["train"] + twin["test"] == rows
-    assert set(card["test"]) == {"test/acc", "test/loss"} and set(card["train"]) == {"train/acc", "train/loss"}
+    assert set(card["test"]) == {"test/acc", "test/bal_acc", "test/macro_f1", "test/loss"}
+    assert set(card["train"]) == {"train/acc", "train/bal_acc", "train/macro_f1", "train/loss"}
     assert cards(tmp_path) == {"gru_names": card}
     assert sum(t.numel() for t in load_state("gru_names", tmp_path).values()) == card["params"]
 

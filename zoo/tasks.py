@@ -23,7 +23,7 @@ from lightning.pytorch.trainer.states import TrainerFn
 from torch import Tensor, nn
 
 from zoo.errors import ZooError
-from zoo.metrics import BitsPerCharacter
+from zoo.metrics import BitsPerCharacter, class_metrics
 from zoo.registry import MODELS, build_net
 from zoo.text import CharVocab
 
@@ -294,7 +294,8 @@ class Task(pl.LightningModule):
 
 
 class ClassificationTask(Task):
-    """Cross-entropy over class logits; accuracy; predict returns class probabilities.
+    """Cross-entropy over class logits; accuracy, balanced accuracy and macro F1; predict returns
+    class probabilities.
 
     Outputs may carry extra leading dimensions (one prediction per sequence position): logits
     of shape (..., C) are scored against targets of shape (...). `labels` names the classes
@@ -326,8 +327,11 @@ class ClassificationTask(Task):
             args.setdefault("num_classes", len(self.labels))
         return args
 
+    per_class_metrics = True
+    """Report balanced accuracy and macro F1 beside accuracy (see `zoo.metrics.class_metrics`)."""
+
     def make_metrics(self) -> Mapping[str, torchmetrics.Metric]:
-        return {"acc": torchmetrics.classification.MulticlassAccuracy(self.num_classes, average="micro")}
+        return class_metrics(self.num_classes, self.per_class_metrics)
 
     def metric_pair(self, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
         return output.reshape(-1, output.shape[-1]), target.reshape(-1)
@@ -357,6 +361,9 @@ class ClassificationTask(Task):
 class LanguageModelTask(ClassificationTask):
     """Next-token classification over a vocabulary (the labels, one character each); also
     reports bits per character and writes text by sampling from the network's `step`."""
+
+    per_class_metrics = False
+    """A vocabulary's rare characters are no group to serve: accuracy and bits per character."""
 
     def make_metrics(self) -> Mapping[str, torchmetrics.Metric]:
         return {**super().make_metrics(), "bpc": BitsPerCharacter()}
