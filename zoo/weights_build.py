@@ -24,9 +24,8 @@ from zoo.training import Run, fit, run_datamodule
 
 WEIGHTS_RECIPE = "pretrained"
 SEED = 0
-SEEDS = {"rnncell_hello": 2, "rnn_hello": 2}
-"""From seed 0 the two one-hot hello nets get stuck writing 'ohlll' (their default recipe reaches
-'ohlol' from 30 of 40 inits); seed 2 is the first of 1, 2, ... from which both write 'ohlol'."""
+"""Every model's weights come from this one seed: a recipe must work from any seed, so none is
+chosen per model."""
 
 
 def weights_recipe(name: str) -> str:
@@ -71,7 +70,7 @@ def build_weights(
     folder = folder or weights_dir()
     recipe_name = weights_recipe(name)
     recipe = recipe_for(name, recipe_name)
-    seed = SEEDS.get(name, SEED)
+    seed = SEED
     data_kwargs = {"data_dir": data_dir} if data_dir else {}
     data = cast(TensorDataModule, run_datamodule(name, recipe_name, **data_kwargs))
     sizes = data.split_sizes()
