@@ -27,6 +27,7 @@ BAD_COMMAND_LINES = [
     (["fit", "--model", "cnn_mnist", "--model.scheduler", "cosin"], "unknown scheduler 'cosin'"),
     (["fit", "--model", "cnn_mnist", "--model.labels", "[a]"], "needs at least 2 labels"),
     (["fit", "--model", "gru_names", "--model.label_smoothing", "1"], "label_smoothing must be in [0, 1)"),
+    (["fit", "--model", "gru_names", "--model.logit_adjust", "-1"], "logit_adjust and class_weight must be 0 or more"),
     (["fit", "--model", "cnn_mnist", "--model.net_args", "{width: 3}"], "does not take width"),
     (["fit", "--model", "cnn_mnist", "--data.val_split", "1.5"], "val_split must be in [0, 1)"),
     (["fit", "--model", "cnn_mnist", "--data.source", "web"], "--data.source cannot be 'web'; choose one of: auto,"),
