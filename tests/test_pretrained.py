@@ -109,6 +109,8 @@ def test_weights_trained_on_every_row_are_tested_through_a_twin(
     assert twin["val"] == 0 and 0 < twin["test"] < rows and twin["train"] + twin["test"] == rows
     assert set(card["test"]) == {"test/acc", "test/bal_acc", "test/macro_f1", "test/loss"}
     assert set(card["train"]) == {"train/acc", "train/bal_acc", "train/macro_f1", "train/loss"}
+    assert list(card["test_recall"]) == list(model_card("gru_names").labels)
+    assert all(0.0 <= recall <= 1.0 for recall in card["test_recall"].values())
     assert cards(tmp_path) == {"gru_names": card}
     assert sum(t.numel() for t in load_state("gru_names", tmp_path).values()) == card["params"]
 

@@ -14,6 +14,7 @@ import lightning
 import torch
 from safetensors.torch import save
 
+from zoo.callbacks import ConfusionMatrixCallback, class_recall
 from zoo.datamodules.base import TensorBatches, TensorDataModule
 from zoo.errors import ZooError
 from zoo.notice import say
@@ -57,6 +58,23 @@ def score(
     batches = TensorBatches(data.splits[split], data.eval_batch_size)
     (results,) = trainer.test(model, dataloaders=batches, verbose=False)
     return {key.replace("test/", f"{split}/", 1): float(value) for key, value in sorted(results.items())}
+
+
+def class_recalls(model: lightning.pytorch.LightningModule, data: TensorDataModule, split: str) -> dict[str, float]:
+    """Each class's recall on one split, for a classifier with one prediction per sample (else none):
+    the card says whom the weights serve, not only how many they get right."""
+    if not ConfusionMatrixCallback().applies_to(model):
+        return {}
+    *inputs, target = data.splits[split]
+    model.eval()
+    with torch.no_grad():
+        predicted = torch.cat([
+            model(*(t[start:start + data.eval_batch_size] for t in inputs)).argmax(dim=-1)
+            for start in range(0, len(target), data.eval_batch_size)
+        ])
+    counts = torch.zeros(len(model.labels), len(model.labels), dtype=torch.long)  # type: ignore[arg-type]
+    counts.index_put_((target.cpu(), predicted.cpu()), torch.ones_like(target.cpu()), accumulate=True)
+    return {label: round(float(r), 4) for label, r in zip(model.labels, class_recall(counts), strict=True)}  # type: ignore[arg-type]
 
 
 def build_weights(
@@ -105,12 +123,14 @@ def build_weights(
     }
     if sizes["test"]:
         card["test"] = score(run.trainer, run.model, data, "test")
+        card["test_recall"] = class_recalls(run.model, data, "test")
     else:
         say(f"{name}: trained on every row; testing a twin trained alike with {recipe.estimate_with} ...")
         twin_data = cast(TensorDataModule, run_datamodule(name, recipe_name, **data_kwargs | recipe.estimate_with))
         twin = train(name, recipe_name, seed, twin_data, progress)
         card["data"]["twin_split_sizes"] = twin_data.split_sizes()
         card["test"] = score(twin.trainer, twin.model, twin_data, "test")
+        card["test_recall"] = class_recalls(twin.model, twin_data, "test")
         card["train"] = score(run.trainer, run.model, data, "train")
     (folder / card["file"]).write_bytes(blob)
     shipped = cards(folder) | {name: card}
