@@ -87,7 +87,7 @@ def name_countries(rows: list[Row], max_len: int) -> dict[tuple[int, ...], str]:
 
 
 def unique_rows(rows: list[Row]) -> list[Row]:
-    """One row per (name, country), in first-seen order: the file holds Arabic as 2,000 rows of
+    """One row per (name, country), in first-seen order: the file holds Arabic as 1,333 rows of
     108 names, and each copy would count again in every epoch."""
     return list(dict.fromkeys(rows))
 
