@@ -115,6 +115,11 @@ def test_weights_trained_on_every_row_are_tested_through_a_twin(
     assert sum(t.numel() for t in load_state("gru_names", tmp_path).values()) == card["params"]
 
 
+def test_a_card_gives_class_recalls_only_for_one_class_per_sample(tmp_path: Path) -> None:
+    card = build_weights("rnn_hello", None, tmp_path)  # one prediction per character: no per-class table
+    assert "test_recall" not in card and card["test"]["test/bal_acc"] == 1.0 and card["seed"] == 0
+
+
 def test_a_recipe_with_nothing_to_test_on_is_refused_before_training(
     real_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -61,8 +61,9 @@ def score(
 
 
 def class_recalls(model: lightning.pytorch.LightningModule, data: TensorDataModule, split: str) -> dict[str, float]:
-    """Each class's recall on one split, for a classifier with one prediction per sample (else none):
-    the card says whom the weights serve, not only how many they get right."""
+    """Each class's recall on one split, for a classifier with one prediction per sample (else
+    nothing, and the card has no `test_recall`): the card says whom the weights serve, not only
+    how many they get right."""
     if not ConfusionMatrixCallback().applies_to(model):
         return {}
     *inputs, target = data.splits[split]
@@ -123,15 +124,17 @@ def build_weights(
     }
     if sizes["test"]:
         card["test"] = score(run.trainer, run.model, data, "test")
-        card["test_recall"] = class_recalls(run.model, data, "test")
+        tested, tested_data = run, data
     else:
         say(f"{name}: trained on every row; testing a twin trained alike with {recipe.estimate_with} ...")
         twin_data = cast(TensorDataModule, run_datamodule(name, recipe_name, **data_kwargs | recipe.estimate_with))
         twin = train(name, recipe_name, seed, twin_data, progress)
         card["data"]["twin_split_sizes"] = twin_data.split_sizes()
         card["test"] = score(twin.trainer, twin.model, twin_data, "test")
-        card["test_recall"] = class_recalls(twin.model, twin_data, "test")
+        tested, tested_data = twin, twin_data
         card["train"] = score(run.trainer, run.model, data, "train")
+    if recalls := class_recalls(tested.model, tested_data, "test"):
+        card["test_recall"] = recalls
     (folder / card["file"]).write_bytes(blob)
     shipped = cards(folder) | {name: card}
     (folder / CARDS_FILE).write_text(json.dumps(dict(sorted(shipped.items())), indent=1) + "\n")
