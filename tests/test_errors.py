@@ -30,6 +30,7 @@ BAD_COMMAND_LINES = [
     (["fit", "--model", "rnn_hello", "--model.labels", "[a, b]"],
      "model 'rnn_hello' has 4 outputs fixed by its network, so it cannot be built with 2 labels; pass 4 labels"),
     (["fit", "--model", "gru_names", "--model.label_smoothing", "1"], "label_smoothing must be in [0, 1)"),
+    (["fit", "--model", "gru_names", "--model.logit_adjust", "-1"], "logit_adjust and class_weight must be 0 or more"),
     (["fit", "--model", "cnn_mnist", "--model.net_args", "{width: 3}"], "does not take width"),
     (["fit", "--model", "cnn_mnist", "--data.val_split", "1.5"], "val_split must be in [0, 1)"),
     (["fit", "--model", "cnn_mnist", "--data.val_split", "0.9999"],

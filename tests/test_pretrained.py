@@ -24,6 +24,11 @@ def test_weights_are_shipped_for_every_model_whose_data_zoo_holds() -> None:
     assert sorted(SHIPPED) == sorted(DEFAULT_MODELS)
 
 
+def test_every_shipped_network_comes_from_the_same_seed() -> None:
+    """No seed is chosen per model: a recipe that needs a lucky seed is a recipe to fix."""
+    assert {card["seed"] for card in SHIPPED.values()} == {0}
+
+
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_a_shipped_file_matches_its_card(name: str) -> None:
     card = SHIPPED[name]
@@ -58,8 +63,10 @@ def test_zoo_test_with_pretrained_weights_scores_the_card_and_says_what_they_saw
     main(["test", "--model", "cnn_mnist", "--pretrained", "true", "--data.source", "embedded",
           "--trainer.enable_progress_bar", "false"])
     out = capsys.readouterr().out
-    acc = SHIPPED["cnn_mnist"]["test"]["test/acc"]
-    assert f"shipped cnn_mnist weights: test/acc {acc:.4f} on their card; trained on mnist 4,000/0/1,000" in out
+    card = SHIPPED["cnn_mnist"]["test"]
+    acc, balanced = card["test/acc"], card["test/bal_acc"]
+    assert (f"shipped cnn_mnist weights: test/acc {acc:.4f} (balanced {balanced:.4f}) on their card; "
+            "trained on mnist 4,000/0/1,000") in out
     assert f"zoo: test: test/acc {acc:.4f}," in out
     assert not list(tmp_path.glob("runs/**/*.ckpt"))
 
@@ -100,9 +107,17 @@ def test_weights_trained_on_every_row_are_tested_through_a_twin(
     assert card["data"]["split_sizes"] == {"train": rows, "val": 0, "test": 0}
     twin = card["data"]["twin_split_sizes"]
     assert twin["val"] == 0 and 0 < twin["test"] < rows and twin["train"] + twin["test"] == rows
-    assert set(card["test"]) == {"test/acc", "test/loss"} and set(card["train"]) == {"train/acc", "train/loss"}
+    assert set(card["test"]) == {"test/acc", "test/bal_acc", "test/macro_f1", "test/loss"}
+    assert set(card["train"]) == {"train/acc", "train/bal_acc", "train/macro_f1", "train/loss"}
+    assert list(card["test_recall"]) == list(model_card("gru_names").labels)
+    assert all(0.0 <= recall <= 1.0 for recall in card["test_recall"].values())
     assert cards(tmp_path) == {"gru_names": card}
     assert sum(t.numel() for t in load_state("gru_names", tmp_path).values()) == card["params"]
+
+
+def test_a_card_gives_class_recalls_only_for_one_class_per_sample(tmp_path: Path) -> None:
+    card = build_weights("rnn_hello", None, tmp_path)  # one prediction per character: no per-class table
+    assert "test_recall" not in card and card["test"]["test/bal_acc"] == 1.0 and card["seed"] == 0
 
 
 def test_a_recipe_with_nothing_to_test_on_is_refused_before_training(

@@ -9,13 +9,22 @@ import pandas as pd
 import pytest
 
 from tools.results import REPO, RESULTS, readme_table
+from tools.surnames import RUNS, SHIFTS, summary_table
 
 
 def test_readme_results_table_is_the_committed_csv() -> None:
     (path,) = sorted(RESULTS.glob("results-*.csv"))
     table = pd.read_csv(path)
-    assert (table["seeds"] >= 3).all()
+    assert (table["seeds"] >= 5).all()
+    assert ((table["worst"] <= table["mean"]) | (table["metric"] == "test/mae")).all()
     assert readme_table(table, path) in (REPO / "README.md").read_text(), "run: python -m tools.results"
+
+
+def test_readme_surname_table_is_the_committed_csv() -> None:
+    runs = pd.read_csv(RUNS)
+    assert set(runs["shift"]) == set(SHIFTS) and set(runs["split"]) == {"val", "test"}
+    assert "char n-gram naive Bayes" in set(runs["variant"])
+    assert summary_table(runs) in (REPO / "README.md").read_text(), "run: python -m tools.surnames"
 
 
 @pytest.mark.slow

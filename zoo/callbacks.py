@@ -164,13 +164,16 @@ class ConfusionMatrixCallback(pl.Callback):
     log folder (`confusion_matrix.png`) and an image in TensorBoard (`test/confusion_matrix`).
 
     Rows are the true labels, columns the predicted ones (torchmetrics' MulticlassConfusionMatrix,
-    counts summed over every test batch and process). A no-op for tasks other than
+    counts summed over every test batch and process); each row's label carries its recall, so a
+    class the model never answers shows at a glance. `normalize=True` writes each row as fractions
+    of its true samples, readable when the classes differ in size. A no-op for tasks other than
     classification and for networks with one output per sequence position.
     """
 
     FILE = "confusion_matrix.png"
 
-    def __init__(self) -> None:
+    def __init__(self, normalize: bool = False) -> None:
+        self.normalize = normalize
         self.matrix: Any = None
         self.path: Path | None = None
 
@@ -214,7 +217,7 @@ class ConfusionMatrixCallback(pl.Callback):
         if not trainer.is_global_zero:
             return
         labels = list(pl_module.labels)  # type: ignore[arg-type]
-        figure = confusion_figure(counts, labels)
+        figure = confusion_figure(counts, labels, self.normalize)
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / self.FILE
         with atomic_write(self.path) as temporary:
@@ -227,26 +230,43 @@ class ConfusionMatrixCallback(pl.Callback):
         plt.close(figure)
 
 
-def confusion_figure(counts: torch.Tensor, labels: list[str]) -> Any:
-    """A matplotlib figure of a confusion matrix with its counts written in the cells."""
+def class_recall(counts: torch.Tensor) -> torch.Tensor:
+    """Each true class's recall from a confusion matrix (rows true): NaN for a class without samples."""
+    counts = counts.double()
+    return counts.diagonal() / counts.sum(dim=1)
+
+
+def confusion_figure(counts: torch.Tensor, labels: list[str], normalize: bool = False) -> Any:
+    """A matplotlib figure of a confusion matrix, each true label with its recall beside it, and
+    its counts (or, with `normalize`, each row's fractions) written in the cells."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     n = len(labels)
+    recall = class_recall(counts)
+    shown = counts.double() / counts.sum(dim=1, keepdim=True).clamp(min=1) if normalize else counts
     size = min(max(4.0, 0.5 * n + 2), 14.0)
     figure, axes = plt.subplots(figsize=(size, size))
-    axes.imshow(counts.numpy(), cmap="Blues")
+    axes.imshow(shown.numpy(), cmap="Blues")
     axes.set_xticks(range(n), labels, rotation=90 if max(map(len, labels)) > 2 else 0)
-    axes.set_yticks(range(n), labels)
+    axes.set_yticks(range(n), [f"{label} ({percent(r)})" for label, r in zip(labels, recall.tolist(), strict=True)])
     axes.set_xlabel("predicted")
-    axes.set_ylabel("true")
-    axes.set_title(f"confusion matrix ({int(counts.sum())} test samples)")
+    axes.set_ylabel("true (recall)")
+    balanced = recall.nanmean().item()
+    axes.set_title(
+        f"confusion matrix{', rows normalised' if normalize else ''} ({int(counts.sum())} test samples; "
+        f"balanced accuracy {balanced:.3f})"
+    )
     if n <= 30:
-        top = float(counts.max()) or 1.0
+        top = float(shown.max()) or 1.0
         for (row, col), value in zip(torch.cartesian_prod(torch.arange(n), torch.arange(n)).tolist(),
-                                     counts.flatten().tolist(), strict=True):
-            axes.text(col, row, str(int(value)), ha="center", va="center", fontsize=8,
-                      color="white" if value > top / 2 else "black")
+                                     shown.flatten().tolist(), strict=True):
+            axes.text(col, row, f"{value:.2f}" if normalize else str(int(value)), ha="center", va="center",
+                      fontsize=8, color="white" if value > top / 2 else "black")
     return figure
+
+
+def percent(fraction: float) -> str:
+    return "-" if math.isnan(fraction) else f"{fraction:.0%}"

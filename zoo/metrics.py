@@ -1,4 +1,4 @@
-"""Metrics the base tasks do not have."""
+"""Metrics the base tasks do not have, and the per-class figures every classifier reports."""
 
 from __future__ import annotations
 
@@ -35,3 +35,17 @@ class BitsPerCharacter(torchmetrics.Metric):
 
     def compute(self) -> Tensor:
         return (self.bits / self.count).float()
+
+
+def class_metrics(num_classes: int, per_class: bool = True) -> dict[str, torchmetrics.Metric]:
+    """Accuracy, and with `per_class` the figures that show who a classifier serves: balanced
+    accuracy (the mean of the per-class recalls) and macro F1. Accuracy alone lets a model that
+    never answers a rare class look good; these weigh every class alike. Classes absent from both
+    targets and predictions are left out of the means (torchmetrics' macro average)."""
+    metrics: dict[str, torchmetrics.Metric] = {
+        "acc": torchmetrics.classification.MulticlassAccuracy(num_classes, average="micro")
+    }
+    if per_class:
+        metrics["bal_acc"] = torchmetrics.classification.MulticlassAccuracy(num_classes, average="macro")
+        metrics["macro_f1"] = torchmetrics.classification.MulticlassF1Score(num_classes, average="macro")
+    return metrics

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from zoo import checks
 from zoo.errors import ZooError
-from zoo.metrics import BitsPerCharacter
+from zoo.metrics import BitsPerCharacter, class_metrics
 from zoo.registry import MODELS, build_net
 from zoo.text import CharVocab
 
@@ -300,17 +300,25 @@ class Task(pl.LightningModule):
 
 
 class ClassificationTask(Task):
-    """Cross-entropy over class logits; accuracy; predict returns class probabilities.
+    """Cross-entropy over class logits; accuracy, balanced accuracy and macro F1; predict returns
+    class probabilities.
 
     Outputs may carry extra leading dimensions (one prediction per sequence position): logits
     of shape (..., C) are scored against targets of shape (...). `labels` names the classes
     (default: the model card's, else "0".."C-1"); a network that takes `num_classes` is built
     with as many outputs as there are labels. `label_smoothing` softens the training targets
-    only: validation and test losses stay the plain cross-entropy, comparable across recipes.
+    only: validation and test losses stay the plain cross-entropy, comparable across recipes;
+    so do `logit_adjust` and `class_weight`, the remedies for imbalanced classes (see
+    `fit_class_prior`).
     """
 
     def __init__(
-        self, labels: Sequence[str] | None = None, label_smoothing: float = 0.0, **task: Any
+        self,
+        labels: Sequence[str] | None = None,
+        label_smoothing: float = 0.0,
+        logit_adjust: float = 0.0,
+        class_weight: float = 0.0,
+        **task: Any,
     ) -> None:
         card = MODELS.get(task["net"])
         default = card.labels or tuple(str(i) for i in range(int(card.output_shape[-1] or 0)))
@@ -325,8 +333,15 @@ class ClassificationTask(Task):
             )
         if not 0.0 <= label_smoothing < 1.0:
             raise ZooError(f"label_smoothing must be in [0, 1), got {label_smoothing}; pass e.g. 0.1")
+        if logit_adjust < 0 or class_weight < 0:
+            raise ZooError(
+                f"logit_adjust and class_weight must be 0 or more, got {logit_adjust} and {class_weight}; "
+                "pass e.g. --model.logit_adjust 1"
+            )
         super().__init__(**task)
         self.hparams["labels"] = list(self.labels)
+        self.register_buffer("log_prior", torch.zeros(self.num_classes), persistent=False)
+        self.register_buffer("class_weights", torch.ones(self.num_classes), persistent=False)
 
     @property
     def num_classes(self) -> int:
@@ -338,15 +353,51 @@ class ClassificationTask(Task):
             args.setdefault("num_classes", len(self.labels))
         return args
 
+    log_prior: Tensor
+    class_weights: Tensor
+    per_class_metrics = True
+    """Report balanced accuracy and macro F1 beside accuracy (see `zoo.metrics.class_metrics`)."""
+
     def make_metrics(self) -> Mapping[str, torchmetrics.Metric]:
-        return {"acc": torchmetrics.classification.MulticlassAccuracy(self.num_classes, average="micro")}
+        return class_metrics(self.num_classes, self.per_class_metrics)
 
     def metric_pair(self, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
         return output.reshape(-1, output.shape[-1]), target.reshape(-1)
 
     def loss(self, output: Tensor, target: Tensor) -> Tensor:
-        smoothing = self.hparams["label_smoothing"] if self.training else 0.0
-        return nn.functional.cross_entropy(*self.metric_pair(output, target), label_smoothing=smoothing)
+        logits, target = self.metric_pair(output, target)
+        if not self.training:
+            return nn.functional.cross_entropy(logits, target)
+        h = self.hparams
+        return nn.functional.cross_entropy(
+            logits + h["logit_adjust"] * self.log_prior,
+            target,
+            weight=self.class_weights if h["class_weight"] else None,
+            label_smoothing=h["label_smoothing"],
+        )
+
+    def setup(self, stage: str) -> None:
+        super().setup(stage)
+        if stage == "fit" and (self.hparams["logit_adjust"] or self.hparams["class_weight"]):
+            self.fit_class_prior(self.trainer.datamodule)  # type: ignore[attr-defined]
+
+    def fit_class_prior(self, datamodule: pl.LightningDataModule | None) -> None:
+        """For training against class imbalance, from the training split's class counts:
+        `logit_adjust` tau adds tau * log(prior) to the logits in the training loss (Menon et al.
+        2021, "Long-tail learning via logit adjustment"), so the network's own logits learn to
+        favour rare classes; `class_weight` p weighs each class's loss by count^-p (1: inverse
+        frequency), scaled to average 1 over the training rows. Evaluation uses the plain loss."""
+        train = getattr(datamodule, "splits", {}).get("train")
+        if train is None:
+            raise ZooError(
+                "logit_adjust and class_weight need the training split's class counts, which this data "
+                "does not hold in memory; use a zoo datamodule, or leave both at 0"
+            )
+        counts = torch.bincount(train[-1].flatten().cpu(), minlength=self.num_classes).clamp(min=1).double()
+        prior = counts / counts.sum()
+        weights = counts ** -self.hparams["class_weight"]
+        self.log_prior.copy_(prior.log())
+        self.class_weights.copy_(weights / (prior * weights).sum())
 
     def prediction(self, output: Tensor) -> Tensor:
         return output.softmax(dim=-1)
@@ -376,6 +427,9 @@ far below it (1e-40), scores divided by the temperature overflow float32 and sam
 class LanguageModelTask(ClassificationTask):
     """Next-token classification over a vocabulary (the labels, one character each); also
     reports bits per character and writes text by sampling from the network's `step`."""
+
+    per_class_metrics = False
+    """A vocabulary's rare characters are no group to serve: accuracy and bits per character."""
 
     def make_metrics(self) -> Mapping[str, torchmetrics.Metric]:
         return {**super().make_metrics(), "bpc": BitsPerCharacter()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -57,20 +58,42 @@ def read_rows(path: Path) -> list[Row]:
 
 
 def split_by_name(
-    rows: list[Row], fractions: Sequence[float], seed: int, max_len: int
+    rows: list[Row], fractions: Sequence[float], seed: int, max_len: int, stratify: bool = False
 ) -> list[list[Row]]:
     """Seeded split in which every row of one (encoded) name lands in the same part.
 
     The file repeats names (13,374 rows, 11,816 distinct names); a row-wise split would put
-    copies of a training name in validation and test and overstate accuracy.
+    copies of a training name in validation and test and overstate accuracy. With `stratify`,
+    each country's names are split alone (a name of several countries counts for its most
+    frequent one), so a country of 48 rows has its share of validation and test names too.
     """
-    keys = sorted({tuple(ascii_codes(name, max_len)) for name, _ in rows})
-    parts = seeded_split((torch.arange(len(keys)),), fractions, seed)
-    part_of = {keys[i]: k for k, (members,) in enumerate(parts) for i in members.tolist()}
+    country_of = name_countries(rows, max_len)
+    strata = sorted(set(country_of.values())) if stratify else [None]
+    groups = [sorted(k for k, c in country_of.items() if stratum in (None, c)) for stratum in strata]
+    part_of: dict[tuple[int, ...], int] = {}
+    for keys in groups:
+        parts = seeded_split((torch.arange(len(keys)),), fractions, seed)
+        part_of |= {keys[i]: k for k, (members,) in enumerate(parts) for i in members.tolist()}
     split: list[list[Row]] = [[] for _ in fractions]
     for row in rows:
         split[part_of[tuple(ascii_codes(row[0], max_len))]].append(row)
     return split
+
+
+def name_countries(rows: list[Row], max_len: int) -> dict[tuple[int, ...], str]:
+    """Each distinct (encoded) name's most frequent country, ties to the first in sorted order."""
+    counts = Counter((tuple(ascii_codes(name, max_len)), country) for name, country in rows)
+    best: dict[tuple[int, ...], str] = {}
+    for (key, country), n in sorted(counts.items()):
+        if key not in best or n > counts[key, best[key]]:
+            best[key] = country
+    return best
+
+
+def unique_rows(rows: list[Row]) -> list[Row]:
+    """One row per (name, country), in first-seen order: the file holds Arabic as 1,333 rows of
+    108 names, and each copy would count again in every epoch."""
+    return list(dict.fromkeys(rows))
 
 
 def name_tensors(rows: list[Row], countries: Sequence[str], max_len: int) -> tuple[Tensor, ...]:
@@ -86,7 +109,7 @@ def name_tensors(rows: list[Row], countries: Sequence[str], max_len: int) -> tup
 @register_datamodule(
     "names",
     description="13,374 surnames -> 18 countries (names_train.csv.gz) as padded ASCII ids + "
-    "lengths; seeded val/test holdout by name, or names_test.csv.gz as test when present",
+    "lengths; seeded val/test holdout by name, stratified by country, or names_test.csv.gz as test when present",
     source="data_dir, else the PyTorchZeroToAll data folder on GitHub (md5-checked download)",
 )
 class NamesDataModule(TensorDataModule):
@@ -101,6 +124,8 @@ class NamesDataModule(TensorDataModule):
     names in the training file are held out (seeded); with it, that file is the test split and
     only `val_split` is held out. `fetch_test_file=True` downloads that file (md5-checked) when
     data_dir lacks it: the tutorial's own held-out names, on which it reports its accuracy.
+    `stratify` (on by default) holds out each country's share of names, so the rarest countries
+    are judged too; `dedupe` trains on one row per (name, country), validation and test unchanged.
     """
 
     def __init__(
@@ -113,6 +138,8 @@ class NamesDataModule(TensorDataModule):
         max_len: int = MAX_NAME_LENGTH,
         seed: int = 42,
         fetch_test_file: bool = False,
+        stratify: bool = True,
+        dedupe: bool = False,
     ) -> None:
         super().__init__(data_dir, batch_size, eval_batch_size, val_split, seed)
         if not 0.0 <= test_split < 1.0 or val_split + test_split >= 1.0:
@@ -125,6 +152,8 @@ class NamesDataModule(TensorDataModule):
         self.test_split = test_split
         self.max_len = max_len
         self.fetch_test_file = fetch_test_file
+        self.stratify = stratify
+        self.dedupe = dedupe
         self.input_shape = (None,)
         self.countries: list[str] = []
 
@@ -145,12 +174,12 @@ class NamesDataModule(TensorDataModule):
         if test_path.is_file():
             notice(f"using {test_path} as the test split")
             fractions: tuple[float, ...] = (1 - self.val_split, self.val_split)
-            train, val = split_by_name(rows, fractions, self.seed, self.max_len)
+            train, val = split_by_name(rows, fractions, self.seed, self.max_len, self.stratify)
             test = self._known_countries(self._usable(read_rows(test_path), TEST_FILE))
         else:
             fractions = (1 - self.val_split - self.test_split, self.val_split, self.test_split)
-            train, val, test = split_by_name(rows, fractions, self.seed, self.max_len)
-        parts = {"train": train, "val": val, "test": test}
+            train, val, test = split_by_name(rows, fractions, self.seed, self.max_len, self.stratify)
+        parts = {"train": unique_rows(train) if self.dedupe else train, "val": val, "test": test}
         return {k: name_tensors(v, self.countries, self.max_len) for k, v in parts.items()}
 
     def _usable(self, rows: list[Row], source: str) -> list[Row]:

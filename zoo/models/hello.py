@@ -19,9 +19,10 @@ def hello_recipe(lr: float, note: str, epochs: int = 15) -> Recipe:
 
 
 ONE_HOT_DEFAULT = hello_recipe(
-    0.1, "reaches 'ohlol' from 30 of 40 seeded inits (tutorial recipes: 28/40 at lr 0.1, 25/40 "
-    "at 0.05); the other inits stay stuck even after 150 epochs", epochs=30
-)
+    0.1, "AdamW, weight decay 1.0: 'ohlol' from 40 of 40 seeded inits (0-39), where Adam alone at any lr "
+    "from 0.05 to 0.5, with or without a schedule, stays at 'ohlll' from seeds 0, 9 and 10 even after "
+    "1,000 epochs (see docs/notes/hello.md)", epochs=30
+).but(optimizer="adamw", weight_decay=1.0)
 
 
 @register_model(
