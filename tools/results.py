@@ -6,9 +6,9 @@ uses) once per seed (0-4; 0-9 for the tiny tutorial systems), and writes
 `results/results-<device>-torch<version>.csv`: mean, standard deviation and worst seed of the
 headline test metric, a classifier's mean balanced accuracy, epochs, training seconds, device,
 data and split (gru_names reads names_train.csv.gz from $ZOO_DATA_DIR). `--models NAME ...`
-reruns those models and keeps the saved rows of the others. It then rewrites the README's results
+reruns those models and keeps the saved rows of the others. It then rewrites docs/tables.md's results
 table from that file; a test fails when the two drift apart. `--quick` runs a tiny smoke version
-into a temporary file and leaves the README alone.
+into a temporary file and leaves docs/tables.md alone.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from tools.model_index import TABLES_PAGE
 from zoo.notice import quiet_lightning
 from zoo.registry import MODELS
 from zoo.training import fit
@@ -127,7 +128,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5, help="seeds per model and recipe (5: 0-4)")
     parser.add_argument("--models", nargs="*", default=MODELS_RUN,
                         help="models to (re)run; the saved rows of the others stay")
-    parser.add_argument("--quick", action="store_true", help="2 batches per epoch, 1 seed, no README")
+    parser.add_argument("--quick", action="store_true", help="2 batches per epoch, 1 seed, no table rewritten")
     args = parser.parse_args()
     quiet_lightning()
     torch.set_num_threads(1)
@@ -147,9 +148,8 @@ def main() -> None:
     table.to_csv(out, index=False)
     print(f"wrote {out}")
     if not args.quick:
-        readme = REPO / "README.md"
-        readme.write_text(with_results_table(readme.read_text(), table, out))
-        print("rewrote the README's results table")
+        TABLES_PAGE.write_text(with_results_table(TABLES_PAGE.read_text(), table, out))
+        print(f"rewrote the results table in {TABLES_PAGE.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ names_train.csv.gz ($ZOO_DATA_DIR), and writes under results/:
 - `surnames-recall.csv`: each country's recall on the test split, per variant (seed 0);
 - `surnames-tradeoff.png`: the validation curves, one per variant (mean over its seeds);
 
-and rewrites the README's surname table from the CSV (a test checks the two agree).
+and rewrites docs/tables.md's surname table from the CSV (a test checks the two agree).
 
 A character n-gram naive Bayes (scikit-learn, installed with mlxtend) on the same split is the
 baseline that shows what the GRU adds. Runs already in the CSV are kept, so an interrupted run
@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from tools.model_index import TABLES_PAGE
 from zoo.datamodules.names import NamesDataModule
 from zoo.notice import quiet_lightning
 from zoo.training import fit
@@ -217,10 +218,9 @@ def main() -> None:
                 f"{r['split']} acc {r['acc']:.4f} bal_acc {r['bal_acc']:.4f} f1 {r['macro_f1']:.4f}" for r in trained
             ) + f" in {rows[0]['seconds']:.0f} s", flush=True)
     picture(runs, PICTURE)
-    readme = REPO / "README.md"
-    readme.write_text(with_summary_table(readme.read_text(), runs))
+    TABLES_PAGE.write_text(with_summary_table(TABLES_PAGE.read_text(), runs))
     print(f"wrote {RUNS.relative_to(REPO)}, {RECALL.relative_to(REPO)}, {PICTURE.relative_to(REPO)} and the "
-          "README's surname table")
+          f"surname table in {TABLES_PAGE.relative_to(REPO)}")
 
 
 def record(
