@@ -131,10 +131,15 @@ def test_a_recipe_with_nothing_to_test_on_is_refused_before_training(
 
 
 @pytest.mark.parametrize("progress", [True, False])
-def test_a_weights_build_shows_zoo_s_progress_bar_only_when_asked(progress: bool) -> None:
+def test_a_weights_build_shows_zoo_s_progress_bar_only_when_asked(
+    progress: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
     from zoo.callbacks import TimedProgressBar
     from zoo.training import run_datamodule
     from zoo.weights_build import train
 
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # `zoo weights build` asks only on a terminal
     run = train("rnn_hello", "default", 0, run_datamodule("rnn_hello"), progress)
     assert isinstance(run.trainer.progress_bar_callback, TimedProgressBar) is progress
