@@ -12,7 +12,7 @@ import inspect
 import math
 import random
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import lightning.pytorch as pl
@@ -373,6 +373,11 @@ class LanguageModelTask(ClassificationTask):
         Lower temperatures write more probable, more repetitive text. The same seed gives the same
         text; no seed draws a fresh one.
         """
+        return "".join(self.write(prompt, length, temperature, seed))
+
+    def write(self, prompt: str, length: int, temperature: float, seed: int | None = None) -> Iterator[str]:
+        """`sample`'s characters one at a time, as they are drawn (`zoo serve` streams them); the
+        prompt, length and temperature are checked before the first is drawn."""
         if not prompt:
             raise ZooError("the prompt is empty; give at least one character, e.g. 'ROMEO:'")
         if length < 0:
@@ -381,21 +386,23 @@ class LanguageModelTask(ClassificationTask):
             raise ZooError(f"temperature must be a positive finite number, got {temperature}; try 0.8")
         vocab = CharVocab("".join(self.labels))
         ids = vocab.encode(prompt, what="prompt").to(self.device)
+        return self.draw(ids, length, temperature, seed)
+
+    def draw(self, ids: Tensor, length: int, temperature: float, seed: int | None) -> Iterator[str]:
+        """The characters after prompt `ids`, drawn lazily (a generator, so `write` checks first)."""
         generator = torch.Generator(device=self.device)
         if seed is None:
             generator.seed()
         else:
             generator.manual_seed(seed)
-        written: list[int] = []
         step = cast(Any, self.net).step
         with torch.no_grad():
             logits, hidden = step(ids.unsqueeze(0))
             for _ in range(length):
                 probs = (logits[0, -1] / temperature).softmax(dim=-1)
                 next_id = torch.multinomial(probs, 1, generator=generator)
-                written.append(int(next_id))
+                yield self.labels[int(next_id)]
                 logits, hidden = step(next_id.view(1, 1), hidden)
-        return vocab.decode(written)
 
 
 REDUCTIONS = ("mean", "sum")
