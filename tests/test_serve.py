@@ -1,0 +1,258 @@
+"""`zoo serve` as its users meet it: a real server process on 127.0.0.1, every endpoint and every
+refusal over HTTP, and the page in a real headless browser where a digit is drawn."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("litserve", reason="zoo serve needs the serve extra: pip install -e '.[serve]'")
+
+pytestmark = pytest.mark.slow  # a server with five worker processes takes about a minute to start
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ["cnn_mnist", "gru_names", "rnn_hello", "char_rnn_shakespeare", "linear_regression"]
+STARTUP_S = 300
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = ROOT / "docs" / "serve-page.png"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def request(url: str, body: dict | None = None, raw: bytes | None = None) -> tuple[int, str]:
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def start(args: list[str]) -> tuple[subprocess.Popen, str]:
+    """`python -m zoo serve ARGS` on a free port, once /health answers 200 (bounded wait)."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "zoo", "serve", *args, "--port", str(port)], cwd=ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_S
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if request(url + "/health")[0] == 200:
+                return process, url
+        except OSError:
+            pass
+        time.sleep(1)
+    stop(process)
+    pytest.fail(f"zoo serve did not answer /health within {STARTUP_S} s: {process.stdout.read().decode()[-2000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End the server and the workers it started (its own process group)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    process, url = start(["--model", *MODELS])
+    try:
+        yield url
+    finally:
+        stop(process)
+
+
+def png(size: tuple[int, int], stroke: bool) -> str:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", size, 0)
+    if stroke:
+        ImageDraw.Draw(image).line([(size[0] // 2, 10), (size[0] // 2, size[1] - 10)], fill=255, width=10)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+ONE = "__one__"
+ANSWERS = [  # what | path | body | status | a field of the JSON answer, or the start of its "detail"
+    ("a digit", "/predict/cnn_mnist", {"image": ONE}, 200, {"prediction": "1"}),
+    ("a canvas data URL, top 2", "/predict/cnn_mnist", {"image": "data:image/png;base64," + ONE, "top": 2},
+     200, {"label_2": str}),
+    ("a surname", "/predict/gru_names", {"input": "Nguyen"}, 200, {"label_3": str}),
+    ("a hello word", "/predict/rnn_hello", {"input": "hello"}, 200, {"prediction": "ohlol"}),
+    ("a number", "/predict/linear_regression", {"input": "4"}, 200, {"input": "4"}),
+]
+REFUSALS = [
+    ("not base64", "/predict/cnn_mnist", {"image": "!!!"}, 400, "image is not base64"),
+    ("not an image", "/predict/cnn_mnist", {"image": base64.b64encode(b"hello").decode()}, 400,
+     "cannot read image 'upload'"),
+    ("no digit on it", "/predict/cnn_mnist", {"image": "__blank__"}, 400, "image 'upload' shows no digit"),
+    ("more pixels than Pillow allows", "/predict/cnn_mnist", {"image": "__bomb__"}, 413,
+     "image is 9500x9500 = 90,250,000 pixels, over the limit of"),
+    ("a misspelt field", "/predict/cnn_mnist", {"imag": "x"}, 422, "image: Field required"),
+    ("top out of range", "/predict/gru_names", {"input": "Nguyen", "top": 0}, 422, "top: Input should be"),
+    ("not JSON", "/predict/gru_names", b"{not json", 422, "the body is not JSON"),
+    ("a blank surname", "/predict/gru_names", {"input": "  "}, 400, "name number 1 ('  ') is empty"),
+    ("text over the limit", "/predict/gru_names", {"input": "a" * 20_001}, 422,
+     "input: String should have at most 20000 characters"),
+    ("a body over 1 MiB", "/predict/gru_names", b'{"input":"' + b"a" * 1_100_000 + b'"}', 413,
+     "the request body is over the limit of 1,048,576 bytes"),
+    ("a letter outside e h l o", "/predict/rnn_hello", {"input": "hxllo"}, 400,
+     "the text has characters outside the vocabulary: 'x'"),
+    ("two numbers for one", "/predict/linear_regression", {"input": "4,5"}, 400, "input '4,5' has 2 numbers"),
+    ("a prompt outside the vocabulary", "/predict/char_rnn_shakespeare", {"prompt": "ROMEO{"}, 400,
+     "the prompt has characters outside the vocabulary: '{'"),
+    ("a generation too long", "/predict/char_rnn_shakespeare", {"prompt": "A", "length": 2001}, 422,
+     "length: Input should be less than or equal to 2000"),
+    ("temperature zero", "/predict/char_rnn_shakespeare", {"prompt": "A", "temperature": 0}, 422,
+     "temperature: Input should be greater than 0"),
+    ("an empty prompt", "/predict/char_rnn_shakespeare", {"prompt": ""}, 422, "prompt: String should have at least"),
+    ("a model not served", "/predict/cnn_mnis", {"input": "x"}, 404, "unknown model 'cnn_mnis'; did you mean"),
+]
+
+
+def body_of(body: dict | bytes) -> tuple[dict | None, bytes | None]:
+    if isinstance(body, bytes):
+        return None, body
+    fill = {ONE: png((100, 100), True), "__blank__": png((50, 50), False), "__bomb__": png((9500, 9500), False)}
+    image = body.get("image")
+    if isinstance(image, str):
+        for key, value in fill.items():
+            image = image.replace(key, value)
+        body = {**body, "image": image}
+    return body, None
+
+
+@pytest.mark.parametrize(("what", "path", "body", "status", "expected"), ANSWERS + REFUSALS,
+                         ids=[row[0] for row in ANSWERS + REFUSALS])
+def test_endpoint(server: str, what: str, path: str, body: dict | bytes, status: int, expected) -> None:
+    as_json, raw = body_of(body)
+    code, text = request(server + path, as_json, raw)
+    assert code == status, text
+    answer = json.loads(text)
+    if isinstance(expected, str):
+        assert answer["detail"].startswith(expected), answer
+    else:
+        for key, value in expected.items():
+            assert isinstance(answer[key], value) if isinstance(value, type) else answer[key] == value, answer
+    assert request(server + "/health") == (200, "ok")  # still serving after any request
+
+
+def test_prompt_streams_the_text_of_zoo_predict(server: str) -> None:
+    code, text = request(server + "/predict/char_rnn_shakespeare", {"prompt": "ROMEO:", "length": 40, "seed": 1})
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert code == 200
+    assert len(lines) == 41
+    assert "".join(line["text"] for line in lines[:-1]) == lines[-1]["prediction"]
+    assert lines[-1]["input"] == "ROMEO:"
+    command = subprocess.run(
+        [sys.executable, "-m", "zoo", "predict", "--model", "char_rnn_shakespeare", "ROMEO:", "--length", "40",
+         "--seed", "1", "--output", os.devnull], capture_output=True, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert lines[-1]["prediction"].replace("\n", "\\n") in command.stdout
+
+
+def test_models_health_docs_and_page(server: str) -> None:
+    code, text = request(server + "/models")
+    cards = {card["name"]: card for card in json.loads(text)}
+    assert code == 200 and sorted(cards) == sorted(MODELS)
+    assert cards["cnn_mnist"]["kind"] == "images" and cards["cnn_mnist"]["labels"] == list("0123456789")
+    assert cards["cnn_mnist"]["weights"].startswith("zoo's pretrained weights (test/acc")
+    assert cards["cnn_mnist"]["docs"] == "docs/models/cnn_mnist.md"
+    assert cards["char_rnn_shakespeare"]["streams"] is True
+    assert request(server + "/health") == (200, "ok")
+    schema = json.loads(request(server + "/openapi.json")[1])
+    assert {f"/predict/{name}" for name in MODELS} <= set(schema["paths"])
+    assert request(server + "/docs")[0] == 200
+    page = request(server + "/")[1]
+    assert '<canvas id="canvas"' in page and "/page/serve.js" in page
+    assert request(server + "/page/serve.js")[0] == 200
+    assert request(server + "/page/nothing.js")[0] == 404
+
+
+def test_binds_to_this_machine_only(server: str) -> None:
+    port = int(server.rsplit(":", 1)[1])
+    outward = [a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
+    for address in {a for a in outward if not a.startswith("127.")}:
+        with socket.socket() as probe, pytest.raises(OSError):
+            probe.settimeout(2)
+            probe.connect((address, port))
+
+
+def test_a_digit_drawn_on_the_page(server: str) -> None:
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser test)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no {CHROMIUM}: apt-get install -y chromium (the browser test)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-component-update"])
+        page = browser.new_page(viewport={"width": 1000, "height": 900})
+        page.goto(server + "/")
+        canvas = page.locator("#canvas").bounding_box()
+        assert canvas is not None
+        x = canvas["x"] + canvas["width"] * 0.5
+        page.mouse.move(x, canvas["y"] + canvas["height"] * 0.15)
+        page.mouse.down()
+        page.mouse.move(x + 4, canvas["y"] + canvas["height"] * 0.85, steps=25)  # a "1", top to bottom
+        page.mouse.up()
+        prediction = page.locator("#pred-cnn_mnist")
+        page.wait_for_function("document.querySelector('#pred-cnn_mnist').textContent !== ''", timeout=60_000)
+        page.wait_for_timeout(1500)  # the answer to the finished stroke
+        digit = prediction.text_content()
+        page.screenshot(path=str(SCREENSHOT))
+        browser.close()
+    assert digit == "1"
+    assert SCREENSHOT.stat().st_size > 0
+
+
+COMMAND_REFUSALS = [  # the command line | words of its one `zoo: error:` line
+    pytest.param(["--host", "10.1.2.3"], ["--host '10.1.2.3' is not one LitServe binds to", "127.0.0.1"], id="host"),
+    pytest.param(["--port", "80"], ["--port 80 is out of range", "1024 to 65535"], id="port-out-of-range"),
+    pytest.param(["--port", "__busy__"], ["is in use; pass another with --port"], id="port-in-use"),
+    pytest.param(["--timeout", "0"], ["--timeout must be more than"], id="timeout"),
+    pytest.param(["--model", "cnn_mnis"], ["unknown model 'cnn_mnis'", "cnn_mnist"], id="unknown-model"),
+    pytest.param(["--model", "cnn_cifar10"], ["no pretrained weights", "--ckpt_path"], id="no-weights"),
+    pytest.param(["--ckpt_path", "nowhere.ckpt"], ["'nowhere.ckpt' does not exist"], id="missing-checkpoint"),
+    pytest.param(["--model", "char_rnn_shakespeare"], ["needs at least one model that is not a language model"],
+                 id="only-a-language-model"),
+    pytest.param(["--modle", "cnn_mnist"], ["unrecognized arguments: --modle", "zoo serve --help"], id="option"),
+]
+
+
+@pytest.mark.parametrize(("args", "words"), COMMAND_REFUSALS)
+def test_command_refused_in_one_line(run_zoo, args: list[str], words: list[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        args = [port if a == "__busy__" else a for a in args]
+        result = run_zoo("serve", *args, *([] if "--port" in args else ["--port", str(free_port())]))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("zoo: error:")]
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0]
