@@ -1,0 +1,198 @@
+"""Serving: requests per second and p50/p99 latency of `zoo serve` (LitServe, batching requests
+across clients) under 1, 8 and 64 concurrent clients, beside one request at a time through a
+bare FastAPI endpoint that calls the same network the same way (`zoo.serve.adapter.answer`,
+unbatched). Each request sends the same drawn "1" as a base64 PNG. Bounded: a fixed number of
+requests per setting and a time limit, on 127.0.0.1 only; the clients are threads of this
+process, as is the bare server, and `zoo serve` runs in its own processes."""
+
+import base64
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import SectionResult, Settings
+
+NAME = "serve"
+CLIENTS = (1, 8, 64)
+REQUESTS = 192
+QUICK_REQUESTS = 16
+WARMUP = 8
+SETTING_LIMIT_S = 60.0
+"""No request of a setting starts after this many seconds; the rows say how many were sent."""
+STARTUP_S = 300.0
+HOST = "127.0.0.1"
+SHOWN = ["model", "server", "clients", "requests", "req_per_s", "p50_ms", "p99_ms", "x bare"]
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def digit_body() -> bytes:
+    """A "1" drawn as a white stroke on black, as the page's canvas sends it."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(image).line([(140, 40), (145, 240)], fill=255, width=20)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return json.dumps({"image": base64.b64encode(buffer.getvalue()).decode()}).encode()
+
+
+def post(url: str, body: bytes) -> float:
+    """Seconds one request took; anything but 200 stops the benchmark."""
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        answer.read()
+        if answer.status != 200:
+            raise RuntimeError(f"{url} answered {answer.status}")
+    return time.perf_counter() - start
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure(url: str, body: bytes, clients: int, count: int) -> dict[str, Any]:
+    """`count` requests from `clients` threads at once (each sends its share in turn)."""
+    deadline = time.perf_counter() + SETTING_LIMIT_S
+
+    def client(n: int) -> list[float]:
+        return [post(url, body) for _ in range(n) if time.perf_counter() < deadline]
+
+    shares = [count // clients + (i < count % clients) for i in range(clients)]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        latencies = [s for found in pool.map(client, shares) for s in found]
+    seconds = time.perf_counter() - start
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "seconds": seconds,
+        "req_per_s": len(latencies) / seconds,
+        "p50_ms": 1000 * percentile(latencies, 0.5),
+        "p99_ms": 1000 * percentile(latencies, 0.99),
+    }
+
+
+def wait_healthy(url: str, alive: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + STARTUP_S
+    while time.monotonic() < deadline and alive():
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    raise RuntimeError(f"the server at {url} did not become healthy within {STARTUP_S:.0f} s")
+
+
+@contextmanager
+def zoo_serve(models: list[str]) -> Iterator[str]:
+    """`python -m zoo serve --model ...` in its own process group, ended when done."""
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    process = subprocess.Popen([sys.executable, "-m", "zoo", "serve", "--model", *models, "--host", HOST,
+                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://{HOST}:{port}"
+    try:
+        wait_healthy(url, lambda: process.poll() is None)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextmanager
+def bare_fastapi(models: list[str]) -> Iterator[str]:
+    """One plain FastAPI route per model, answering each request alone, in a thread of this process.
+    (This module has no `from __future__ import annotations`: FastAPI reads the route's body type
+    from its annotation, a class imported here, not a name it could resolve.)"""
+    import torch
+    import uvicorn
+    from fastapi import FastAPI
+
+    from zoo.serve import adapter
+
+    torch.set_num_threads(1)
+    app = FastAPI()
+    for name in models:
+        model = adapter.load(name, None)
+
+        def endpoint(request: adapter.ImageRequest, model: Any = model) -> Any:
+            return adapter.answer(model, [request])[0]
+
+        app.add_api_route(f"/predict/{name}", endpoint, methods=["POST"])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://{HOST}:{port}"
+    try:
+        wait_healthy_route(url, models[0], thread)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def wait_healthy_route(url: str, model: str, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + STARTUP_S
+    while time.monotonic() < deadline and thread.is_alive():
+        try:
+            post(f"{url}/predict/{model}", digit_body())
+            return
+        except urllib.error.HTTPError:
+            raise
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the bare FastAPI server at {url} did not answer")
+
+
+def run(settings: Settings) -> SectionResult:
+    models = settings.models
+    body = digit_body()
+    count = QUICK_REQUESTS if settings.quick else REQUESTS
+    rows: list[dict[str, Any]] = []
+    with bare_fastapi(models) as url:
+        for name in models:
+            for _ in range(WARMUP):
+                post(f"{url}/predict/{name}", body)
+            rows.append({"model": name, "server": "bare FastAPI, one at a time",
+                         **measure(f"{url}/predict/{name}", body, 1, count)})
+    bare = {row["model"]: row["req_per_s"] for row in rows}
+    with zoo_serve(models) as url:
+        for name in models:
+            for _ in range(WARMUP):
+                post(f"{url}/predict/{name}", body)
+            for clients in CLIENTS:
+                rows.append({"model": name, "server": "zoo serve (LitServe)",
+                             **measure(f"{url}/predict/{name}", body, clients, count)})
+    for row in rows:
+        row["x bare"] = row["req_per_s"] / bare[row["model"]]
+    notes = [f"{count} requests per setting (at most {SETTING_LIMIT_S:.0f} s each) on {HOST}, after {WARMUP} "
+             "untimed; x bare = requests per second over the bare endpoint's, one client at a time"]
+    return SectionResult(NAME, rows, SHOWN, [], notes)
