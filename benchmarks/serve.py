@@ -27,7 +27,7 @@ from benchmarks.common import SectionResult, Settings
 
 NAME = "serve"
 CLIENTS = (1, 8, 64)
-REQUESTS = 192
+REQUESTS = 384
 QUICK_REQUESTS = 16
 WARMUP = 8
 SETTING_LIMIT_S = 60.0
@@ -36,6 +36,12 @@ STARTUP_S = 300.0
 HOST = "127.0.0.1"
 SHOWN = ["model", "server", "clients", "requests", "req_per_s", "p50_ms", "p99_ms", "x bare"]
 REPO = Path(__file__).resolve().parents[1]
+
+
+def ctrl_c_stops() -> None:
+    """In the server's process: SIGINT stops it as Ctrl-C does, even when this process was
+    started with SIGINT ignored (a background job)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def free_port() -> int:
@@ -106,13 +112,14 @@ def wait_healthy(url: str, alive: Callable[[], bool]) -> None:
 
 
 @contextmanager
-def zoo_serve(models: list[str]) -> Iterator[str]:
-    """`python -m zoo serve --model ...` in its own process group, ended when done."""
+def zoo_serve(args: list[str]) -> Iterator[str]:
+    """`python -m zoo serve ARGS` on a free port of 127.0.0.1, in its own process group, its URL
+    once /health answers; stopped as Ctrl-C stops it (then killed if it lingers) when done."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
-    process = subprocess.Popen([sys.executable, "-m", "zoo", "serve", "--model", *models, "--host", HOST,
-                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen([sys.executable, "-m", "zoo", "serve", *args, "--host", HOST, "--port", str(port)],
+                               cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True, preexec_fn=ctrl_c_stops)
     url = f"http://{HOST}:{port}"
     try:
         wait_healthy(url, lambda: process.poll() is None)
@@ -124,6 +131,7 @@ def zoo_serve(models: list[str]) -> Iterator[str]:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 @contextmanager
@@ -184,7 +192,7 @@ def run(settings: Settings) -> SectionResult:
             rows.append({"model": name, "server": "bare FastAPI, one at a time",
                          **measure(f"{url}/predict/{name}", body, 1, count)})
     bare = {row["model"]: row["req_per_s"] for row in rows}
-    with zoo_serve(models) as url:
+    with zoo_serve(["--model", *models]) as url:
         for name in models:
             for _ in range(WARMUP):
                 post(f"{url}/predict/{name}", body)

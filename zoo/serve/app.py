@@ -15,6 +15,10 @@ Three parts are plain FastAPI routes on LitServe's own app (`LitServer.app`), be
   the API never raises per request: `adapter.answer` returns a `Refusal` for the bad one and
   `encode_response` turns it into its own 4xx JSON answer;
 - `GET /`, the page's files, `GET /models`, and a 404 naming the served models for an unknown one.
+
+The HTTP server is one process forked from this one, so the language models loaded here serve
+from there; LitServe's thread mode is not used because its shutdown does not stop a thread, and
+Ctrl-C would leave the server running.
 """
 
 import json
@@ -229,5 +233,5 @@ def serve_main(argv: list[str]) -> None:
     torch.set_num_threads(1)
     server = build_server(chosen_models(args.model, args.ckpt_path), args.timeout)
     print(f"zoo: serving on http://{args.host}:{args.port}/ (the page), API docs at /docs", flush=True)
-    server.run(host=args.host, port=args.port, num_api_servers=1, api_server_worker_type="thread",
+    server.run(host=args.host, port=args.port, num_api_servers=1, api_server_worker_type="process",
                generate_client_file=False, log_level="warning")

@@ -40,7 +40,7 @@ function showAnswer(card, answer, labels) {
   for (let i = 1; `label_${i}` in answer; i++) probabilities[answer[`label_${i}`]] = answer[`probability_${i}`];
   for (const label of labels || Object.keys(probabilities)) {
     const p = probabilities[label] || 0;
-    const fill = element("span", { class: "fill", style: `width: ${Math.round(p * 100)}px` });
+    const fill = element("span", { class: "fill", style: `width: ${Math.round(p * 60)}px` });
     const row = element("div", { class: label === answer.prediction ? "bar top" : "bar" },
       element("span", {}, label), fill, element("span", {}, `${(p * 100).toFixed(1)}%`));
     bars.append(row);
