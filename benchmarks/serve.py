@@ -2,8 +2,9 @@
 across clients) under 1, 8 and 64 concurrent clients, beside one request at a time through a
 bare FastAPI endpoint that calls the same network the same way (`zoo.serve.adapter.answer`,
 unbatched). Each request sends the same drawn "1" as a base64 PNG. Bounded: a fixed number of
-requests per setting and a time limit, on 127.0.0.1 only; the clients are threads of this
-process, as is the bare server, and `zoo serve` runs in its own processes."""
+requests per setting and a time limit, on 127.0.0.1 only. The clients are threads of this
+process; the bare server and `zoo serve` (its HTTP process and a worker per model) run in
+processes of their own."""
 
 import base64
 import io
@@ -13,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import SectionResult, Settings
+from benchmarks.common import SectionResult, Settings, alternate, median
 
 NAME = "serve"
 CLIENTS = (1, 8, 64)
-REQUESTS = 384
+REQUESTS = 256
 QUICK_REQUESTS = 16
 WARMUP = 8
 SETTING_LIMIT_S = 60.0
@@ -90,9 +90,7 @@ def measure(url: str, body: bytes, clients: int, count: int) -> dict[str, Any]:
         latencies = [s for found in pool.map(client, shares) for s in found]
     seconds = time.perf_counter() - start
     return {
-        "clients": clients,
         "requests": len(latencies),
-        "seconds": seconds,
         "req_per_s": len(latencies) / seconds,
         "p50_ms": 1000 * percentile(latencies, 0.5),
         "p99_ms": 1000 * percentile(latencies, 0.99),
@@ -134,13 +132,13 @@ def zoo_serve(args: list[str]) -> Iterator[str]:
                 process.wait()
 
 
-@contextmanager
-def bare_fastapi(models: list[str]) -> Iterator[str]:
-    """One plain FastAPI route per model, answering each request alone, in a thread of this process.
+def bare_app(models: list[str]) -> Any:
+    """One plain FastAPI route per model, answering each request alone (no queue, no batching),
+    in the event loop's thread: the quickest way one request at a time (a plain `def` route runs
+    in a worker thread, which cost inception_mnist about 10 ms more a request on this machine).
     (This module has no `from __future__ import annotations`: FastAPI reads the route's body type
     from its annotation, a class imported here, not a name it could resolve.)"""
     import torch
-    import uvicorn
     from fastapi import FastAPI
 
     from zoo.serve import adapter
@@ -150,26 +148,40 @@ def bare_fastapi(models: list[str]) -> Iterator[str]:
     for name in models:
         model = adapter.load(name, None)
 
-        def endpoint(request: adapter.ImageRequest, model: Any = model) -> Any:
+        async def endpoint(request: adapter.ImageRequest, model: Any = model) -> Any:
             return adapter.answer(model, [request])[0]
 
         app.add_api_route(f"/predict/{name}", endpoint, methods=["POST"])
+    return app
+
+
+def serve_bare(port: int, models: list[str]) -> None:
+    """The bare server's process: `python -c` runs this, so it has a core of its own as `zoo serve` has."""
+    import uvicorn
+
+    uvicorn.run(bare_app(models), host=HOST, port=port, log_level="warning")
+
+
+@contextmanager
+def bare_fastapi(models: list[str]) -> Iterator[str]:
+    """The bare server in a process of its own, its URL once a model answers; ended when done."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    code = f"from benchmarks.serve import serve_bare; serve_bare({port}, {models!r})"
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://{HOST}:{port}"
     try:
-        wait_healthy_route(url, models[0], thread)
+        wait_healthy_route(url, models[0], lambda: process.poll() is None)
         yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
-def wait_healthy_route(url: str, model: str, thread: threading.Thread) -> None:
+def wait_healthy_route(url: str, model: str, alive: Callable[[], bool]) -> None:
     deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline and thread.is_alive():
+    while time.monotonic() < deadline and alive():
         try:
             post(f"{url}/predict/{model}", digit_body())
             return
@@ -184,23 +196,29 @@ def run(settings: Settings) -> SectionResult:
     models = settings.models
     body = digit_body()
     count = QUICK_REQUESTS if settings.quick else REQUESTS
-    rows: list[dict[str, Any]] = []
-    with bare_fastapi(models) as url:
+    settings_ = [("bare FastAPI, one at a time", 1)] + [("zoo serve (LitServe)", c) for c in CLIENTS]
+    found: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    with bare_fastapi(models) as bare_url, zoo_serve(["--model", *models]) as zoo_url:
+        urls = {"bare FastAPI, one at a time": bare_url, "zoo serve (LitServe)": zoo_url}
         for name in models:
-            for _ in range(WARMUP):
-                post(f"{url}/predict/{name}", body)
-            rows.append({"model": name, "server": "bare FastAPI, one at a time",
-                         **measure(f"{url}/predict/{name}", body, 1, count)})
-    bare = {row["model"]: row["req_per_s"] for row in rows}
-    with zoo_serve(["--model", *models]) as url:
-        for name in models:
-            for _ in range(WARMUP):
-                post(f"{url}/predict/{name}", body)
-            for clients in CLIENTS:
-                rows.append({"model": name, "server": "zoo serve (LitServe)",
-                             **measure(f"{url}/predict/{name}", body, clients, count)})
+            for url in urls.values():
+                for _ in range(WARMUP):
+                    post(f"{url}/predict/{name}", body)
+        for repeat in range(settings.repeats):
+            for name in models:
+                for server, clients in alternate(settings_, repeat):
+                    measured = measure(f"{urls[server]}/predict/{name}", body, clients, count)
+                    found.setdefault((name, server, clients), []).append(measured)
+    rows = [
+        {"model": name, "server": server, "clients": clients, "requests": sum(m["requests"] for m in runs),
+         "repeats": len(runs), **{key: median(m[key] for m in runs) for key in ("req_per_s", "p50_ms", "p99_ms")}}
+        for (name, server, clients), runs in found.items()
+    ]
+    bare = {row["model"]: row["req_per_s"] for row in rows if row["server"].startswith("bare")}
     for row in rows:
         row["x bare"] = row["req_per_s"] / bare[row["model"]]
-    notes = [f"{count} requests per setting (at most {SETTING_LIMIT_S:.0f} s each) on {HOST}, after {WARMUP} "
-             "untimed; x bare = requests per second over the bare endpoint's, one client at a time"]
+    rows.sort(key=lambda row: (row["model"], row["server"], row["clients"]))
+    notes = [f"medians of {settings.repeats} repeats, settings alternated; {count} requests per setting and repeat "
+             f"(at most {SETTING_LIMIT_S:.0f} s each) on {HOST}, after {WARMUP} untimed; x bare = requests per second "
+             "over the bare endpoint's, one client at a time"]
     return SectionResult(NAME, rows, SHOWN, [], notes)
