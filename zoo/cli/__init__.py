@@ -55,7 +55,7 @@ EXTRA_COMMANDS: dict[str, str] = {
     "sample": "zoo.cli.text:sample_main",
     "export": "zoo.cli.export:export_main",
     "weights": "zoo.cli.weights:weights_main",
-    "serve": "zoo.serve.app:serve_main",
+    "serve": "zoo.serve.command:serve_main",
 }
 
 

@@ -34,8 +34,6 @@ MAX_PROMPT = 1_000
 MAX_LENGTH = 2_000
 """Characters a prompt may be continued by: about a second of generation on one CPU core."""
 MAX_TOP = 100
-TIMEOUT_S = 30.0
-"""A request still waiting for its model after this many seconds is answered 504."""
 
 
 def max_pixels() -> int:

@@ -22,7 +22,6 @@ Ctrl-C would leave the server running.
 """
 
 import json
-import socket
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
@@ -37,14 +36,10 @@ from starlette.routing import Route
 
 from zoo.errors import ZooError
 from zoo.registry import unknown_name_message
-from zoo.serve import adapter
+from zoo.serve import BATCH_WAIT_S, adapter
 from zoo.serve.adapter import Body, ImageRequest, PromptRequest, Refusal, TextRequest
 
 MAX_BATCH = 32
-BATCH_WAIT_S = 0.005
-"""How long a worker waits for more requests to fill a batch."""
-HOSTS = ("127.0.0.1", "0.0.0.0", "::")
-"""The addresses LitServe binds to; 127.0.0.1 (this machine only) unless told otherwise."""
 PAGE_FILES = {"index.html": "text/html", "serve.css": "text/css", "serve.js": "text/javascript"}
 
 
@@ -163,20 +158,6 @@ def add_routes(server: ls.LitServer, cards: list[dict[str, Any]]) -> None:
     app.title = "zoo serve"
 
 
-def check_address(host: str, port: int) -> None:
-    """Refuse an address LitServe cannot bind, or a port in use, before any model is loaded."""
-    if host not in HOSTS:
-        raise ZooError(f"--host {host!r} is not one LitServe binds to; pass one of: {', '.join(HOSTS)}")
-    if not 1024 <= port <= 65535:
-        raise ZooError(f"--port {port} is out of range; pass a port from 1024 to 65535")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            raise ZooError(f"port {port} on {host} is in use; pass another with --port") from None
-
-
 def chosen_models(names: list[str] | None, ckpt_paths: list[str] | None) -> dict[str, tuple[Any, str | None]]:
     """name -> (model, checkpoint): each checkpoint's model, then the names given (every model
     with pretrained weights when none is), all loaded once here so that any mistake is one line
@@ -216,22 +197,10 @@ def build_server(models: dict[str, tuple[Any, str | None]], timeout: float) -> l
     return server
 
 
-def serve_main(argv: list[str]) -> None:
-    from zoo.cli.parse_errors import OneLineParser
-
-    parser = OneLineParser(prog="zoo serve", description="Serve zoo models over HTTP, with a page to try them.")
-    parser.add_argument("--model", nargs="+", help="models to serve (default: every model with pretrained weights)")
-    parser.add_argument("--ckpt_path", nargs="+", help="checkpoints to serve instead of the pretrained weights")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
-    parser.add_argument("--timeout", type=float, default=adapter.TIMEOUT_S,
-                        help=f"seconds a request may wait for its model before a 504 ({adapter.TIMEOUT_S:g})")
-    args = parser.parse_args(argv)
-    if not args.timeout > BATCH_WAIT_S:
-        raise ZooError(f"--timeout must be more than {BATCH_WAIT_S} seconds, got {args.timeout}")
-    check_address(args.host, args.port)
+def serve(names: list[str] | None, ckpt_paths: list[str] | None, host: str, port: int, timeout: float) -> None:
+    """Load the models (any mistake is one line before a worker starts), then serve until Ctrl-C."""
     torch.set_num_threads(1)
-    server = build_server(chosen_models(args.model, args.ckpt_path), args.timeout)
-    print(f"zoo: serving on http://{args.host}:{args.port}/ (the page), API docs at /docs", flush=True)
-    server.run(host=args.host, port=args.port, num_api_servers=1, api_server_worker_type="process",
+    server = build_server(chosen_models(names, ckpt_paths), timeout)
+    print(f"zoo: serving on http://{host}:{port}/ (the page), API docs at /docs", flush=True)
+    server.run(host=host, port=port, num_api_servers=1, api_server_worker_type="process",
                generate_client_file=False, log_level="warning")
