@@ -251,3 +251,18 @@ def test_without_litserve_the_command_says_which_extra(monkeypatch: pytest.Monke
         main(["serve"])
     assert exit_code.value.code == 2
     assert capsys.readouterr().err == 'zoo: error: zoo serve needs LitServe; pip install -e ".[serve]"\n'
+
+
+@pytest.mark.parametrize(("side", "detail"), [
+    (12, "image is 12x12 = 144 pixels, over the limit of 100; send a smaller image"),
+    (20, "image has more than 200 pixels, over the limit of 100; send a smaller image"),
+])
+def test_pixels_over_pillows_limit_are_refused(monkeypatch: pytest.MonkeyPatch, side: int, detail: str) -> None:
+    """The pixel limit is Pillow's own, read when a request comes (here lowered to 100): over it
+    is a 413, over twice it (where Pillow itself refuses to open the file) too."""
+    from PIL import Image
+
+    from zoo.serve.adapter import ImageRequest, Refusal, image_bytes
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    assert image_bytes(ImageRequest(image=png((side, side), False))) == Refusal(413, detail)

@@ -117,18 +117,18 @@ def image_bytes(request: ImageRequest) -> ImageBytes | Refusal:
     if len(data) > MAX_IMAGE_BYTES:
         return Refusal(413, f"image is {len(data):,} bytes, over the limit of {MAX_IMAGE_BYTES:,}; send a smaller file")
     upload = ImageBytes(data, "upload")
+    limit = f"over the limit of {max_pixels():,}; send a smaller image"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             width, height = Image.open(upload).size
-    except Image.DecompressionBombError:
-        width, height = max_pixels(), 3  # far over the limit, whatever its exact size
+    except Image.DecompressionBombError:  # Pillow refuses twice its limit outright
+        return Refusal(413, f"image has more than {2 * max_pixels():,} pixels, {limit}")
     except (UnidentifiedImageError, OSError, ValueError):
-        return upload  # prepare_image refuses it with its own message
-    if width * height > max_pixels():
-        return Refusal(413, f"image is {width}x{height} = {width * height:,} pixels, over the limit of "
-                            f"{max_pixels():,}; send a smaller image")
+        width, height = 0, 0  # prepare_image refuses it in its own words
     upload.seek(0)
+    if width * height > max_pixels():
+        return Refusal(413, f"image is {width}x{height} = {width * height:,} pixels, {limit}")
     return upload
 
 
