@@ -89,7 +89,7 @@ def validation_answer(request: Request, exc: Exception) -> JSONResponse:
     if any(e["type"] == "json_invalid" for e in exc.errors()):
         return JSONResponse({"detail": "the body is not JSON; send a JSON object (see GET /models)"}, status_code=422)
     problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
-    return JSONResponse({"detail": problems}, status_code=422)
+    return JSONResponse({"detail": f"{problems}; see the request schema in GET /models or /docs"}, status_code=422)
 
 
 def http_answer(request: Request, exc: Exception) -> JSONResponse:
