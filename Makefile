@@ -11,7 +11,7 @@ VENV ?= .venv
 LOWEST ?= .venv-lowest
 # torch and torchvision: the releases this machine keeps a local copy of (pip takes them from it).
 TORCH ?= torch==2.14.1 torchvision==0.29.1
-EXTRAS ?= dev,export,docs
+EXTRAS ?= dev,export,docs,serve
 SHELL := /bin/bash
 
 .PHONY: run test test-lowest constraints docs docs-pages browser

@@ -13,6 +13,7 @@ import torch
 from benchmarks import (
     efficiency,
     overhead,
+    serve,
     startup,
     time_to_99,
     time_to_accuracy,
@@ -37,6 +38,7 @@ SECTIONS: dict[str, Callable[[Settings], SectionResult]] = {
     time_to_99.NAME: time_to_99.run,
     efficiency.NAME: efficiency.run,
     startup.NAME: startup.run,
+    serve.NAME: serve.run,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 TARGET_COLUMNS = ["section", "target", "model", "measured", "limit", "result"]

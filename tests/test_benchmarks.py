@@ -35,6 +35,7 @@ SECTION_COLUMNS = {
                    "train_samples_s"},
     "efficiency": {"model", "fwd_mflop", "train_mflop", "zoo_gflops", "peak_gflops", "zoo/peak"},
     "startup": {"command", "median_s", "x import torch"},
+    "serve": {"model", "server", "clients", "requests", "req_per_s", "p50_ms", "p99_ms", "x bare"},
 }
 TARGET_COLUMNS = ["section", "target", "model", "measured", "limit", "result"]
 
@@ -126,7 +127,7 @@ def test_quick_run_writes_every_section_and_the_targets(tmp_path: Path) -> None:
         targets = list(csv.DictReader(f))
     assert list(targets[0]) == TARGET_COLUMNS
     assert {t["section"] for t in targets} == set(SECTION_COLUMNS) - {"efficiency", "time_to_99",
-                                                                       "overhead-step_costs"}
+                                                                       "overhead-step_costs", "serve"}
     clocked = [t for t in targets if t["target"].startswith("zoo's step cost")]
     assert [t["model"] for t in clocked] == ["cnn_mnist", "cnn_mnist"]
     assert float(clocked[0]["measured"]) > 0

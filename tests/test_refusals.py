@@ -3,6 +3,7 @@ traceback. A few rows run by default; the rest (each a ~5 s subprocess) with `-m
 
 from __future__ import annotations
 
+import importlib.util
 import random
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 import torch
 
 SLOW = pytest.mark.slow
+SERVE = pytest.mark.skipif(importlib.util.find_spec("litserve") is None, reason="pip install -e '.[serve]'")
 
 
 def make_inputs(folder: Path) -> None:
@@ -55,6 +57,22 @@ CASES = [
     pytest.param(["fit", "--model", "cnn_mnist", "--trainer.default_root_dir", "a_file/runs"],
                  ["'a_file/runs", "cannot be created", "--trainer.default_root_dir"],
                  id="unwritable-run-folder", marks=SLOW),
+    pytest.param(["serve", "--host", "10.1.2.3"], ["--host '10.1.2.3' is not one LitServe binds to", "127.0.0.1"],
+                 id="serve-host", marks=SERVE),
+    pytest.param(["serve", "--port", "80"], ["--port 80 is out of range", "1024 to 65535"], id="serve-port",
+                 marks=SERVE),
+    pytest.param(["serve", "--timeout", "0"], ["--timeout must be more than"], id="serve-timeout", marks=SERVE),
+    pytest.param(["serve", "--modle", "cnn_mnist"], ["unrecognized arguments: --modle", "zoo serve --help"],
+                 id="serve-option", marks=SERVE),
+    pytest.param(["serve", "--port", "48213", "--model", "cnn_mnis"], ["unknown model 'cnn_mnis'", "cnn_mnist"],
+                 id="serve-unknown-model", marks=[SERVE, SLOW]),
+    pytest.param(["serve", "--port", "48213", "--model", "cnn_cifar10"], ["no pretrained weights", "--ckpt_path"],
+                 id="serve-model-without-weights", marks=[SERVE, SLOW]),
+    pytest.param(["serve", "--port", "48213", "--ckpt_path", "empty.ckpt"], ["'empty.ckpt' is empty"],
+                 id="serve-broken-checkpoint", marks=[SERVE, SLOW]),
+    pytest.param(["serve", "--port", "48213", "--model", "char_rnn_shakespeare"],
+                 ["needs at least one model that is not a language model"],
+                 id="serve-only-a-language-model", marks=[SERVE, SLOW]),
 ]
 
 

@@ -5,7 +5,7 @@ too), then fails if a module imports one from a higher layer, if one package of 
 another of the same layer (models and datamodules know nothing of each other), or if the graph
 has a cycle. The layers, lowest first, are the project's
 rule: errors and recipes, registry, networks and tasks, models and datamodules, training,
-commands.
+commands; `zoo serve` is a command in its own package, above the commands it shares parsing with.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("zoo.training", "zoo.runs", "zoo.checkpoints", "zoo.inference", "zoo.curves", "zoo.callbacks",
      "zoo.logs", "zoo.weights_build"),
     ("zoo.cli", "zoo.__main__"),
+    ("zoo.serve",),
 ]
 
 

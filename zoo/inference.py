@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import lightning.pytorch as pl
 import torch
@@ -24,7 +24,7 @@ from torch import Tensor, nn
 import zoo
 from zoo import checks
 from zoo.checkpoints import load_checkpoint
-from zoo.datamodules.digit_images import image_files, prepare_images
+from zoo.datamodules.digit_images import ImageBytes, image_files, prepare_images
 from zoo.errors import ZooError
 from zoo.files import atomic_write
 from zoo.registry import MODELS, build
@@ -210,11 +210,7 @@ def predict(
     k = min(k, getattr(model, "num_classes", k))  # more than there are: all of them
     model.eval()
     if kind == "images":
-        assert isinstance(model, ClassificationTask)
-        files = image_files(inputs)
-        batch = prepare_images(files, MODELS.get(name).input_shape)
-        tops = finite_tops(model, model.top_labels(batch, k=k), files)
-        return [Row(str(f), top[0][0], top[0][1], top) for f, top in zip(files, tops, strict=True)]
+        return image_rows(model, image_files(inputs), k)
     if kind == "names":
         tops = top_countries(model, inputs, k=k)
         return [Row(n, top[0][0], top[0][1], top) for n, top in zip(inputs, tops, strict=True)]
@@ -238,19 +234,32 @@ def predict(
     return [Row(t, " ".join(f"{v:.6g}" for v in row.tolist())) for t, row in zip(inputs, out, strict=True)]
 
 
+def image_rows(model: pl.LightningModule, images: Sequence[Path | ImageBytes], k: int = 3) -> list[Row]:
+    """Each image's top-k classes, one batch; an image is a file or an upload held in memory,
+    which PIL reads alike."""
+    assert isinstance(model, ClassificationTask)
+    batch = prepare_images(cast(list[Path], list(images)), MODELS.get(zoo_name(model)).input_shape)
+    top_k = finite_tops(model, model.top_labels(batch, k=min(k, model.num_classes)), images)
+    return [Row(str(image), top[0][0], top[0][1], top) for image, top in zip(images, top_k, strict=True)]
+
+
 def rows_frame(rows: Sequence[Row]) -> Any:
     """The rows as a pandas DataFrame: input, prediction, probability, then label_i and
     probability_i for each of the top k."""
     import pandas as pd
 
-    records: list[dict[str, Any]] = []
-    for row in rows:
-        record: dict[str, Any] = {"input": row.input, "prediction": row.prediction, "probability": row.probability}
-        for i, (label, p) in enumerate(row.top, start=1):
-            record[f"label_{i}"] = label
-            record[f"probability_{i}"] = p
-        records.append(record)
+    records = [row_record(row) for row in rows]
     return pd.DataFrame.from_records(records, columns=list(dict.fromkeys(c for r in records for c in r)))
+
+
+def row_record(row: Row) -> dict[str, Any]:
+    """One row as `zoo predict --output` writes it: input, prediction, probability, then
+    label_i and probability_i for each of the top k."""
+    record: dict[str, Any] = {"input": row.input, "prediction": row.prediction, "probability": row.probability}
+    for i, (label, p) in enumerate(row.top, start=1):
+        record[f"label_{i}"] = label
+        record[f"probability_{i}"] = p
+    return record
 
 
 def format_table(rows: Sequence[Row]) -> str:

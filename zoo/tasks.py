@@ -12,7 +12,7 @@ import inspect
 import math
 import random
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import lightning.pytorch as pl
@@ -446,18 +446,28 @@ class LanguageModelTask(ClassificationTask):
         Lower temperatures write more probable, more repetitive text. The same seed gives the same
         text; no seed draws a fresh one.
         """
+        return "".join(self.write(prompt, length, temperature, seed))
+
+    def write(self, prompt: str, length: int, temperature: float, seed: int | None = None) -> Iterator[str]:
+        """`sample`'s characters one at a time, as they are drawn (`zoo serve` streams them); the
+        prompt, length, temperature and seed are checked before the first is drawn."""
         if not checks.text(prompt, "the prompt", "pass e.g. 'ROMEO:'"):
             raise ZooError("the prompt is empty; give at least one character, e.g. 'ROMEO:'")
         checks.whole(length, "length (characters to write)", 0, MAX_SAMPLE_LENGTH)
         checks.number(temperature, "temperature", MIN_TEMPERATURE, example="0.8")
+        if seed is not None:
+            checks.seed(seed, "the sampling seed (--seed)")
         vocab = CharVocab("".join(self.labels))
         ids = vocab.encode(prompt, what="prompt").to(self.device)
+        return self.draw(prompt, ids, length, temperature, seed)
+
+    def draw(self, prompt: str, ids: Tensor, length: int, temperature: float, seed: int | None) -> Iterator[str]:
+        """The characters after `prompt` (as `ids`), drawn lazily (a generator, so `write` checks first)."""
         generator = torch.Generator(device=self.device)
         if seed is None:
             generator.seed()
         else:
-            generator.manual_seed(checks.seed(seed, "the sampling seed (--seed)"))
-        written: list[int] = []
+            generator.manual_seed(seed)
         step = cast(Any, self.net).step
         with torch.no_grad():
             logits, hidden = step(ids.unsqueeze(0))
@@ -467,9 +477,8 @@ class LanguageModelTask(ClassificationTask):
                                    "its weights are broken: retrain it or load another checkpoint")
                 probs = (logits[0, -1] / temperature).softmax(dim=-1)
                 next_id = torch.multinomial(probs, 1, generator=generator)
-                written.append(int(next_id))
+                yield self.labels[int(next_id)]
                 logits, hidden = step(next_id.view(1, 1), hidden)
-        return vocab.decode(written)
 
 
 REDUCTIONS = ("mean", "sum")

@@ -29,6 +29,8 @@ commands:
                                      predict on image files, surnames, a prompt, words, numbers
   export --model NAME --format onnx|torchscript --out FILE [--ckpt_path CKPT]
                                      the plain network for onnxruntime or torch.jit.load
+  serve [--model NAME ...] [--ckpt_path C ...] [--host H] [--port P]
+                                     every model as a web service, and a page to draw digits
   weights build [NAME...] [--out DIR]
                                      train and save the pretrained weights zoo ships
   weights list                       the shipped weights: sha256, size, test metrics
@@ -55,6 +57,7 @@ EXTRA_COMMANDS: dict[str, str] = {
     "sample": "zoo.cli.text:sample_main",
     "export": "zoo.cli.export:export_main",
     "weights": "zoo.cli.weights:weights_main",
+    "serve": "zoo.serve.command:serve_main",
 }
 
 

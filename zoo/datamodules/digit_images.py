@@ -12,6 +12,7 @@ CIFAR-10's normalisation, as their datamodule does.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -123,3 +124,15 @@ def prepare_image(path: Path, input_shape: tuple[int | None, ...]) -> Tensor:
 def prepare_images(paths: Sequence[Path], input_shape: tuple[int | None, ...]) -> Tensor:
     """Files as one normalised (N, C, H, W) batch."""
     return torch.stack([prepare_image(p, input_shape) for p in paths])
+
+
+class ImageBytes(io.BytesIO):
+    """An image received as bytes (an upload to `zoo serve`), prepared as a file is: PIL opens
+    either, and `str()` gives the name that errors and answers call it by."""
+
+    def __init__(self, data: bytes, name: str) -> None:
+        super().__init__(data)
+        self.name = name
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,268 @@
+"""`zoo serve` as its users meet it: a real server process on 127.0.0.1, every endpoint and every
+refusal over HTTP, and the page in a real headless browser where a digit is drawn."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("litserve", reason="zoo serve needs the serve extra: pip install -e '.[serve]'")
+
+from benchmarks.serve import zoo_serve
+
+pytestmark = pytest.mark.slow  # a server with nine worker processes takes a minute or two to start
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST = ["cnn_mnist", "cnn_deep_mnist", "inception_mnist", "lenet_mnist", "mlp_mnist", "resnet_mnist"]
+MODELS = [*MNIST, "gru_names", "rnn_hello", "char_rnn_shakespeare", "linear_regression"]
+"""Served by the test's server; linear_regression from a checkpoint of the user's own (y = 3x)."""
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = ROOT / "docs" / "serve-page.png"
+
+
+def request(url: str, body: dict | None = None, raw: bytes | None = None) -> tuple[int, str]:
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def own_checkpoint(path: Path) -> Path:
+    """A linear_regression checkpoint as `zoo fit` writes one, with weights that give y = 3x."""
+    import torch
+
+    from zoo.registry import build
+
+    model = build("linear_regression")
+    with torch.no_grad():
+        for name, weight in model.net.named_parameters():
+            weight.fill_(3.0 if name.endswith("weight") else 0.0)
+    hparams = dict(model.hparams) | {"_class_path": f"zoo.tasks.{type(model).__name__}"}
+    torch.save({"hyper_parameters": hparams, "state_dict": model.state_dict(), "epoch": 0, "global_step": 1}, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    checkpoint = own_checkpoint(tmp_path_factory.mktemp("serve") / "y_is_3x.ckpt")
+    with zoo_serve(["--model", *MODELS, "--ckpt_path", str(checkpoint)]) as url:
+        yield url
+
+
+def png(size: tuple[int, int], stroke: bool) -> str:
+    return png_with_stroke(size, width=10 if stroke else 0)
+
+
+def png_with_stroke(size: tuple[int, int], width: int) -> str:
+    """A black PNG, base64, with a vertical white stroke (a "1") `width` pixels wide, if any."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", size, 0)
+    if width:
+        ImageDraw.Draw(image).line([(size[0] // 2, 10), (size[0] // 2, size[1] - 10)], fill=255, width=width)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+ONE = "__one__"
+ANSWERS = [  # what | path | body | status | a field of the JSON answer, or the start of its "detail"
+    ("a digit", "/predict/cnn_mnist", {"image": ONE}, 200, {"prediction": "1"}),
+    ("a canvas data URL, top 2", "/predict/cnn_mnist", {"image": "data:image/png;base64," + ONE, "top": 2},
+     200, {"label_2": str}),
+    ("a surname", "/predict/gru_names", {"input": "Nguyen"}, 200, {"label_3": str}),
+    ("a hello word", "/predict/rnn_hello", {"input": "hello"}, 200, {"prediction": "ohlol"}),
+    ("a number, to the user's checkpoint", "/predict/linear_regression", {"input": "4"}, 200, {"prediction": "12"}),
+]
+REFUSALS = [
+    ("not base64", "/predict/cnn_mnist", {"image": "!!!"}, 400, "image is not base64"),
+    ("not an image", "/predict/cnn_mnist", {"image": base64.b64encode(b"hello").decode()}, 400,
+     "cannot read image 'upload'"),
+    ("no digit on it", "/predict/cnn_mnist", {"image": "__blank__"}, 400, "image 'upload' shows no digit"),
+    ("more pixels than Pillow allows", "/predict/cnn_mnist", {"image": "__bomb__"}, 413,
+     "image is 9500x9500 = 90,250,000 pixels, over the limit of"),
+    ("a misspelt field", "/predict/cnn_mnist", {"imag": "x"}, 422, "image: Field required"),
+    ("top out of range", "/predict/gru_names", {"input": "Nguyen", "top": 0}, 422, "top: Input should be"),
+    ("not JSON", "/predict/gru_names", b"{not json", 422, "the body is not JSON"),
+    ("a blank surname", "/predict/gru_names", {"input": "  "}, 400, "name number 1 ('  ') is empty"),
+    ("text over the limit", "/predict/gru_names", {"input": "a" * 20_001}, 422,
+     "input: String should have at most 20000 characters"),
+    ("a body over 1 MiB", "/predict/gru_names", b'{"input":"' + b"a" * 1_100_000 + b'"}', 413,
+     "the request body is over the limit of 1,048,576 bytes"),
+    ("a letter outside e h l o", "/predict/rnn_hello", {"input": "hxllo"}, 400,
+     "the text has characters outside the vocabulary: 'x'"),
+    ("two numbers for one", "/predict/linear_regression", {"input": "4,5"}, 400, "input '4,5' has 2 numbers"),
+    ("a prompt outside the vocabulary", "/predict/char_rnn_shakespeare", {"prompt": "ROMEO{"}, 400,
+     "the prompt has characters outside the vocabulary: '{'"),
+    ("a generation too long", "/predict/char_rnn_shakespeare", {"prompt": "A", "length": 2001}, 422,
+     "length: Input should be less than or equal to 2000"),
+    ("temperature zero", "/predict/char_rnn_shakespeare", {"prompt": "A", "temperature": 0}, 422,
+     "temperature: Input should be greater than 0"),
+    ("an empty prompt", "/predict/char_rnn_shakespeare", {"prompt": ""}, 422, "prompt: String should have at least"),
+    ("a model not served", "/predict/cnn_mnis", {"input": "x"}, 404, "unknown model 'cnn_mnis'; did you mean"),
+]
+
+
+def body_of(body: dict | bytes) -> tuple[dict | None, bytes | None]:
+    if isinstance(body, bytes):
+        return None, body
+    fill = {ONE: png((100, 100), True), "__blank__": png((50, 50), False), "__bomb__": png((9500, 9500), False)}
+    image = body.get("image")
+    if isinstance(image, str):
+        for key, value in fill.items():
+            image = image.replace(key, value)
+        body = {**body, "image": image}
+    return body, None
+
+
+@pytest.mark.parametrize(("what", "path", "body", "status", "expected"), ANSWERS + REFUSALS,
+                         ids=[row[0] for row in ANSWERS + REFUSALS])
+def test_endpoint(server: str, what: str, path: str, body: dict | bytes, status: int, expected) -> None:
+    as_json, raw = body_of(body)
+    code, text = request(server + path, as_json, raw)
+    assert code == status, text
+    answer = json.loads(text)
+    if isinstance(expected, str):
+        assert answer["detail"].startswith(expected), answer
+    else:
+        for key, value in expected.items():
+            assert isinstance(answer[key], value) if isinstance(value, type) else answer[key] == value, answer
+    assert request(server + "/health") == (200, "ok")  # still serving after any request
+
+
+def test_prompt_streams_the_text_of_zoo_predict(server: str) -> None:
+    code, text = request(server + "/predict/char_rnn_shakespeare", {"prompt": "ROMEO:", "length": 40, "seed": 1})
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert code == 200
+    assert len(lines) == 41
+    assert "".join(line["text"] for line in lines[:-1]) == lines[-1]["prediction"]
+    assert lines[-1]["input"] == "ROMEO:"
+    command = subprocess.run(
+        [sys.executable, "-m", "zoo", "predict", "--model", "char_rnn_shakespeare", "ROMEO:", "--length", "40",
+         "--seed", "1", "--output", os.devnull], capture_output=True, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert lines[-1]["prediction"].replace("\n", "\\n") in command.stdout
+
+
+def test_models_health_docs_and_page(server: str) -> None:
+    code, text = request(server + "/models")
+    cards = {card["name"]: card for card in json.loads(text)}
+    assert code == 200 and sorted(cards) == sorted(MODELS)
+    assert cards["cnn_mnist"]["kind"] == "images" and cards["cnn_mnist"]["labels"] == list("0123456789")
+    assert cards["cnn_mnist"]["weights"].startswith("zoo's pretrained weights (test/acc")
+    assert cards["cnn_mnist"]["docs"] == "docs/models/cnn_mnist.md"
+    assert cards["char_rnn_shakespeare"]["streams"] is True
+    assert cards["linear_regression"]["weights"].startswith("checkpoint ") and "y_is_3x.ckpt" in text
+    assert request(server + "/health") == (200, "ok")
+    schema = json.loads(request(server + "/openapi.json")[1])
+    assert {f"/predict/{name}" for name in MODELS} <= set(schema["paths"])
+    assert request(server + "/docs")[0] == 200
+    page = request(server + "/")[1]
+    assert '<canvas id="canvas"' in page and "/page/serve.js" in page
+    assert request(server + "/page/serve.js")[0] == 200
+    assert request(server + "/page/nothing.js")[0] == 404
+
+
+def test_binds_to_this_machine_only(server: str) -> None:
+    port = int(server.rsplit(":", 1)[1])
+    outward = [a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
+    for address in {a for a in outward if not a.startswith("127.")}:
+        with socket.socket() as probe, pytest.raises(OSError):
+            probe.settimeout(2)
+            probe.connect((address, port))
+
+
+def test_a_digit_drawn_on_the_page(server: str) -> None:
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser test)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no {CHROMIUM}: apt-get install -y chromium (the browser test)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-component-update"])
+        page = browser.new_page(viewport={"width": 1280, "height": 760})
+        page.goto(server + "/")
+        canvas = page.locator("#canvas").bounding_box()
+        assert canvas is not None
+        x = canvas["x"] + canvas["width"] * 0.5
+        page.mouse.move(x, canvas["y"] + canvas["height"] * 0.15)
+        page.mouse.down()
+        page.mouse.move(x + 4, canvas["y"] + canvas["height"] * 0.85, steps=25)  # a "1", top to bottom
+        page.mouse.up()
+        answered = " && ".join(f"document.querySelector('#pred-{name}').textContent !== ''" for name in MNIST)
+        page.wait_for_function(answered, timeout=60_000)
+        page.wait_for_timeout(2000)  # the answers to the finished stroke
+        digits = {name: page.locator(f"#pred-{name}").text_content() for name in MNIST}
+        page.screenshot(path=str(SCREENSHOT))
+        browser.close()
+    assert digits["cnn_mnist"] == "1", digits
+    assert list(digits.values()).count("1") >= 4, digits
+    assert SCREENSHOT.stat().st_size > 0
+
+
+def test_a_request_waiting_past_the_timeout_is_answered_504() -> None:
+    """A 6000x6000 picture keeps the only worker busy for seconds; a request queued behind it
+    past `--timeout` is answered 504 in JSON, and the server keeps serving."""
+    with zoo_serve(["--model", "cnn_mnist", "--timeout", "0.5"]) as url:
+        slow_body = {"image": png_with_stroke((6000, 6000), width=300)}
+        with ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(request, url + "/predict/cnn_mnist", slow_body)
+            time.sleep(0.3)
+            queued = request(url + "/predict/cnn_mnist", {"image": png((100, 100), True)})
+            assert slow.result()[0] == 200
+        assert queued[0] == 504 and json.loads(queued[1]) == {"detail": "Request timed out"}
+        assert request(url + "/predict/cnn_mnist", {"image": png((100, 100), True)})[0] == 200
+
+
+def test_a_port_in_use_is_refused_in_one_line(run_zoo) -> None:
+    """The rest of the command's refusals are rows of tests/test_refusals.py; this one needs a
+    port that something holds."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_zoo("serve", "--port", str(port))
+    assert (result.returncode, result.stderr) == (2, f"zoo: error: port {port} on 127.0.0.1 is in use; "
+                                                     "pass another with --port\n")
+
+
+def test_without_litserve_the_command_says_which_extra(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import importlib.util
+
+    from zoo.cli import main
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
+    with pytest.raises(SystemExit) as exit_code:
+        main(["serve"])
+    assert exit_code.value.code == 2
+    assert capsys.readouterr().err == 'zoo: error: zoo serve needs LitServe; pip install -e ".[serve]"\n'
+
+
+@pytest.mark.parametrize(("side", "detail"), [
+    (12, "image is 12x12 = 144 pixels, over the limit of 100; send a smaller image"),
+    (20, "image has more than 200 pixels, over the limit of 100; send a smaller image"),
+])
+def test_pixels_over_pillows_limit_are_refused(monkeypatch: pytest.MonkeyPatch, side: int, detail: str) -> None:
+    """The pixel limit is Pillow's own, read when a request comes (here lowered to 100): over it
+    is a 413, over twice it (where Pillow itself refuses to open the file) too."""
+    from PIL import Image
+
+    from zoo.serve.adapter import ImageRequest, Refusal, image_bytes
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    assert image_bytes(ImageRequest(image=png((side, side), False))) == Refusal(413, detail)

@@ -1,0 +1,206 @@
+"""`zoo serve`: every model as a web service on LitServe, and a page where people draw a digit.
+
+Each model that answers in one piece (images, surnames, hello words, numbers) is a LitServe
+`LitAPI` at `POST /predict/<name>`: the request body is checked by FastAPI against the model's
+request schema before it is queued (a wrong field is a 422 naming it), then LitServe batches
+requests from different clients into one forward pass in the model's worker process, and a
+request still queued after `--timeout` seconds is answered 504.
+
+Three parts are plain FastAPI routes on LitServe's own app (`LitServer.app`), because LitServe
+0.2.19 cannot do them:
+- a language model's `POST /predict/<name>` streams text, and LitServe answers a streamed request
+  200 before its worker has read it, so a prompt it must refuse (a character outside the model's
+  vocabulary) could not get a 4xx; the route checks the prompt first, then streams from a thread;
+- LitServe's batched loop answers every request of a batch with the error of any one of them, so
+  the API never raises per request: `adapter.answer` returns a `Refusal` for the bad one and
+  `encode_response` turns it into its own 4xx JSON answer;
+- `GET /`, the page's files, `GET /models`, and a 404 naming the served models for an unknown one.
+
+The HTTP server is one process forked from this one, so the language models loaded here serve
+from there; LitServe's thread mode is not used because its shutdown does not stop a thread, and
+Ctrl-C would leave the server running.
+"""
+
+import json
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import litserve as ls
+import torch
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
+
+from zoo.errors import ZooError
+from zoo.registry import unknown_name_message
+from zoo.serve import BATCH_WAIT_S, adapter
+from zoo.serve.adapter import Body, ImageRequest, PromptRequest, Refusal, TextRequest
+
+MAX_BATCH = 32
+PAGE_FILES = {"index.html": "text/html", "serve.css": "text/css", "serve.js": "text/javascript"}
+
+
+class ModelAPI(ls.LitAPI):
+    """One model behind `POST /predict/<name>`, loaded once in its worker, batched across clients."""
+
+    def __init__(self, name: str, ckpt_path: str | None) -> None:
+        super().__init__(max_batch_size=MAX_BATCH, batch_timeout=BATCH_WAIT_S, api_path=f"/predict/{name}")
+        self.name = name
+        self.ckpt_path = ckpt_path
+
+    def setup(self, device: str) -> None:
+        torch.set_num_threads(1)
+        self.model = adapter.load(self.name, self.ckpt_path)
+
+    def batch(self, inputs: list[Body]) -> list[Body]:
+        return inputs
+
+    def predict(self, x: list[Body]) -> list[dict[str, Any] | Refusal]:
+        return adapter.answer(self.model, x)
+
+    def unbatch(self, output: list[dict[str, Any] | Refusal]) -> list[dict[str, Any] | Refusal]:
+        return output
+
+    def encode_response(self, output: dict[str, Any] | Refusal) -> Response:
+        if isinstance(output, Refusal):
+            return JSONResponse({"detail": output.detail}, status_code=output.status)
+        return JSONResponse(output)
+
+
+class ImageAPI(ModelAPI):
+    def decode_request(self, request: ImageRequest) -> Body:
+        return request
+
+
+class TextAPI(ModelAPI):
+    def decode_request(self, request: TextRequest) -> Body:
+        return request
+
+
+APIS: dict[type[Body], type[ModelAPI]] = {ImageRequest: ImageAPI, TextRequest: TextAPI}
+
+
+def validation_answer(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 as one line: each field at fault and what is wrong with it."""
+    assert isinstance(exc, RequestValidationError)
+    if any(e["type"] == "json_invalid" for e in exc.errors()):
+        return JSONResponse({"detail": "the body is not JSON; send a JSON object (see GET /models)"}, status_code=422)
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
+    return JSONResponse({"detail": f"{problems}; see the request schema in GET /models or /docs"}, status_code=422)
+
+
+def http_answer(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's answer to an HTTPException, with LitServe's "Payload too large" naming the limit."""
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail
+    if exc.status_code == 413:
+        detail = f"the request body is over the limit of {adapter.MAX_BODY_BYTES:,} bytes; send a smaller one"
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def stream_lines(request: PromptRequest, characters: Iterator[str]) -> Iterator[str]:
+    """JSON lines: {"text": ...} per character as it is drawn, then the whole row."""
+    text = []
+    for c in characters:
+        text.append(c)
+        yield json.dumps({"text": c}) + "\n"
+    yield json.dumps(adapter.written(request, "".join(text))) + "\n"
+
+
+def add_writer(server: ls.LitServer, name: str, model: Any) -> None:
+    """`POST /predict/<name>` for a language model: the prompt checked, then its text streamed."""
+
+    async def write(request: PromptRequest) -> Response:
+        try:
+            characters = adapter.write(model, request)
+        except ZooError as err:
+            return JSONResponse({"detail": str(err)}, status_code=400)
+        return StreamingResponse(stream_lines(request, characters), media_type="application/x-ndjson")
+
+    server.app.add_api_route(f"/predict/{name}", write, methods=["POST"], summary=f"text from {name}, streamed")
+
+
+def add_routes(server: ls.LitServer, cards: list[dict[str, Any]]) -> None:
+    """The page, the model cards and the answer for a model that is not served."""
+    app = server.app
+    app.router.routes = [r for r in app.router.routes if not (isinstance(r, Route) and r.path == "/")]
+    page = resources.files("zoo.serve").joinpath("page")
+
+    def page_file(file: str) -> Response:
+        if file not in PAGE_FILES:
+            return JSONResponse({"detail": f"no page file {file!r}"}, status_code=404)
+        return FileResponse(str(page.joinpath(file)), media_type=PAGE_FILES[file])
+
+    async def index() -> Response:
+        return page_file("index.html")
+
+    async def asset(file: str) -> Response:
+        return page_file(file)
+
+    async def models() -> list[dict[str, Any]]:
+        return cards
+
+    served = [c["name"] for c in cards]
+
+    async def unknown(name: str) -> JSONResponse:
+        message = unknown_name_message("model", name, served, "GET /models")
+        return JSONResponse({"detail": f"{message}; this server answers for: {', '.join(served)}"}, status_code=404)
+
+    app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/page/{file}", asset, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/models", models, methods=["GET"], summary="the served models' cards")
+    app.add_api_route("/predict/{name}", unknown, methods=["POST"], include_in_schema=False)
+    app.add_exception_handler(RequestValidationError, validation_answer)
+    app.add_exception_handler(StarletteHTTPException, http_answer)
+    app.title = "zoo serve"
+
+
+def chosen_models(names: list[str] | None, ckpt_paths: list[str] | None) -> dict[str, tuple[Any, str | None]]:
+    """name -> (model, checkpoint): each checkpoint's model, then the names given (every model
+    with pretrained weights when none is), all loaded once here so that any mistake is one line
+    before a worker starts."""
+    from zoo.pretrained import cards
+    from zoo.registry import MODELS
+
+    models: dict[str, tuple[Any, str | None]] = {}
+    for path in ckpt_paths or []:
+        model = adapter.load(None, path)
+        name = adapter.served_name(model)
+        if name in models:
+            raise ZooError(f"two checkpoints of {name} ({models[name][1]!r} and {path!r}); pass one per model")
+        models[name] = (model, path)
+    default = [] if ckpt_paths else sorted(n for n in cards() if n in MODELS.names())
+    for name in names or default:
+        if name not in models:
+            adapter.request_body(name)  # a model zoo cannot take raw inputs for is refused here
+            models[name] = (adapter.load(name, None), None)
+    if all(adapter.streams(name) for name in models):
+        raise ZooError("zoo serve needs at least one model that is not a language model (LitServe needs a "
+                       "worker); add one with --model, e.g. a model from 'zoo list'")
+    return models
+
+
+def build_server(models: dict[str, tuple[Any, str | None]], timeout: float) -> ls.LitServer:
+    apis = [
+        APIS[adapter.request_body(name)](name, ckpt)
+        for name, (_, ckpt) in models.items() if not adapter.streams(name)
+    ]
+    server = ls.LitServer(apis, accelerator="cpu", workers_per_device=1, timeout=timeout,
+                          max_payload_size=adapter.MAX_BODY_BYTES)
+    for name, (model, _) in models.items():
+        if adapter.streams(name):
+            add_writer(server, name, model)
+    add_routes(server, [adapter.card(name, model, ckpt) for name, (model, ckpt) in models.items()])
+    return server
+
+
+def serve(names: list[str] | None, ckpt_paths: list[str] | None, host: str, port: int, timeout: float) -> None:
+    """Load the models (any mistake is one line before a worker starts), then serve until Ctrl-C."""
+    torch.set_num_threads(1)
+    server = build_server(chosen_models(names, ckpt_paths), timeout)
+    print(f"zoo: serving on http://{host}:{port}/ (the page), API docs at /docs", flush=True)
+    server.run(host=host, port=port, num_api_servers=1, api_server_worker_type="process",
+               generate_client_file=False, log_level="warning")

@@ -1,0 +1,175 @@
+// The page of `zoo serve`: plain JavaScript, no build step. It reads GET /models and gives each
+// model a panel by the kind of input it takes.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  Object.entries(attributes).forEach(([key, value]) => node.setAttribute(key, value));
+  children.forEach((child) => node.append(child));
+  return node;
+}
+
+function panel(card) {
+  const docs = element("a", { href: card.docs }, "docs");
+  const box = element("div", { class: "model", id: `model-${card.name}` },
+    element("h3", {}, card.name),
+    element("p", { class: "meta" }, card.weights, " · ", docs),
+    element("div", { class: "prediction", id: `pred-${card.name}` }),
+    element("div", { class: "bars", id: `bars-${card.name}` }));
+  return box;
+}
+
+async function ask(card, body) {
+  const response = await fetch(card.endpoint, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  const answer = await response.json();
+  if (!response.ok) throw new Error(`${card.name}: ${answer.detail}`);
+  return answer;
+}
+
+function showError(error) { $("error").textContent = error ? String(error.message || error) : ""; }
+
+function showAnswer(card, answer, labels) {
+  $(`pred-${card.name}`).textContent = answer.prediction;
+  const bars = $(`bars-${card.name}`);
+  bars.replaceChildren();
+  const probabilities = {};
+  for (let i = 1; `label_${i}` in answer; i++) probabilities[answer[`label_${i}`]] = answer[`probability_${i}`];
+  for (const label of labels || Object.keys(probabilities)) {
+    const p = probabilities[label] || 0;
+    const fill = element("span", { class: "fill", style: `width: ${Math.round(p * 60)}px` });
+    const row = element("div", { class: label === answer.prediction ? "bar top" : "bar" },
+      element("span", {}, label), fill, element("span", {}, `${(p * 100).toFixed(1)}%`));
+    bars.append(row);
+  }
+}
+
+// ------------------------------------------------------------------ drawing a digit
+
+function drawingPad(cards) {
+  const canvas = $("canvas");
+  const context = canvas.getContext("2d");
+  const clear = () => { context.fillStyle = "#000"; context.fillRect(0, 0, canvas.width, canvas.height); };
+  clear();
+  context.strokeStyle = "#fff"; context.lineWidth = 20; context.lineCap = "round"; context.lineJoin = "round";
+  let drawing = false, pending = false, last = 0;
+
+  const point = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return [(event.clientX - box.left) * canvas.width / box.width, (event.clientY - box.top) * canvas.height / box.height];
+  };
+  const predict = async () => {
+    if (pending) return;
+    pending = true;
+    const image = canvas.toDataURL("image/png");
+    try {
+      await Promise.all(cards.map(async (card) =>
+        showAnswer(card, await ask(card, { image, top: card.labels.length }), card.labels)));
+      showError(null);
+    } catch (error) { showError(error); }
+    pending = false;
+  };
+  canvas.addEventListener("pointerdown", (event) => {
+    drawing = true; canvas.setPointerCapture(event.pointerId);
+    context.beginPath(); context.moveTo(...point(event));
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!drawing) return;
+    context.lineTo(...point(event)); context.stroke();
+    if (Date.now() - last > 200) { last = Date.now(); predict(); }
+  });
+  const stop = () => { if (drawing) { drawing = false; pending = false; predict(); } };
+  canvas.addEventListener("pointerup", stop);
+  canvas.addEventListener("pointercancel", stop);
+  $("clear").addEventListener("click", () => {
+    clear();
+    cards.forEach((card) => { $(`pred-${card.name}`).textContent = ""; $(`bars-${card.name}`).replaceChildren(); });
+  });
+}
+
+// ------------------------------------------------------------------ text models
+
+function textForm(section, cards, field, body) {
+  $(`${section}-form`).addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await Promise.all(cards.map(async (card) => showAnswer(card, await ask(card, body($(field).value)))));
+      showError(null);
+    } catch (error) { showError(error); }
+  });
+}
+
+function numbersPanel(card) {
+  const box = panel(card);
+  const input = element("input", { value: "1", "aria-label": `${card.name} input` });
+  const form = element("form", {}, element("span", { class: "meta" }, card.input, " "), input, " ",
+    element("button", {}, "Ask"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try { showAnswer(card, await ask(card, { input: input.value })); showError(null); } catch (error) { showError(error); }
+  });
+  box.append(form);
+  return box;
+}
+
+async function write(card) {
+  const out = $(`text-${card.name}`);
+  out.textContent = "";
+  const seed = $("prompt-seed").value;
+  const body = {
+    prompt: $("prompt-input").value, length: Number($("prompt-length").value),
+    temperature: Number($("prompt-temperature").value), ...(seed === "" ? {} : { seed: Number(seed) }),
+  };
+  const response = await fetch(card.endpoint, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${card.name}: ${(await response.json()).detail}`);
+  out.textContent = body.prompt;
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    const lines = buffer.split("\n");
+    buffer = lines.pop();
+    lines.filter((line) => line).forEach((line) => {
+      const item = JSON.parse(line);
+      if ("text" in item) out.textContent += item.text;
+    });
+  }
+}
+
+// ------------------------------------------------------------------ the page
+
+async function main() {
+  const cards = await (await fetch("/models")).json();
+  const of = (kind) => cards.filter((card) => card.kind === kind);
+  const show = (section, list, makePanel = panel) => {
+    if (!list.length) return;
+    $(section).hidden = false;
+    list.forEach((card) => $(`${section === "digits" ? "image" : section}-models`).append(makePanel(card)));
+  };
+  show("digits", of("images"));
+  drawingPad(of("images"));
+  show("names", of("names"));
+  textForm("names", of("names"), "names-input", (text) => ({ input: text, top: 3 }));
+  show("hello", of("hello"));
+  textForm("hello", of("hello"), "hello-input", (text) => ({ input: text }));
+  show("numbers", of("numbers"), numbersPanel);
+  show("prompt", of("prompt"), (card) => {
+    const box = panel(card);
+    box.append(element("div", { class: "text-out", id: `text-${card.name}` }));
+    return box;
+  });
+  $("prompt-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try { await Promise.all(of("prompt").map(write)); showError(null); } catch (error) { showError(error); }
+  });
+}
+
+main().catch(showError);
