@@ -15,6 +15,7 @@ from argparse import ArgumentError
 from pathlib import Path
 from typing import Any
 
+import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
@@ -308,8 +309,6 @@ class ZooCLI(LightningCLI):
         self.say_eval_folder()
 
     def after_predict(self) -> None:
-        import torch
-
         predictions = self.trainer.predict_loop.predictions
         if not predictions or not isinstance(predictions[0], torch.Tensor):
             return
@@ -379,3 +378,7 @@ def run(arguments: RunArguments) -> None:
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            # Left to the interpreter's exit, gloo's threads now and then abort a finished node
+            # ("terminate called without an active exception", exit -6).
+            torch.distributed.destroy_process_group()
