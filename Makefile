@@ -42,7 +42,7 @@ $(LOWEST)/installed: pyproject.toml $(VENV)/installed
 	touch $@
 
 test-lowest: $(LOWEST)/installed
-	@echo "lowest versions: $$(grep -iE '^($$(cut -d= -f1 $(LOWEST)/lowest.txt | paste -sd'|'))==' $(LOWEST)/installed.txt | paste -sd' ')"
+	@echo "lowest versions: $$(grep -iEf <(sed 's/^\(.*\)==.*/^\1==/' $(LOWEST)/lowest.txt) $(LOWEST)/installed.txt | paste -sd' ')"
 	$(LOWEST)/bin/python -m pytest
 
 constraints: $(VENV)/installed
