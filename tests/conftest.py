@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import subprocess
 import sys
@@ -12,10 +11,10 @@ from typing import Any
 import lightning.pytorch as pl
 import pytest
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from zoo.datamodules.base import TensorDataModule
-from zoo.registry import build_net, model_card
+from zoo.registry import model_card
 from zoo.tasks import BinaryTask, ClassificationTask
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,24 +34,10 @@ SEQUENCE_LENGTH = 5
 
 
 def example_inputs(name: str, batch_size: int = 2) -> tuple[Tensor, ...]:
-    """Random network inputs of model `name`'s shapes and dtypes: floats for fixed shapes and
-    one-hot characters, ids below the first embedding's size for sequences of ids, plus the
-    lengths when the network's forward takes them."""
-    card = model_card(name)
-    shape = card.input_shape
-    if None not in shape:
-        return (torch.randn(batch_size, *shape),)
-    if shape != (None,):
-        ids = torch.randint(0, shape[-1], (batch_size, SEQUENCE_LENGTH))
-        return (nn.functional.one_hot(ids, shape[-1]).float(),)
-    net = build_net(name)
-    vocab = next(m.num_embeddings for m in net.modules() if isinstance(m, nn.Embedding))
-    ids = torch.randint(1, vocab, (batch_size, SEQUENCE_LENGTH))
-    if len(inspect.signature(net.forward).parameters) == 1:
-        return (ids,)
-    lengths = torch.randint(1, SEQUENCE_LENGTH + 1, (batch_size,))
-    ids[torch.arange(SEQUENCE_LENGTH) >= lengths[:, None]] = 0
-    return ids, lengths
+    """Random network inputs of model `name`, as its card's `inputs` makes them."""
+    inputs = model_card(name).inputs
+    assert inputs is not None, f"model {name} says nothing of its inputs"
+    return inputs.example(batch_size)
 
 
 def example_batch(name: str, batch_size: int = 2) -> tuple[Tensor, ...]:

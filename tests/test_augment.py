@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from zoo import ZooError
-from zoo.datamodules.digit_images import centre_of_mass
 from zoo.datamodules.image_tensors import normalised_black, random_warp
 from zoo.datamodules.mnist import AFFINE, ELASTIC, MEAN, STD, Augment, MNISTDataModule
+from zoo.inputs.images import centre_of_mass
 
 BACKGROUND = -MEAN / STD
 

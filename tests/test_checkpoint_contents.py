@@ -53,7 +53,7 @@ CASES = [
                  id="hyperparameter-of-the-wrong-type"),
     pytest.param(changed(set_hparam("lr", -1.0)), ["cannot rebuild model 'linear_regression'", "lr must be positive"],
                  id="hyperparameter-out-of-range"),
-    pytest.param(changed(set_hparam("net", 7)), ["not written by a zoo model"], id="net-not-a-name"),
+    pytest.param(changed(set_hparam("net", 7)), ["not written by a registered zoo model"], id="net-not-a-name"),
     pytest.param(changed(set_hparam("net", "linear_regresion")), ["did you mean 'linear_regression'"],
                  id="net-unknown"),
     pytest.param(changed(set_key("state_dict", [torch.zeros(1)])), ["holds a list as its state_dict"],

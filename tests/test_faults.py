@@ -52,7 +52,8 @@ def half_written(path: Any, *args: Any, **kwargs: Any) -> None:
 def test_a_failed_output_write_leaves_the_old_file_and_no_temporary(
     output: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from zoo.inference import Row, export, write_csv
+    from zoo.answers import Row, write_csv
+    from zoo.export import export
     from zoo.registry import build
 
     path = tmp_path / f"out.{output}"

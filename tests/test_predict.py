@@ -12,15 +12,22 @@ from conftest import IMAGE_MODES, quiet_trainer, save_in_mode
 from PIL import Image, ImageDraw
 
 from zoo import ZooError, build
+from zoo.answers import format_table
+from zoo.checkpoints import load_model
 from zoo.cli import main
 from zoo.cli.predict import predicts_inputs
 from zoo.datamodules import mnist
-from zoo.datamodules.digit_images import mnist_digit, prepare_image, read_image
-from zoo.inference import format_table, load_model, predict
+from zoo.inputs import mnist_digits
+from zoo.inputs.images import mnist_digit, read_image
 
 BACKGROUND = -mnist.MEAN / mnist.STD  # a black MNIST pixel after normalisation
 CHECKPOINT_MODELS = ("cnn_mnist", "lenet_mnist", "cnn_cifar10", "gru_names", "char_rnn_shakespeare",
                      "rnn_hello", "gru_hello", "diabetes_mlp", "logistic_regression", "linear_regression")
+
+
+def prepare_image(path: Path, shape: tuple[int, int, int]) -> torch.Tensor:
+    """One digit picture as a model of `shape` reads it, through the card's inputs."""
+    return mnist_digits(shape[-1]).tensors([path])[0][0]
 
 
 def draw_seven(path: Path, size: int = 200, ink: object = "black", paper: object = "white",
@@ -151,26 +158,26 @@ def test_image_predictions_print_a_table_and_write_the_csv(
 @pytest.mark.parametrize("name", ["lenet_mnist", "cnn_cifar10"])
 def test_other_image_models_take_files(name: str, checkpoints: dict[str, Path], tmp_path: Path) -> None:
     model = load_model(name, str(checkpoints[name]))
-    (row,) = predict(model, [str(draw_seven(tmp_path / "seven.png"))], k=3)
+    (row,) = model.answer([str(draw_seven(tmp_path / "seven.png"))], k=3)
     assert row.prediction in model.labels and len(row.top) == 3
     assert row.probability == row.top[0][1]
 
 
 def test_names_prompts_words_and_numbers(checkpoints: dict[str, Path]) -> None:
-    names = predict(load_model(None, str(checkpoints["gru_names"])), ["Nguyen", "Müller"], k=2)
+    names = load_model(None, str(checkpoints["gru_names"])).answer(["Nguyen", "Müller"], k=2)
     assert [r.input for r in names] == ["Nguyen", "Müller"] and all(len(r.top) == 2 for r in names)
     text = load_model(None, str(checkpoints["char_rnn_shakespeare"]))
-    (row,) = predict(text, ["ROMEO:"], length=12, seed=1)
-    assert len(row.prediction) == 12 and predict(text, ["ROMEO:"], length=12, seed=1) == [row]
+    (row,) = text.answer(["ROMEO:"], length=12, seed=1)
+    assert len(row.prediction) == 12 and text.answer(["ROMEO:"], length=12, seed=1) == [row]
     for hello in ("rnn_hello", "gru_hello"):
-        (row,) = predict(load_model(hello, str(checkpoints[hello])), ["hello"])
+        (row,) = load_model(hello, str(checkpoints[hello])).answer(["hello"])
         assert len(row.prediction) == 5 and set(row.prediction) <= set("ehlo")
-    binary = predict(load_model(None, str(checkpoints["logistic_regression"])), ["-2", "0.5"])
+    binary = load_model(None, str(checkpoints["logistic_regression"])).answer(["-2", "0.5"])
     assert all(r.prediction == ("1" if r.probability >= 0.5 else "0") for r in binary)  # type: ignore[operator]
-    (value,) = predict(load_model(None, str(checkpoints["linear_regression"])), ["4"])
+    (value,) = load_model(None, str(checkpoints["linear_regression"])).answer(["4"])
     assert float(value.prediction) == pytest.approx(
         float(load_model(None, str(checkpoints["linear_regression"]))(torch.tensor([[4.0]]))), rel=1e-5)
-    (diabetes,) = predict(load_model(None, str(checkpoints["diabetes_mlp"])), ["-0.3,0.5,0.2,-0.3,0,0,-0.5,0"])
+    (diabetes,) = load_model(None, str(checkpoints["diabetes_mlp"])).answer(["-0.3,0.5,0.2,-0.3,0,0,-0.5,0"])
     assert 0 <= diabetes.probability <= 1  # type: ignore[operator]
     assert "probability" in format_table(binary).splitlines()[0]
 
@@ -218,7 +225,7 @@ def test_routing_keeps_lightning_prediction_without_inputs() -> None:
         (["--model", "gru_names", "12345"], "has '1', which the name model never saw"),
         (["--model", "gru_names", "O-Neil"], "has '-', which the name model never saw"),
         (["--model", "linear_regression", "1e39"], r"input '1e39' is beyond the float32 range models compute in"),
-        (["--model", "rnn_hello", ""], "the word is empty; give at least one of the letters e h l o"),
+        (["--model", "rnn_hello", ""], "the text is empty; give at least one of the characters 'ehlo'"),
         (["--model", "diabetes_mlp", "1,2"], "has 2 numbers but the model takes 8"),
         (["--model", "logistic_regression", "abc"], "'abc' is not a number"),
         (["--model", "gru_names", "Nguyen", "--top", "x"], "argument --top: invalid int value"),
@@ -259,7 +266,7 @@ def test_a_model_with_nan_weights_answers_nothing(name: str, given: str, tmp_pat
             parameter.fill_(float("nan"))
     draw_seven(tmp_path / "a.png")
     with pytest.raises(ZooError, match=rf"^model {name} (answered nan for|gave non-finite scores after) .*: "):
-        predict(model, [given.format(dir=tmp_path)], length=5)
+        model.answer([given.format(dir=tmp_path)], length=5)
 
 
 def test_a_regression_output_that_overflows_is_refused() -> None:
@@ -267,24 +274,9 @@ def test_a_regression_output_that_overflows_is_refused() -> None:
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.fill_(1e38)
-    assert predict(model, ["1"])[0].prediction == "2e+38"
+    assert model.answer(["1"])[0].prediction == "2e+38"
     with pytest.raises(ZooError, match=r"^model linear_regression answered inf for '3e38': the input is far outside"):
-        predict(model, ["3e38"])
-
-
-def test_without_a_checkpoint_the_pretrained_lookup_answers_in_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    import zoo.inference
-
-    def no_pretrained_support(name: str, recipe: str = "default", **hparams: object) -> None:
-        raise TypeError("build() got an unexpected keyword argument 'pretrained'")
-
-    monkeypatch.setattr(zoo.inference, "build", no_pretrained_support)
-    with pytest.raises(SystemExit) as exit_info:
-        main(["predict", "--model", "cnn_mnist", str(draw_seven(tmp_path / "a.png"))])
-    assert exit_info.value.code == 2
-    assert capsys.readouterr().err == "zoo: error: no pretrained weights for cnn_mnist yet; pass --ckpt_path CKPT\n"
+        model.answer(["3e38"])
 
 
 def test_names_and_sample_are_aliases_with_their_old_arguments(

@@ -19,9 +19,9 @@ REAL_DATA = {"diabetes", "names", "shakespeare"}
 
 
 def test_weights_are_shipped_for_every_model_whose_data_zoo_holds() -> None:
-    from zoo.cli.weights import DEFAULT_MODELS
+    from zoo.cli.weights import default_models
 
-    assert sorted(SHIPPED) == sorted(DEFAULT_MODELS)
+    assert sorted(SHIPPED) == sorted(default_models())
 
 
 def test_every_shipped_network_comes_from_the_same_seed() -> None:

@@ -17,7 +17,6 @@ from zoo.cli import main
 from zoo.datamodules.hello import HelloDataModule
 from zoo.datamodules.names import NamesDataModule
 from zoo.datamodules.shakespeare import ShakespeareDataModule
-from zoo.inference import top_countries, transduce
 from zoo.metrics import BitsPerCharacter
 from zoo.models.char_rnn import SHAKESPEARE_VOCAB
 from zoo.models.names import NAMES_COUNTRIES
@@ -51,10 +50,10 @@ def test_hello_model_learns_ohlol_with_its_default_recipe(name: str, tmp_path: P
     pl.seed_everything(42, verbose=False)
     model = build(name)
     data = HelloDataModule(**card.datamodule_args)
-    assert transduce(model, "hello") != "ohlol"
+    assert model.answer(["hello"])[0].prediction != "ohlol"
     trainer = quiet_trainer(tmp_path, max_epochs=recipe.max_epochs, num_sanity_val_steps=0)
     trainer.fit(model, datamodule=data)
-    assert transduce(model, "hello") == "ohlol"
+    assert model.answer(["hello"])[0].prediction == "ohlol"
     (results,) = trainer.test(model, datamodule=data, verbose=False)
     assert results["test/acc"] == 1.0
 
@@ -66,13 +65,13 @@ def test_every_seed_learns_ohlol_with_the_default_recipe(name: str, tmp_path: Pa
     for seed in range(10):
         run = fit(name, seed=seed, default_root_dir=str(tmp_path), test=False, logger=False,
                   enable_checkpointing=False, enable_progress_bar=False, accelerator="cpu", devices=1)
-        written.append(transduce(run.model, "hello"))
+        written.append(run.model.answer(["hello"])[0].prediction)
     assert written == ["ohlol"] * 10
 
 
 def test_hello_models_refuse_characters_outside_e_h_l_o() -> None:
     with pytest.raises(ZooError, match=r"outside the vocabulary: 'x'"):
-        transduce(build("rnn_hello"), "hex")
+        build("rnn_hello").answer(["hex"])
 
 
 # ---------------------------------------------------------------- names
@@ -247,17 +246,16 @@ def test_top_countries_from_a_checkpoint_alone(names_checkpoint: Path) -> None:
     model = load_checkpoint(names_checkpoint)
     assert model.zoo_name == "gru_names"
     assert list(model.hparams.labels) == ["German", "Japanese", "Russian"]
-    top = top_countries(model, ["Nguyen", "Müller", "O'Neill", LONG_NAME], k=3)
+    top = [row.top for row in model.answer(["Nguyen", "Müller", "O'Neill", LONG_NAME], k=3)]
     assert len(top) == 4
     for pairs in top:
         assert sorted(c for c, _ in pairs) == ["German", "Japanese", "Russian"]
         probs = [p for _, p in pairs]
         assert probs == sorted(probs, reverse=True) and math.isclose(sum(probs), 1, rel_tol=1e-5)
-    assert len(top_countries(model, ["Tanaka"], k=1)[0]) == 1
-    with pytest.raises(ZooError, match="k must be between 1 and 3"):
-        top_countries(model, ["Tanaka"], k=4)
+    assert len(model.answer(["Tanaka"], k=1)[0].top) == 1
+    assert len(model.answer(["Tanaka"], k=4)[0].top) == 3  # more than there are: all of them
     with pytest.raises(ZooError, match="is empty"):
-        top_countries(model, [" "])
+        model.answer([" "])
 
 
 def test_the_default_names_model_has_the_tutorial_countries() -> None:
@@ -289,7 +287,8 @@ def test_names_command_refuses_another_models_checkpoint(
         main(["names", str(sample_checkpoint), "Nguyen"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "holds a char_rnn_shakespeare model; pass a checkpoint of gru_names" in err
+    assert "'zoo names' is deprecated; use 'zoo predict --ckpt_path" in err
+    assert "needs a model that takes names, but " in err and "holds char_rnn_shakespeare, which takes prompt" in err
 
 
 @pytest.mark.slow
@@ -424,7 +423,7 @@ def test_gru_names_beats_the_majority_class_on_the_real_file(
     target = data.splits["test"][-1]
     majority = float((target == target.mode().values).float().mean())
     assert majority < 0.5 and results["test/acc"] > majority + 0.15
-    (top,) = top_countries(model, ["Nakamura"], k=1)
+    (top,) = [row.top for row in model.answer(["Nakamura"], k=1)]
     assert top[0][0] == "Japanese"
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "zoo"
 LAYERS: list[tuple[str, ...]] = [
     ("zoo", "zoo.errors", "zoo.checks", "zoo.files", "zoo.recipes", "zoo.tutorials", "zoo.text", "zoo.notice",
-     "zoo.pretrained"),
+     "zoo.pretrained", "zoo.answers", "zoo.inputs"),
     ("zoo.registry",),
     ("zoo.tasks", "zoo.metrics"),
     ("zoo.models", "zoo.datamodules"),
-    ("zoo.training", "zoo.runs", "zoo.checkpoints", "zoo.inference", "zoo.curves", "zoo.callbacks",
+    ("zoo.training", "zoo.runs", "zoo.checkpoints", "zoo.inference", "zoo.export", "zoo.curves", "zoo.callbacks",
      "zoo.logs", "zoo.weights_build"),
     ("zoo.cli", "zoo.__main__"),
     ("zoo.serve",),

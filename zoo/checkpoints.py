@@ -15,7 +15,8 @@ from torch import Tensor
 
 from zoo import checks
 from zoo.errors import ZooError
-from zoo.registry import MODELS, init_arguments
+from zoo.registry import MODELS, build, init_arguments
+from zoo.tasks import Task
 
 
 def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> dict[str, Any]:
@@ -79,7 +80,8 @@ def checkpoint_model(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]
         )
     name = (hparams or {}).get("net")
     if not isinstance(name, str):
-        raise ZooError(f"{str(path)!r} was not written by a zoo model; load it with its own class")
+        raise ZooError(f"{str(path)!r} was not written by a registered zoo model; load it with its own class "
+                       "(a task of your own network: YourTask.load_from_checkpoint(path, net=YourNet()))")
     try:
         MODELS.get(name)
     except ZooError as err:
@@ -178,4 +180,23 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
     model.load_state_dict(checkpoint["state_dict"])
     model.to(map_location).eval()
     model.use_channels_last()  # type: ignore[operator]
+    return model
+
+
+def load_model(name: str | None, ckpt_path: str | None) -> Task:
+    """The model a command uses: the checkpoint's (which must be `name` when both are given), else
+    `name` with zoo's shipped weights."""
+    if ckpt_path is None:
+        if name is None:
+            raise ZooError("which model? pass --model NAME (see 'zoo list') or --ckpt_path CKPT")
+        model = build(name, pretrained=True).eval()
+    else:
+        model = load_checkpoint(ckpt_path)
+        held = str(getattr(model, "zoo_name", ""))
+        if name is not None and held != name:
+            raise ZooError(
+                f"checkpoint {ckpt_path!r} holds a {held} model, not {name}; "
+                f"pass --model {held} or a checkpoint of {name}"
+            )
+    assert isinstance(model, Task)
     return model

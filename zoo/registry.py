@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import lightning.pytorch as pl
     from torch import nn
 
+    from zoo.inputs import Inputs
+
 T = TypeVar("T")
 PLUGINS_ENV = "ZOO_PLUGINS"
 
@@ -51,6 +53,8 @@ class ModelCard:
     recipes: dict[str, Recipe] = field(default_factory=dict)
     datamodule_args: dict[str, Any] = field(default_factory=dict)
     labels: tuple[str, ...] | None = None
+    inputs: Inputs | None = None
+    ships_weights: bool = True
 
     @property
     def reference(self) -> str:
@@ -64,6 +68,8 @@ class ModelCard:
             "task": class_path(self.task),
             "params": self.num_params,
             "input": list(self.input_shape),
+            "inputs": self.inputs.describe() if self.inputs else "",
+            "examples": list(self.inputs.examples) if self.inputs else [],
             "output": list(self.output_shape),
             "datamodule": self.datamodule,
             "datamodule_args": self.datamodule_args,
@@ -184,11 +190,15 @@ def register_model(
     recipes: dict[str, Recipe] | None = None,
     datamodule_args: dict[str, Any] | None = None,
     labels: tuple[str, ...] | None = None,
+    inputs: Inputs | None = None,
+    ships_weights: bool = True,
 ) -> Callable[[type[T]], type[T]]:
     """Class decorator on a plain network: build it by name everywhere in zoo, trained by `task`.
 
     `tutorial` is a key of `zoo.tutorials.TUTORIALS` (empty for a user's own model) and
-    `section` says where in it the network is; `labels` names a classifier's classes.
+    `section` says where in it the network is; `labels` names a classifier's classes; `inputs`
+    (see `zoo.inputs`) says what raw inputs it answers and how they become tensors;
+    `ships_weights=False` leaves it out of the weights `zoo weights build` makes by default.
     """
     if tutorial and tutorial not in TUTORIALS:
         raise ValueError(f"model {name!r} cites tutorial {tutorial!r}; known: {', '.join(TUTORIALS)}")
@@ -208,6 +218,8 @@ def register_model(
             recipes={"default": Recipe()} | dict(recipes or {}),
             datamodule_args=dict(datamodule_args or {}),
             labels=tuple(labels) if labels is not None else None,
+            inputs=inputs,
+            ships_weights=ships_weights,
         )
         MODELS.add(name, card)
         return cls

@@ -1,9 +1,11 @@
 """Tasks: what training a network means for each kind of problem, written once.
 
 A task is the LightningModule that `zoo.build` returns. It holds the plain network as `net`
-(built by name from the registry), and owns the loss, the metrics, the optimiser, the schedule
-and the logging, so a network's state dict is the same in zoo and in a hand-written loop.
-Every hyperparameter is a plain value, so a checkpoint loads with `weights_only=True`.
+(a module, or a registered model's name to build it from), and owns the loss, the metrics, the optimiser, the schedule
+and the logging, so a network's state dict is the same in zoo and in a hand-written loop. It also
+turns the network's outputs into answer rows (`answer`), reading raw inputs as the model's card
+says (`zoo.inputs`). Every hyperparameter is a plain value, so a checkpoint loads with
+`weights_only=True`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from lightning.pytorch.trainer.states import TrainerFn
 from torch import Tensor, nn
 
 from zoo import checks
+from zoo.answers import Row, check_finite
 from zoo.errors import ZooError
+from zoo.inputs import Inputs
 from zoo.metrics import BitsPerCharacter, class_metrics
 from zoo.registry import MODELS, build_net
 from zoo.text import CharVocab
@@ -110,7 +114,7 @@ class Task(pl.LightningModule):
 
     def __init__(
         self,
-        net: str,
+        net: str | nn.Module,
         net_args: dict[str, Any] | None = None,
         optimizer: str = "adam",
         lr: float = 1e-3,
@@ -119,7 +123,11 @@ class Task(pl.LightningModule):
         scheduler: str | None = None,
         stop_below: float | None = None,
         compile: bool = False,
+        inputs: Inputs | None = None,
     ) -> None:
+        """`net` is a network, or the name of a registered model whose network is built with
+        `net_args`; `inputs` says what raw inputs an unregistered network answers (a registered
+        one's card says it)."""
         super().__init__()
         if optimizer not in OPTIMIZERS:
             raise ZooError(
@@ -135,8 +143,15 @@ class Task(pl.LightningModule):
             raise ZooError(
                 f"momentum and weight_decay must be 0 or more, got {momentum} and {weight_decay}"
             )
-        self.save_hyperparameters()
-        self.net = build_net(net, **self.net_args())
+        if isinstance(net, nn.Module):
+            self.save_hyperparameters(ignore=["net", "inputs"])
+            self.hparams["net"] = None
+            self.net = net
+        else:
+            self.save_hyperparameters(ignore=["inputs"])
+            self.net = build_net(net, **self.net_args())
+        self.own_inputs = inputs
+        self.checked_data: int | None = None
         self.metrics = nn.ModuleDict(
             {
                 stage: torchmetrics.MetricCollection(dict(self.make_metrics()), prefix=f"{stage}/")
@@ -146,8 +161,51 @@ class Task(pl.LightningModule):
 
     @property
     def zoo_name(self) -> str:
-        name: str = self.hparams["net"]
-        return name
+        """The registered model's name; empty for a network of one's own."""
+        name: str | None = self.hparams["net"]
+        return name or ""
+
+    @property
+    def display_name(self) -> str:
+        """The registered model's name, else its network's class name."""
+        return self.zoo_name or type(self.net).__name__
+
+    @property
+    def raw_inputs(self) -> Inputs:
+        """What raw inputs this model answers: its card's, or those it was given."""
+        inputs = self.own_inputs or (MODELS.get(self.zoo_name).inputs if self.zoo_name else None)
+        if inputs is None:
+            raise ZooError(
+                f"model {self.display_name} does not say what raw inputs it takes; "
+                "give it inputs=... (see zoo.inputs), or predict over a datamodule with --data"
+            )
+        return inputs
+
+    def answer(self, raw: Sequence[Any], k: int = 3, length: int = 200, temperature: float = 0.8,
+               seed: int | None = None) -> list[Row]:
+        """An answer row for each raw input (a folder of images: each of its files), read as
+        `raw_inputs` says: the likeliest `k` labels of a classifier, a value, P(class 1). `length`,
+        `temperature` and `seed` are for models that write text (`LanguageModelTask`)."""
+        if not raw:
+            raise ZooError("no inputs given; pass at least one input after the options")
+        checks.whole(k, "--top (labels to show)", 1)
+        inputs = self.raw_inputs
+        rows: list[Row] = []
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            for items, tensors in inputs.batches(inputs.expand(raw)):
+                output = self(*(t.to(self.device) for t in tensors)).cpu()
+                for item, row in zip(items, output, strict=True):
+                    check_finite(row, str(item), self.display_name)
+                rows += self.rows([str(item) for item in items], self.prediction(output), k)
+        self.train(was_training)
+        return rows
+
+    def rows(self, items: Sequence[str], predictions: Tensor, k: int) -> list[Row]:
+        """Answer rows from a batch of `prediction`s: each value, space-separated."""
+        return [Row(item, " ".join(f"{v:.6g}" for v in p.reshape(-1).tolist()))
+                for item, p in zip(items, predictions, strict=True)]
 
     def net_args(self) -> dict[str, Any]:
         """The network's constructor arguments: `net_args` as given."""
@@ -209,9 +267,15 @@ class Task(pl.LightningModule):
     def predict_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
         return self.prediction(self(*batch))
 
+    def check_data(self, datamodule: pl.LightningDataModule | None) -> None:
+        """`check_compatible`, once per datamodule: `zoo fit` and `zoo.training.fit` check before a
+        run folder is claimed, and `setup` checks a Trainer of the user's own."""
+        if datamodule is not None and id(datamodule) != self.checked_data:
+            check_compatible(self, datamodule)
+            self.checked_data = id(datamodule)
+
     def setup(self, stage: str) -> None:
-        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer else None
-        check_compatible(self, datamodule)
+        self.check_data(getattr(self.trainer, "datamodule", None) if self._trainer else None)
         self.use_channels_last()
         if self.hparams["compile"] and not hasattr(self.forward, "_torchdynamo_orig_callable"):
             self.forward = torch.compile(self.forward)  # type: ignore[method-assign]
@@ -320,17 +384,24 @@ class ClassificationTask(Task):
         class_weight: float = 0.0,
         **task: Any,
     ) -> None:
-        card = MODELS.get(task["net"])
-        default = card.labels or tuple(str(i) for i in range(int(card.output_shape[-1] or 0)))
-        self.labels = tuple(labels) if labels is not None else default
+        net = task.get("net")
+        if isinstance(net, nn.Module):
+            if labels is None:
+                raise ZooError(f"a {type(self).__name__} of network {type(net).__name__} needs labels naming "
+                               "its classes; pass labels=[...], one per output, e.g. [str(i) for i in range(10)]")
+            self.labels = tuple(labels)
+        else:
+            card = MODELS.get(str(net))
+            default = card.labels or tuple(str(i) for i in range(int(card.output_shape[-1] or 0)))
+            self.labels = tuple(labels) if labels is not None else default
+            outputs = card.output_shape[-1]
+            if not takes_num_classes(card.net) and outputs is not None and len(self.labels) != outputs:
+                raise ZooError(
+                    f"model {card.name!r} has {outputs} outputs fixed by its network, so it cannot be built with "
+                    f"{len(self.labels)} labels; pass {outputs} labels, or a model whose network takes num_classes"
+                )
         if len(self.labels) < 2:
             raise ZooError(f"a classifier needs at least 2 labels, got {list(self.labels)}")
-        outputs = card.output_shape[-1]
-        if not takes_num_classes(card.net) and outputs is not None and len(self.labels) != outputs:
-            raise ZooError(
-                f"model {card.name!r} has {outputs} outputs fixed by its network, so it cannot be built with "
-                f"{len(self.labels)} labels; pass {outputs} labels, or a model whose network takes num_classes"
-            )
         if not 0.0 <= label_smoothing < 1.0:
             raise ZooError(f"label_smoothing must be in [0, 1), got {label_smoothing}; pass e.g. 0.1")
         if logit_adjust < 0 or class_weight < 0:
@@ -349,7 +420,7 @@ class ClassificationTask(Task):
 
     def net_args(self) -> dict[str, Any]:
         args = super().net_args()
-        if takes_num_classes(MODELS.get(self.hparams["net"]).net):
+        if self.hparams["net"] and takes_num_classes(MODELS.get(self.hparams["net"]).net):
             args.setdefault("num_classes", len(self.labels))
         return args
 
@@ -362,6 +433,14 @@ class ClassificationTask(Task):
         return class_metrics(self.num_classes, self.per_class_metrics)
 
     def metric_pair(self, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        """Class scores are the output's last dimension; an output shaped otherwise (classes in
+        dimension 1, as a segmentation network gives them) would be scored over the wrong axis."""
+        if output.shape[-1] != self.num_classes or output.shape[:-1] != target.shape:
+            raise ZooError(
+                f"model {self.display_name} gave outputs of shape {tuple(output.shape)} for "
+                f"targets of shape {tuple(target.shape)}, but a classifier of {self.num_classes} classes needs "
+                f"(..., {self.num_classes}) scores for (...) targets; put the class scores in the last dimension"
+            )
         return output.reshape(-1, output.shape[-1]), target.reshape(-1)
 
     def loss(self, output: Tensor, target: Tensor) -> Tensor:
@@ -402,6 +481,19 @@ class ClassificationTask(Task):
     def prediction(self, output: Tensor) -> Tensor:
         return output.softmax(dim=-1)
 
+    def rows(self, items: Sequence[str], predictions: Tensor, k: int) -> list[Row]:
+        """Each input's likeliest `k` labels (a prediction per sequence position: the labels
+        written, one per position)."""
+        if predictions.dim() > 2:
+            return [Row(item, "".join(self.labels[i] for i in p.argmax(dim=-1).reshape(-1).tolist()))
+                    for item, p in zip(items, predictions, strict=True)]
+        top = predictions.topk(min(k, self.num_classes), dim=-1)
+        rows = []
+        for item, ids, probs in zip(items, top.indices.tolist(), top.values.tolist(), strict=True):
+            labels = [(self.labels[i], p) for i, p in zip(ids, probs, strict=True)]
+            rows.append(Row(item, labels[0][0], labels[0][1], labels))
+        return rows
+
     def top_labels(self, *inputs: Tensor, k: int = 3) -> list[list[tuple[str, float]]]:
         """For each sample of a batch, its `k` likeliest labels with their probabilities."""
         if not 1 <= k <= self.num_classes:
@@ -433,6 +525,13 @@ class LanguageModelTask(ClassificationTask):
 
     def make_metrics(self) -> Mapping[str, torchmetrics.Metric]:
         return {**super().make_metrics(), "bpc": BitsPerCharacter()}
+
+    def answer(self, raw: Sequence[Any], k: int = 3, length: int = 200, temperature: float = 0.8,
+               seed: int | None = None) -> list[Row]:
+        """Each prompt continued by `length` characters (see `sample`)."""
+        if not raw:
+            raise ZooError("no inputs given; pass at least one input after the options")
+        return [Row(str(prompt), self.sample(str(prompt), length, temperature, seed)) for prompt in raw]
 
     def sample(
         self,
@@ -536,6 +635,13 @@ class BinaryTask(PointwiseLossTask):
 
     def metric_pair(self, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
         return output.reshape(-1), target.reshape(-1).long()
+
+    def rows(self, items: Sequence[str], predictions: Tensor, k: int) -> list[Row]:
+        """Each input's class (1 from P(class 1) = 0.5 up) with P(class 1) as its probability."""
+        rows = []
+        for item, p in zip(items, predictions.reshape(len(items), -1)[:, 0].tolist(), strict=True):
+            rows.append(Row(item, "1" if p >= 0.5 else "0", p, sorted([("1", p), ("0", 1 - p)], key=lambda c: -c[1])))
+        return rows
 
     def pointwise_loss(self, output: Tensor, target: Tensor, reduction: str) -> Tensor:
         # CUDA's autocast refuses binary_cross_entropy on probabilities (bf16-mixed would

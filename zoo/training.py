@@ -31,7 +31,6 @@ from zoo.files import atomic_write
 from zoo.logs import logger_class
 from zoo.registry import MODELS, check_arguments, check_values
 from zoo.runs import run_config
-from zoo.tasks import check_compatible
 
 
 def callback_list(callbacks: Any) -> list[Any]:
@@ -189,7 +188,7 @@ def fit(
     pl.seed_everything(checks.seed(config["seed_everything"] if seed is None else seed, "seed"), verbose=False)
     model = instantiate(config["model"], **checks.mapping(model_kwargs, "model_kwargs"))
     data = datamodule or instantiate(config["data"], **checks.mapping(data_kwargs, "data_kwargs"))
-    check_compatible(model, data)
+    model.check_data(data)
     options = config["trainer"] | trainer_kwargs
     callbacks = callback_list(options.get("callbacks"))
     if options.get("enable_checkpointing", True) and not any(isinstance(c, ModelCheckpoint) for c in callbacks):

@@ -173,11 +173,6 @@ def build_all(
     if unknown:
         MODELS.get(unknown[0])
     check_writable(folder or weights_dir(), "weights folder", "pass --out with a writable folder")
-    if "cnn_cifar10" in names and not data_dir:
-        raise ZooError(
-            "cnn_cifar10's weights need CIFAR-10 on disk: extract cifar-10-python.tar.gz into a "
-            "folder and pass it with --data-dir"
-        )
     for name in names:
         say(f"building {name} with its {weights_recipe(name)!r} recipe ...")
         card = build_weights(name, data_dir, folder, progress)

@@ -11,9 +11,11 @@ def export_main(argv: list[str]) -> None:
     parser.add_argument("--model", help="a registered model name (see zoo list)")
     parser.add_argument("--ckpt_path", help="checkpoint to export (default: zoo's pretrained weights)")
     parser.add_argument("--format", required=True, choices=("onnx", "torchscript"), help="file format")
-    parser.add_argument("--out", required=True, help="file to write, e.g. cnn_mnist.onnx")
+    parser.add_argument("--out", required=True, help="file to write, e.g. model.onnx")
     args = parser.parse_args(argv)
-    from zoo.inference import export, load_model, output_path
+    from zoo.checkpoints import load_model
+    from zoo.export import export
+    from zoo.files import output_path
 
     output_path(args.out, "--out", [args.ckpt_path])  # before the model is loaded
     model = load_model(args.model, args.ckpt_path)

@@ -82,7 +82,7 @@ def plot_command(argv: list[str]) -> None:
     except OSError as err:
         raise ZooError(f"cannot create folder {str(out.parent)!r} for --out ({type(err).__name__}); "
                        "pass --out in a folder you can write") from None
-    from zoo.inference import output_path
+    from zoo.files import output_path
 
     output_path(out, "--out", event_files(args.log_dir))
 

@@ -42,7 +42,7 @@ from zoo.runs import (
     run_config,
     write_failure,
 )
-from zoo.tasks import check_compatible
+from zoo.tasks import Task
 from zoo.training import attach_test_callbacks, describe, final_test, kept_checkpoints, zoo_callbacks, zoo_plugins
 
 EVALUATIONS = ("validate", "test", "predict")
@@ -182,7 +182,8 @@ class ZooCLI(LightningCLI):
         )
         kwargs["callbacks"] = callbacks
         kwargs["plugins"] = zoo_plugins(kwargs.get("plugins", trainer.plugins))
-        check_compatible(self.model, self.datamodule)  # before a run folder is claimed
+        if isinstance(self.model, Task):
+            self.model.check_data(self.datamodule)  # before a run folder is claimed
         self.start_from_shipped_weights()
         self.load_data()
         self.check_split_present()

@@ -19,9 +19,9 @@ NUMBER = re.compile(r"^-\d|^-\.\d")
 def parser() -> OneLineParser:
     p = OneLineParser(
         prog="zoo predict",
-        description="Predict with a trained model on your own inputs: image files or folders "
-        "(digits are prepared as MNIST was), surnames (gru_names), a prompt (char_rnn_shakespeare), "
-        "words (the hello RNNs) or numbers (regressions, binary models).",
+        description="Predict with a trained model on your own inputs, of the kind its card names "
+        "('zoo list --json' shows each model's): image files or folders (digits are prepared as "
+        "MNIST's were), surnames, a prompt to continue, words, or numbers.",
     )
     p.add_argument("inputs", nargs="*", metavar="INPUT", help="what to predict on")
     p.add_argument("--model", help="a registered model name (see zoo list)")
@@ -68,12 +68,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def predict_main(argv: list[str]) -> None:
     args = parse(argv)
-    from zoo.inference import format_table, load_model, output_path, predict, write_csv
+    from zoo.answers import format_table, write_csv
+    from zoo.checkpoints import load_model
+    from zoo.files import output_path
 
     output = output_path(args.output, "--output", [*args.inputs, args.ckpt_path]) if args.output else None
     model = load_model(args.model, args.ckpt_path)
-    rows = predict(model, args.inputs, k=args.top, length=args.length, temperature=args.temperature,
-                   seed=args.seed)
+    rows = model.answer(args.inputs, k=args.top, length=args.length, temperature=args.temperature, seed=args.seed)
     print(format_table(rows))
     if output:
         print(f"zoo: predictions saved to {write_csv(rows, output)}")

@@ -10,9 +10,10 @@ from zoo.notice import metrics_line, quiet_lightning
 from zoo.pretrained import cards
 from zoo.registry import MODELS
 
-DEFAULT_MODELS = [name for name in MODELS.names() if name not in ("cnn_cifar10", "two_layer_net")]
-"""Every model whose data zoo holds: CIFAR-10 must be downloaded first, and two_layer_net's
-data are random numbers (its tutorial shows the loss falling, not a model worth keeping)."""
+
+def default_models() -> list[str]:
+    """Every model whose card says zoo ships its weights."""
+    return [name for name in MODELS.names() if MODELS.get(name).ships_weights]
 
 
 def weights_main(argv: list[str]) -> None:
@@ -21,7 +22,7 @@ def weights_main(argv: list[str]) -> None:
     )
     sub = parser.add_subparsers(dest="action", metavar="build|list", required=True)
     build = sub.add_parser("build", help="train and save weights (all models whose data zoo holds)")
-    build.add_argument("names", nargs="*", help="models to build (default: all but cnn_cifar10)")
+    build.add_argument("names", nargs="*", help="models to build (default: those whose card ships weights)")
     build.add_argument(
         "--data-dir", "--data_dir", dest="data_dir", help="folder with the data files (default $ZOO_DATA_DIR)"
     )
@@ -37,4 +38,4 @@ def weights_main(argv: list[str]) -> None:
 
     quiet_lightning()
     folder = Path(args.out) if args.out else None
-    build_all(args.names or DEFAULT_MODELS, args.data_dir, folder, progress=sys.stderr.isatty())
+    build_all(args.names or default_models(), args.data_dir, folder, progress=sys.stderr.isatty())

@@ -17,15 +17,14 @@ from torch import Tensor
 from zoo.datamodules.base import BatchTransform, TensorDataModule, writable_dir
 from zoo.datamodules.image_tensors import normalise_images, normalised_black, random_crop_flip
 from zoo.errors import ZooError
+from zoo.inputs.images import CIFAR10_MEAN, CIFAR10_STD
 from zoo.notice import notice
 from zoo.registry import register_datamodule
 
 CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
 )
-MEAN = (0.4914, 0.4822, 0.4465)
-# The per-pixel std over the training set; the often-quoted (0.2023, 0.1994, 0.2010) is not.
-STD = (0.2470, 0.2435, 0.2616)
+MEAN, STD = CIFAR10_MEAN, CIFAR10_STD
 BATCH_FOLDER = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCHES = ("test_batch",)

@@ -26,9 +26,9 @@ from torchvision.transforms import v2
 from zoo import checks
 from zoo.datamodules import mnist
 from zoo.datamodules.base import TensorDataModule, seeded_split
-from zoo.datamodules.image_files import IMAGE_SUFFIXES, MAX_SIDE, BadImage, read_image_bytes
 from zoo.datamodules.image_tensors import normalise_images
 from zoo.errors import ZooError
+from zoo.inputs.image_files import IMAGE_SUFFIXES, MAX_SIDE, BadImage, read_image_bytes
 from zoo.notice import notice
 from zoo.registry import register_datamodule
 

@@ -11,13 +11,14 @@ from torch import Tensor
 
 from zoo import checks
 from zoo.datamodules.base import BatchTransform, TensorDataModule, seeded_split, writable_dir
-from zoo.datamodules.image_files import MAX_SIDE
 from zoo.datamodules.image_tensors import normalised_black, random_crop_flip, random_warp
 from zoo.errors import ZooError
+from zoo.inputs.image_files import MAX_SIDE
+from zoo.inputs.images import MNIST_MEAN, MNIST_STD
 from zoo.notice import notice
 from zoo.registry import register_datamodule
 
-MEAN, STD = 0.1307, 0.3081
+MEAN, STD = MNIST_MEAN, MNIST_STD
 RAW_FILES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",

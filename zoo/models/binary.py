@@ -3,6 +3,7 @@
 import torch
 from torch import Tensor, nn
 
+from zoo.inputs import Numbers
 from zoo.recipes import TUTORIAL_THREE_POINTS, Recipe
 from zoo.registry import register_model
 from zoo.tasks import BinaryTask
@@ -15,6 +16,7 @@ from zoo.tasks import BinaryTask
     output_shape=(1,),
     num_params=2,
     datamodule="hours_pass",
+    inputs=Numbers(1, examples=("2.5",)),
     tutorial="002",
     section="logistic regression, lines 196-250",
     tutorial_result="curve crosses 0.5 near 2.5 h",
@@ -46,6 +48,7 @@ class LogisticRegressionModel(nn.Module):
     output_shape=(1,),
     num_params=87,
     datamodule="diabetes",
+    inputs=Numbers(8),
     tutorial="002",
     section="multi-dimensional input: the diabetes data, lines 255-415",
     tutorial_result="none given",

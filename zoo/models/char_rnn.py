@@ -2,6 +2,7 @@
 
 from torch import Tensor, nn
 
+from zoo.inputs import Prompt
 from zoo.recipes import Recipe
 from zoo.registry import register_model
 from zoo.tasks import LanguageModelTask
@@ -20,6 +21,7 @@ NUM_LAYERS = 1
     output_shape=(None, len(SHAKESPEARE_VOCAB)),
     num_params=268_161,
     datamodule="shakespeare",
+    inputs=Prompt(SHAKESPEARE_VOCAB, examples=("ROMEO:",)),
     tutorial="002",
     section="the poem-writing network, described without code at lines 1650-1660",
     tutorial_result="none (no code or figures in the tutorial)",

@@ -3,6 +3,7 @@
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from zoo.inputs import mnist_digits
 from zoo.recipes import CONV_MNIST_RECIPES
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
@@ -15,6 +16,7 @@ from zoo.tasks import ClassificationTask
     output_shape=(10,),
     num_params=8_490,
     datamodule="mnist",
+    inputs=mnist_digits(),
     tutorial="002",
     section="the basic CNN, lines 833-860",
     tutorial_result="not given",
@@ -49,6 +51,7 @@ class ConvNet(nn.Module):
     output_shape=(10,),
     num_params=104_554,
     datamodule="mnist",
+    inputs=mnist_digits(),
     tutorial="002",
     section="the basic CNN with three linear layers, lines 873-895",
     tutorial_result="99.11 % (30 epochs, full MNIST)",

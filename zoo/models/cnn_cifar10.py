@@ -2,6 +2,8 @@
 
 from torch import Tensor, nn
 
+from zoo.inputs import Images
+from zoo.inputs.images import CIFAR10_MEAN, CIFAR10_STD
 from zoo.recipes import Recipe
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
@@ -25,6 +27,8 @@ TUTORIAL_CIFAR10 = Recipe(
     output_shape=(10,),
     num_params=145_578,
     datamodule="cifar10",
+    inputs=Images((3, 32, 32), CIFAR10_MEAN, CIFAR10_STD),
+    ships_weights=False,  # CIFAR-10 is downloaded, not held by zoo
     tutorial="004",
     section="nn.Sequential on CIFAR-10, with TensorBoard",
     tutorial_result="not given",

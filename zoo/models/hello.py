@@ -4,10 +4,11 @@ per character (lines 1150-1390)."""
 import torch
 from torch import Tensor, nn
 
+from zoo.inputs import Characters
 from zoo.recipes import Recipe
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
-from zoo.text import HELLO_VOCAB
+from zoo.text import HELLO_INPUT, HELLO_VOCAB
 
 VOCAB_SIZE = len(HELLO_VOCAB)
 LABELS = tuple(HELLO_VOCAB.chars)
@@ -32,6 +33,7 @@ ONE_HOT_DEFAULT = hello_recipe(
     output_shape=(None, VOCAB_SIZE),
     num_params=40,
     datamodule="hello",
+    inputs=Characters(HELLO_VOCAB.chars, one_hot=True, examples=(HELLO_INPUT,)),
     datamodule_args={"one_hot": True},
     tutorial="002",
     section="RNN: RNNCell over 'hello', lines 1150-1245",
@@ -69,6 +71,7 @@ class RNNCellModel(nn.Module):
     output_shape=(None, VOCAB_SIZE),
     num_params=40,
     datamodule="hello",
+    inputs=Characters(HELLO_VOCAB.chars, one_hot=True, examples=(HELLO_INPUT,)),
     datamodule_args={"one_hot": True},
     tutorial="002",
     section="RNN: nn.RNN over 'hello', lines 1250-1290",
@@ -98,6 +101,7 @@ class RNNModel(nn.Module):
     output_shape=(None, VOCAB_SIZE),
     num_params=380,
     datamodule="hello",
+    inputs=Characters(HELLO_VOCAB.chars, examples=(HELLO_INPUT,)),
     tutorial="002",
     section="RNN with an embedding layer, lines 1300-1370",
     tutorial_result='predicts "ohlol"',
@@ -138,6 +142,7 @@ BETTER_RNN_DEFAULT = hello_recipe(0.1, "'ohlol' from 40 of 40 seeded inits", epo
     output_shape=(None, VOCAB_SIZE),
     num_params=1_292,
     datamodule="hello",
+    inputs=Characters(HELLO_VOCAB.chars, examples=(HELLO_INPUT,)),
     tutorial="002",
     section="better RNNs: LSTM, named at lines 1375-1390 without code",
     tutorial_result="none (no code in the tutorial)",
@@ -170,6 +175,7 @@ class EmbeddingLSTMModel(nn.Module):
     output_shape=(None, VOCAB_SIZE),
     num_params=988,
     datamodule="hello",
+    inputs=Characters(HELLO_VOCAB.chars, examples=(HELLO_INPUT,)),
     tutorial="002",
     section="better RNNs: GRU, named at lines 1375-1390 without code",
     tutorial_result="none (no code in the tutorial)",

@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from zoo.inputs import mnist_digits
 from zoo.recipes import CONV_MNIST_RECIPES
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
@@ -49,6 +50,7 @@ class InceptionA(nn.Module):
     output_shape=(10,),
     num_params=97_298,
     datamodule="mnist",
+    inputs=mnist_digits(),
     tutorial="002",
     section="advanced CNN: GoogLeNet's Inception module, lines 900-995",
     tutorial_result="98.9 % (full MNIST)",

@@ -3,6 +3,7 @@
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from zoo.inputs import mnist_digits
 from zoo.recipes import CONV_MNIST_RECIPES
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
@@ -15,6 +16,7 @@ from zoo.tasks import ClassificationTask
     output_shape=(10,),
     num_params=61_706,
     datamodule="mnist",
+    inputs=mnist_digits(32),
     datamodule_args={"pad_to": 32},
     tutorial="000",
     section="神经网络 (neural networks): the LeNet `Net` class",

@@ -3,6 +3,7 @@
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from zoo.inputs import mnist_digits
 from zoo.recipes import DEFAULT_MNIST, PRETRAINED_MNIST, TUTORIAL_MNIST
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
@@ -15,6 +16,7 @@ from zoo.tasks import ClassificationTask
     output_shape=(10,),
     num_params=575_050,
     datamodule="mnist",
+    inputs=mnist_digits(),
     tutorial="002",
     section="multi-class classification of MNIST, lines 500-640",
     tutorial_result="98.33 % (20 epochs, full MNIST)",

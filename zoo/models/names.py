@@ -4,6 +4,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from zoo.inputs import Surnames
 from zoo.recipes import Recipe
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
@@ -46,6 +47,7 @@ PRETRAINED_NAMES = DEFAULT_NAMES.but(
     output_shape=(len(NAMES_COUNTRIES),),
     num_params=318_818,
     datamodule="names",
+    inputs=Surnames(examples=("Nguyen", "Schmidt", "Dubois")),
     tutorial="002",
     section="advanced RNN: classifying surnames by country, lines 1392-1640",
     tutorial_result="not given (100 epochs, accuracy per epoch plotted)",

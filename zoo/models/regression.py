@@ -3,6 +3,7 @@
 import torch
 from torch import Tensor, nn
 
+from zoo.inputs import Numbers
 from zoo.recipes import TUTORIAL_THREE_POINTS, Recipe
 from zoo.registry import register_model
 from zoo.tasks import RegressionTask
@@ -15,6 +16,7 @@ from zoo.tasks import RegressionTask
     output_shape=(1,),
     num_params=2,
     datamodule="linear_toy",
+    inputs=Numbers(1, examples=("4",)),
     tutorial="002",
     section="linear regression, lines 98-170",
     tutorial_result="w≈2, y(4)≈8",
@@ -49,6 +51,7 @@ class LinearModel(nn.Module):
     output_shape=(1,),
     num_params=2,
     datamodule="house_prices",
+    inputs=Numbers(1, examples=("2.5",)),
     tutorial="003",
     section="linear regression by hand, lines 244-297",
     tutorial_result="w≈5.88, b≈0.13 after 6 steps",
@@ -108,6 +111,8 @@ TWO_LAYER_TUTORIAL = Recipe(
     output_shape=(10,),
     num_params=101_110,
     datamodule="random_regression",
+    inputs=Numbers(1000),
+    ships_weights=False,  # its data are random numbers: the tutorial shows the loss falling, not a model worth keeping
     tutorial="001",
     section="the two-layer network with nn.Sequential",
     tutorial_result="loss falls over 500 steps",

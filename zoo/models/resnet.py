@@ -3,6 +3,7 @@
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from zoo.inputs import mnist_digits
 from zoo.recipes import CONV_MNIST_RECIPES
 from zoo.registry import register_model
 from zoo.tasks import ClassificationTask
@@ -30,6 +31,7 @@ class ResidualBlock(nn.Module):
     output_shape=(10,),
     num_params=41_514,
     datamodule="mnist",
+    inputs=mnist_digits(),
     tutorial="002",
     section="deep residual learning, lines 997-1045",
     tutorial_result="99.2 % (full MNIST)",

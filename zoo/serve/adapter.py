@@ -1,9 +1,9 @@
-"""Where `zoo serve` meets the raw-input contract of `zoo.inference`, and nowhere else: what a
-model takes (`input_kind`), the request body that carries it, the answer rows (`predict`, with
-the fields of `zoo predict --output`) and the limits a request must keep.
+"""Where `zoo serve` meets the contract on a model's card, and nowhere else: what a model takes
+(its card's `inputs`), the request body that carries it, the answer rows (the task's `answer`,
+with the fields of `zoo predict --output`) and the limits a request must keep.
 
 The server never looks at a model's name to decide how to read a request: the kind of input
-does, so moving that contract onto the model card changes this module only.
+on its card does.
 """
 
 from __future__ import annotations
@@ -18,11 +18,14 @@ from typing import Any
 import lightning.pytorch as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from zoo.datamodules.digit_images import ImageBytes
+from zoo.answers import Row, row_record
+from zoo.checkpoints import load_model
 from zoo.errors import ZooError
-from zoo.inference import INPUT_HELP, Row, image_rows, input_kind, load_model, predict, row_record, zoo_name
+from zoo.inputs import Inputs
+from zoo.inputs.images import ImageBytes
 from zoo.pretrained import headline, weights_card
-from zoo.tasks import LanguageModelTask
+from zoo.registry import MODELS
+from zoo.tasks import LanguageModelTask, Task
 
 MAX_BODY_BYTES = 1_048_576
 """A request body larger than 1 MiB is refused (413) before it is read to the end."""
@@ -69,13 +72,17 @@ class PromptRequest(Body):
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="the same seed, the same text")
 
 
-REQUESTS: dict[str, type[Body]] = {
-    "images": ImageRequest,
-    "names": TextRequest,
-    "hello": TextRequest,
-    "numbers": TextRequest,
-    "prompt": PromptRequest,
-}
+REQUESTS: dict[str, type[Body]] = {"images": ImageRequest, "prompt": PromptRequest}
+"""The body of each kind of input that is not text (`TextRequest`), which every other kind is."""
+
+
+def card_inputs(name: str) -> Inputs:
+    """The raw inputs model `name`'s card says it takes; a model whose card says none is not served."""
+    inputs = MODELS.get(name).inputs
+    if inputs is None:
+        raise ZooError(f"model {name!r} does not say what raw inputs it takes, so it cannot be served; "
+                       "register it with inputs=... (see zoo.inputs)")
+    return inputs
 
 
 @dataclass
@@ -88,7 +95,7 @@ class Refusal:
 
 def request_body(name: str) -> type[Body]:
     """The body `POST /predict/<name>` takes."""
-    return REQUESTS[input_kind(name)]
+    return REQUESTS.get(card_inputs(name).kind, TextRequest)
 
 
 def streams(name: str) -> bool:
@@ -102,7 +109,7 @@ def load(name: str | None, ckpt_path: str | None) -> pl.LightningModule:
 
 
 def served_name(model: pl.LightningModule) -> str:
-    return zoo_name(model)
+    return str(model.zoo_name)
 
 
 def image_bytes(request: ImageRequest) -> ImageBytes | Refusal:
@@ -159,8 +166,8 @@ def answer(model: pl.LightningModule, requests: Sequence[Body]) -> list[dict[str
 
 def answer_rows(model: pl.LightningModule, raws: Sequence[str | ImageBytes | Refusal], k: int) -> list[Row]:
     """`zoo predict`'s rows for raw inputs: uploaded images, or text as the command line takes it."""
-    images = [raw for raw in raws if isinstance(raw, ImageBytes)]
-    return image_rows(model, images, k) if images else predict(model, [str(raw) for raw in raws], k=k)
+    assert isinstance(model, Task)
+    return model.answer([raw for raw in raws if not isinstance(raw, Refusal)], k=k)
 
 
 def one_row(model: pl.LightningModule, raw: str | ImageBytes | Refusal, k: int) -> Row | Refusal:
@@ -189,17 +196,15 @@ def written(request: PromptRequest, text: str) -> dict[str, Any]:
 
 def card(name: str, model: pl.LightningModule, ckpt_path: str | None) -> dict[str, Any]:
     """What `GET /models` says of a served model: its input, labels, weights and docs page."""
-    from zoo.registry import MODELS
-
-    kind = input_kind(name)
+    inputs = card_inputs(name)
     registered = MODELS.get(name)
     weights = f"checkpoint {ckpt_path}" if ckpt_path else f"zoo's pretrained weights ({headline(weights_card(name))})"
     return {
         "name": name,
-        "kind": kind,
+        "kind": inputs.kind,
         "endpoint": f"/predict/{name}",
         "streams": streams(name),
-        "input": INPUT_HELP[kind],
+        "input": inputs.help,
         "labels": list(getattr(model, "labels", None) or []),
         "weights": weights,
         "num_params": registered.num_params,

@@ -158,8 +158,8 @@ async function main() {
   drawingPad(of("images"));
   show("names", of("names"));
   textForm("names", of("names"), "names-input", (text) => ({ input: text, top: 3 }));
-  show("hello", of("hello"));
-  textForm("hello", of("hello"), "hello-input", (text) => ({ input: text }));
+  show("hello", of("characters"));
+  textForm("hello", of("characters"), "hello-input", (text) => ({ input: text }));
   show("numbers", of("numbers"), numbersPanel);
   show("prompt", of("prompt"), (card) => {
     const box = panel(card);

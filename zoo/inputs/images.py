@@ -6,8 +6,8 @@ anti-aliasing, then "centered in a 28x28 image by computing the center of mass o
 A photo or drawing of a digit goes through the same steps here: grey, inverted when its
 background is light (judged from the border), the background brought to black, the digit's
 bounding box scaled to fit 20x20, placed by its centre of mass, padded for LeNet's 32x32, then
-normalised with MNIST's mean and std. Three-channel models (cnn_cifar10) get a plain resize and
-CIFAR-10's normalisation, as their datamodule does.
+normalised with MNIST's mean and std. Other images get a plain resize and the normalisation
+their model's card gives (`zoo.inputs.Images`), as their datamodule does.
 """
 
 from __future__ import annotations
@@ -20,9 +20,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from zoo.datamodules import cifar10, mnist
-from zoo.datamodules.image_files import IMAGE_SUFFIXES, read_image_bytes
 from zoo.errors import ZooError
+from zoo.inputs.image_files import IMAGE_SUFFIXES, read_image_bytes
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+"""MNIST's pixel mean and standard deviation (0..1), which its datamodule and its models' cards use."""
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+"""The per-pixel std over CIFAR-10's training set; the often-quoted (0.2023, 0.1994, 0.2010) is not."""
 
 MNIST_SIZE = 28
 DIGIT_BOX = 20
@@ -52,9 +57,9 @@ def image_files(inputs: Sequence[str]) -> list[Path]:
     return files
 
 
-def read_image(path: Path, channels: int) -> Tensor:
-    """A file as float (channels, H, W) in 0..1 (see `read_image_bytes`)."""
-    return read_image_bytes(path, channels).float().div(255)
+def read_image(source: Path | ImageBytes, channels: int) -> Tensor:
+    """A file or upload as float (channels, H, W) in 0..1 (see `read_image_bytes`)."""
+    return read_image_bytes(source, channels).float().div(255)
 
 
 def border(grey: Tensor) -> Tensor:
@@ -103,27 +108,22 @@ def mnist_digit(grey: Tensor, name: str = "the image") -> Tensor:
     return out
 
 
-def prepare_image(path: Path, input_shape: tuple[int | None, ...]) -> Tensor:
-    """One file as the normalised (C, H, W) input of a model taking `input_shape`."""
-    channels, height, width = (int(s or 0) for s in input_shape)
-    if channels == 1:
-        digit = mnist_digit(read_image(path, 1)[0], f"image {str(path)!r}")
-        pad = height - MNIST_SIZE  # LeNet's 32 x 32: two pixels of background each side
-        if pad < 0 or width != height:
-            raise ZooError(f"cannot prepare digits for input shape {input_shape}; use a 28x28 or 32x32 model")
-        digit = F.pad(digit, (pad // 2, pad - pad // 2, pad // 2, pad - pad // 2))
-        return digit.sub(mnist.MEAN).div(mnist.STD).unsqueeze(0)
-    if channels == 3:
-        image = resize(read_image(path, 3), height, width)
-        mean = torch.tensor(cifar10.MEAN).view(3, 1, 1)
-        std = torch.tensor(cifar10.STD).view(3, 1, 1)
-        return (image - mean) / std
-    raise ZooError(f"cannot prepare images for input shape {input_shape}; use an image model")
+def digit_input(source: Path | ImageBytes, height: int, width: int) -> Tensor:
+    """One picture of a digit as MNIST's (1, H, W), 0..1: 28 x 28, padded for LeNet's 32 x 32."""
+    digit = mnist_digit(read_image(source, 1)[0], f"image {str(source)!r}")
+    pad = height - MNIST_SIZE  # LeNet's 32 x 32: two pixels of background each side
+    if pad < 0 or width != height:
+        raise ZooError(f"cannot prepare digits for input shape {height}x{width}; use a 28x28 or 32x32 model")
+    return F.pad(digit, (pad // 2, pad - pad // 2, pad // 2, pad - pad // 2)).unsqueeze(0)
 
 
-def prepare_images(paths: Sequence[Path], input_shape: tuple[int | None, ...]) -> Tensor:
-    """Files as one normalised (N, C, H, W) batch."""
-    return torch.stack([prepare_image(p, input_shape) for p in paths])
+def prepare_image(source: Path | ImageBytes, shape: Sequence[int], mean: Sequence[float], std: Sequence[float],
+                  digits: bool) -> Tensor:
+    """One image as the normalised (C, H, W) input of a model taking `shape`: a digit prepared as
+    MNIST's were (`digits`), any other picture resized."""
+    channels, height, width = shape
+    image = digit_input(source, height, width) if digits else resize(read_image(source, channels), height, width)
+    return (image - torch.tensor(mean).view(-1, 1, 1)) / torch.tensor(std).view(-1, 1, 1)
 
 
 class ImageBytes(io.BytesIO):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ TIFFs open as "I;16" or "I"; float TIFFs as "F", taken as 0..1): scaled to 8 bit
 class BadImage(ZooError):
     """A file zoo cannot use as an image; `why` says what is wrong with it, in a few words."""
 
-    def __init__(self, path: Path, why: str, fix: str = "pass a PNG or JPEG file") -> None:
+    def __init__(self, path: Path | IO[bytes], why: str, fix: str = "pass a PNG or JPEG file") -> None:
         super().__init__(f"cannot read image {str(path)!r} ({why}); {fix}")
         self.why = why
 
@@ -41,7 +41,7 @@ def pixel_limit() -> int | None:
     return Image.MAX_IMAGE_PIXELS
 
 
-def too_large(path: Path, pixels: int | None = None) -> BadImage:
+def too_large(path: Path | IO[bytes], pixels: int | None = None) -> BadImage:
     """A decompression bomb: a small file whose header promises more pixels than the limit."""
     count = f"{pixels:,} pixels, " if pixels else ""
     return BadImage(
@@ -51,7 +51,7 @@ def too_large(path: Path, pixels: int | None = None) -> BadImage:
     )
 
 
-def open_image(path: Path) -> Image.Image:
+def open_image(path: Path | IO[bytes]) -> Image.Image:
     """The file's first frame, decoded, as a Pillow image of 8 bits per channel. Its size is checked
     against `pixel_limit()` from the header, before decoding; a file Pillow cannot open or
     decode is a `BadImage`."""
@@ -87,7 +87,7 @@ def eight_bit(image: Image.Image) -> Image.Image:
     return Image.fromarray(values.round().astype(np.uint8))
 
 
-def read_image_bytes(path: Path, channels: int) -> Tensor:
+def read_image_bytes(path: Path | IO[bytes], channels: int) -> Tensor:
     """A file as uint8 (channels, H, W): grey for 1 channel, RGB for 3; transparency is laid over
     the background colour that contrasts with the visible pixels."""
     image = open_image(path)

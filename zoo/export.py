@@ -1,0 +1,46 @@
+"""A trained model's plain network as ONNX or TorchScript, for use without zoo: traced with
+the example inputs its card gives (`zoo.inputs`)."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import warnings
+from pathlib import Path
+
+import torch
+
+from zoo.errors import ZooError
+from zoo.files import atomic_write, output_path
+from zoo.tasks import Task
+
+EXPORT_FORMATS = ("onnx", "torchscript")
+
+
+def export(model: Task, fmt: str, out: str | Path) -> Path:
+    """Write the plain network `model.net` as ONNX (the batch size left dynamic) or TorchScript
+    (traced), for use without zoo."""
+    if fmt not in EXPORT_FORMATS:
+        raise ZooError(f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
+    path = output_path(out, "--out")
+    net = copy.deepcopy(model.net).cpu().eval().to(memory_format=torch.contiguous_format)
+    example = model.raw_inputs.example(1, torch.Generator().manual_seed(0))
+    if fmt == "torchscript":
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            traced = torch.jit.trace(net, example)
+        with atomic_write(path) as temporary:
+            torch.jit.save(traced, str(temporary))
+        return path
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        raise ZooError("ONNX export needs the onnx package; pip install -e \".[export]\"") from None
+    names = [f"input{i}" for i in range(len(example))]
+    axes = {n: {0: "batch"} for n in names} | {"output": {0: "batch"}}
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), atomic_write(path) as temporary:
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, example, str(temporary), input_names=names, output_names=["output"],
+                          dynamic_axes=axes, dynamo=False)
+    return path

@@ -1,0 +1,192 @@
+"""What a model takes, said on its card: how a person's raw inputs (image files, surnames, a
+prompt, words, numbers) become the network's tensors, and example tensors for tests and export.
+
+`zoo predict`, `zoo export`, `zoo serve`, the weights build, the registry-wide tests and the docs
+read a model's `inputs`; none of them looks at its name. A kind of input of one's own is a
+subclass of `Inputs` passed to `register_model(inputs=...)`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from zoo.errors import ZooError
+from zoo.inputs.images import MNIST_MEAN, MNIST_STD, ImageBytes, image_files, prepare_image
+from zoo.text import MAX_NAME_LENGTH, CharVocab, check_name_characters, encode_names
+
+EXAMPLE_LENGTH = 5
+"""Characters in an example sequence: short, so a test or an export trace is quick."""
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+
+
+class Inputs:
+    """A kind of raw input. `kind` names it (and the request `zoo serve` reads), `help` says what
+    to type, `examples` are raw inputs a person could give; `tensors` turns raw inputs into the
+    network's arguments and `example` makes random ones of the right shapes and types."""
+
+    kind: ClassVar[str] = "text"
+    help: ClassVar[str] = "inputs as text"
+    examples: tuple[str, ...] = ()
+
+    def expand(self, raw: Sequence[Any]) -> list[Any]:
+        """The inputs one answer row each is given for (a folder of images is its files)."""
+        return list(raw)
+
+    def batches(self, items: Sequence[Any]) -> Iterator[tuple[list[Any], tuple[Tensor, ...]]]:
+        """(items, network arguments) for each batch the items are run in: one batch by default."""
+        yield list(items), self.tensors(items)
+
+    def tensors(self, items: Sequence[Any]) -> tuple[Tensor, ...]:
+        raise NotImplementedError
+
+    def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """A line for the docs and `zoo list`: what to give, and the tensors it becomes."""
+        shapes = ", ".join(" x ".join(["N", *map(str, t.shape[1:])]) for t in self.example(1))
+        return f"{self.help} -> {shapes}"
+
+
+@dataclass(frozen=True)
+class Images(Inputs):
+    """Image files or uploads, resized to `shape` (C, H, W) and normalised by `mean` and `std`;
+    with `digits`, each picture is first made into a digit as MNIST's were (white on black,
+    scaled into 20x20, centred by mass; see `zoo.inputs.images`)."""
+
+    shape: tuple[int, int, int]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    digits: bool = False
+    examples: tuple[str, ...] = ()
+    kind: ClassVar[str] = "images"
+    help: ClassVar[str] = "image files (PNG, JPEG, ...) or folders of them"
+
+    def expand(self, raw: Sequence[Any]) -> list[Any]:
+        if not all(isinstance(item, ImageBytes) for item in raw):
+            return list(image_files([str(item) for item in raw]))
+        return list(raw)
+
+    def tensors(self, items: Sequence[Path | ImageBytes]) -> tuple[Tensor, ...]:
+        return (torch.stack([prepare_image(item, self.shape, self.mean, self.std, self.digits) for item in items]),)
+
+    def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
+        return (torch.randn(batch_size, *self.shape, generator=generator),)
+
+
+@dataclass(frozen=True)
+class Surnames(Inputs):
+    """Surnames read as ASCII codes (accents folded away, see `zoo.text.ascii_codes`), padded
+    to the longest: the network takes (ids, lengths)."""
+
+    max_length: int = MAX_NAME_LENGTH
+    examples: tuple[str, ...] = ()
+    kind: ClassVar[str] = "names"
+    help: ClassVar[str] = "surnames, e.g. Nguyen Schmidt"
+
+    def tensors(self, items: Sequence[str]) -> tuple[Tensor, ...]:
+        for name in items:
+            check_name_characters(name)
+        return encode_names(items, self.max_length)
+
+    def describe(self) -> str:
+        return f"{self.help} -> ASCII ids N x L and lengths N"
+
+    def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
+        lengths = torch.randint(1, EXAMPLE_LENGTH + 1, (batch_size,), generator=generator)
+        lengths[0] = EXAMPLE_LENGTH  # the padded length is the longest name's
+        ids = torch.randint(ord("a"), ord("z") + 1, (batch_size, EXAMPLE_LENGTH), generator=generator)
+        ids[torch.arange(EXAMPLE_LENGTH) >= lengths[:, None]] = 0
+        return ids, lengths
+
+
+@dataclass(frozen=True)
+class Characters(Inputs):
+    """Text over a fixed alphabet, one id per character (`one_hot`: one-hot floats over the
+    alphabet instead); each text runs alone, as texts differ in length."""
+
+    alphabet: str
+    one_hot: bool = False
+    examples: tuple[str, ...] = ()
+    kind: ClassVar[str] = "characters"
+    help: ClassVar[str] = "text over the model's alphabet"
+
+    def batches(self, items: Sequence[str]) -> Iterator[tuple[list[Any], tuple[Tensor, ...]]]:
+        for item in items:
+            yield [item], self.tensors([item])
+
+    def tensors(self, items: Sequence[str]) -> tuple[Tensor, ...]:
+        vocab = CharVocab(self.alphabet)
+        for text in items:
+            if not text:
+                raise ZooError(f"the text is empty; give at least one of the characters {self.alphabet!r}")
+        return (self.encoded(torch.stack([vocab.encode(text) for text in items])),)
+
+    def encoded(self, ids: Tensor) -> Tensor:
+        return torch.nn.functional.one_hot(ids, len(self.alphabet)).float() if self.one_hot else ids
+
+    def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
+        return (self.encoded(torch.randint(0, len(self.alphabet), (batch_size, EXAMPLE_LENGTH), generator=generator)),)
+
+    def describe(self) -> str:
+        return f"text over {self.alphabet!r} -> " + ("N x L x " + str(len(self.alphabet)) if self.one_hot else "N x L")
+
+
+@dataclass(frozen=True)
+class Prompt(Characters):
+    """A prompt for a language model, over its alphabet: the model continues it."""
+
+    kind: ClassVar[str] = "prompt"
+    help: ClassVar[str] = "text to continue, e.g. 'ROMEO:'"
+
+    def describe(self) -> str:
+        return f"a prompt over {len(self.alphabet)} characters -> N x L"
+
+
+@dataclass(frozen=True)
+class Numbers(Inputs):
+    """One sample per input: `features` comma-separated numbers ('0.5' for one feature)."""
+
+    features: int
+    examples: tuple[str, ...] = field(default=())
+    kind: ClassVar[str] = "numbers"
+    help: ClassVar[str] = "numbers, one sample each (comma-separated features for a model of several)"
+
+    def tensors(self, items: Sequence[str]) -> tuple[Tensor, ...]:
+        return (torch.tensor([parse_numbers(text, self.features) for text in items]),)
+
+    def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
+        return (torch.randn(batch_size, self.features, generator=generator),)
+
+
+def parse_numbers(text: str, features: int) -> list[float]:
+    """'1.5' or '0.1,-0.2,...' -> that many floats; anything else is a one-line ZooError."""
+    parts = [p for p in text.replace(";", ",").split(",") if p.strip()]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ZooError(f"input {text!r} is not a number; pass numbers such as 2.5 or -1e-3") from None
+    if len(values) != features:
+        example = ",".join(["0.5"] * min(features, 3)) + (",..." if features > 3 else "")
+        raise ZooError(
+            f"input {text!r} has {len(values)} numbers but the model takes {features}; "
+            f"pass {features} comma-separated numbers per sample, e.g. {example}"
+        )
+    if not all(math.isfinite(v) for v in values):
+        raise ZooError(f"input {text!r} is not finite; pass finite numbers")
+    if any(abs(v) > FLOAT32_MAX for v in values):
+        raise ZooError(f"input {text!r} is beyond the float32 range models compute in (±{FLOAT32_MAX:.3g}); "
+                       "pass smaller numbers")
+    return values
+
+
+def mnist_digits(size: int = 28) -> Images:
+    """Pictures of one digit each, prepared as MNIST's were, for a model of `size` x `size` inputs."""
+    return Images((1, size, size), (MNIST_MEAN,), (MNIST_STD,), digits=True)
