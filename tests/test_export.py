@@ -12,15 +12,15 @@ from conftest import SyntheticDataModule, example_inputs, quiet_trainer
 from lightning.pytorch.loggers import TensorBoardLogger
 from PIL import Image
 
-from zoo import ZooError, build, load_checkpoint
+from zoo import ZooError, build, list_models, load_checkpoint
 from zoo.callbacks import ConfusionMatrixCallback
 from zoo.cli import main
 from zoo.cli.inspect import plot_command
 from zoo.datamodules import mnist
 from zoo.datamodules.image_folder import ImageFolderDataModule
 
-EXPORTED = ["cnn_mnist", "lenet_mnist", "inception_mnist", "resnet_mnist", "diabetes_mlp", "cnn_cifar10",
-            "gru_names", "char_rnn_shakespeare", "embedding_rnn_hello", "rnn_hello"]
+EXPORTED = list_models()
+"""Every registered model: each card gives the example inputs its network is traced with."""
 
 
 def checkpoint(name: str, folder: Path) -> Path:

@@ -18,7 +18,6 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from zoo.datamodules.base import lacks_split
 from zoo.files import atomic_write
 from zoo.notice import notice
-from zoo.registry import MODELS
 from zoo.tasks import ClassificationTask, LanguageModelTask
 
 
@@ -167,7 +166,8 @@ class ConfusionMatrixCallback(pl.Callback):
     counts summed over every test batch and process); each row's label carries its recall, so a
     class the model never answers shows at a glance. `normalize=True` writes each row as fractions
     of its true samples, readable when the classes differ in size. A no-op for tasks other than
-    classification and for networks with one output per sequence position.
+    classification and for networks with one output per sequence position. The counts come from
+    the test step's outputs: the network runs once per batch.
     """
 
     FILE = "confusion_matrix.png"
@@ -177,19 +177,12 @@ class ConfusionMatrixCallback(pl.Callback):
         self.matrix: Any = None
         self.path: Path | None = None
 
-    def applies_to(self, pl_module: pl.LightningModule) -> bool:
-        if not isinstance(pl_module, ClassificationTask) or isinstance(pl_module, LanguageModelTask):
-            return False
-        shape = MODELS.get(pl_module.zoo_name).output_shape
-        return len(shape) == 1 and None not in shape
-
     def on_test_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.matrix = None
-        if self.applies_to(pl_module):
+        if isinstance(pl_module, ClassificationTask) and not isinstance(pl_module, LanguageModelTask):
             from torchmetrics.classification import MulticlassConfusionMatrix
 
-            num_classes = int(pl_module.num_classes)  # type: ignore[arg-type]
-            self.matrix = MulticlassConfusionMatrix(num_classes).to(pl_module.device)
+            self.matrix = MulticlassConfusionMatrix(pl_module.num_classes).to(pl_module.device)
 
     def on_test_batch_end(
         self,
@@ -202,10 +195,11 @@ class ConfusionMatrixCallback(pl.Callback):
     ) -> None:
         if self.matrix is None:
             return
-        inputs, target = pl_module.split(batch)  # type: ignore[operator]
-        with torch.no_grad():
-            output = pl_module(*inputs)
-        self.matrix.update(output.argmax(dim=-1), target)
+        output = outputs["output"]
+        if output.dim() != 2:  # one prediction per sequence position: no matrix for them
+            self.matrix = None
+            return
+        self.matrix.update(output.argmax(dim=-1), outputs["target"])
 
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.matrix is None:

@@ -247,7 +247,9 @@ class Task(pl.LightningModule):
         every = max(getattr(trainer, "log_every_n_steps", 50), 1)
         return batch_idx + 1 == trainer.num_training_batches or (self.global_step + 1) % every == 0
 
-    def _evaluate(self, batch: tuple[Tensor, ...], stage: str) -> Tensor:
+    def _evaluate(self, batch: tuple[Tensor, ...], stage: str) -> dict[str, Tensor]:
+        """The loss, with the outputs and targets it came from (test callbacks such as the
+        confusion matrix read them rather than running the network again)."""
         inputs, target = self.split(batch)
         output = self(*inputs)
         loss = self.loss(output, target)
@@ -256,12 +258,12 @@ class Task(pl.LightningModule):
         batch_size = len(target)
         self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=batch_size, sync_dist=True)
         self.log_dict(metrics, prog_bar=True, batch_size=batch_size)
-        return loss
+        return {"loss": loss, "output": output.detach(), "target": target}
 
-    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
+    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> dict[str, Tensor]:
         return self._evaluate(batch, "val")
 
-    def test_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
+    def test_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> dict[str, Tensor]:
         return self._evaluate(batch, "test")
 
     def predict_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:

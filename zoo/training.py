@@ -27,10 +27,12 @@ from zoo.callbacks import (
     TimedProgressBar,
 )
 from zoo.datamodules.base import lacks_split
+from zoo.errors import ZooError
 from zoo.files import atomic_write
 from zoo.logs import logger_class
 from zoo.registry import MODELS, check_arguments, check_values
 from zoo.runs import run_config
+from zoo.tasks import Task
 
 
 def callback_list(callbacks: Any) -> list[Any]:
@@ -167,7 +169,7 @@ def run_datamodule(name: str, recipe: str = "default", **data_kwargs: Any) -> pl
 
 
 def fit(
-    name: str,
+    name: str | Task,
     recipe: str = "default",
     datamodule: pl.LightningDataModule | None = None,
     test: bool = True,
@@ -181,12 +183,20 @@ def fit(
     The configuration is `zoo.runs.run_config`: the recipe's model, datamodule and epochs, the
     best and last checkpoints, the seed (42 unless `seed` is given) and the run folder
     `runs/<name>`. `model_kwargs`, `data_kwargs` and Trainer keyword arguments override it; a
-    `datamodule` passed in is used as it is.
+    `datamodule` passed in is used as it is. `name` may also be a task of one's own network
+    (`ClassificationTask(net=MyNet(), labels=...)`), trained on the `datamodule` given, with
+    what every run shares (seed, checkpoints, progress) and the Trainer keyword arguments.
     """
-    MODELS.get(name)  # a missing or unknown name is refused here, with its fix
-    config = run_config(name, recipe)
+    if isinstance(name, Task):
+        if datamodule is None:
+            raise ZooError("a model of your own trains on the data you give it; pass datamodule=...")
+        config = run_config()
+    else:
+        MODELS.get(name)  # a missing or unknown name is refused here, with its fix
+        config = run_config(name, recipe)
     pl.seed_everything(checks.seed(config["seed_everything"] if seed is None else seed, "seed"), verbose=False)
-    model = instantiate(config["model"], **checks.mapping(model_kwargs, "model_kwargs"))
+    overrides = checks.mapping(model_kwargs, "model_kwargs")
+    model = name if isinstance(name, Task) else instantiate(config["model"], **overrides)
     data = datamodule or instantiate(config["data"], **checks.mapping(data_kwargs, "data_kwargs"))
     model.check_data(data)
     options = config["trainer"] | trainer_kwargs

@@ -14,7 +14,7 @@ import lightning
 import torch
 from safetensors.torch import save
 
-from zoo.callbacks import ConfusionMatrixCallback, class_recall
+from zoo.callbacks import class_recall
 from zoo.datamodules.base import TensorBatches, TensorDataModule
 from zoo.errors import ZooError
 from zoo.files import atomic_write
@@ -22,6 +22,7 @@ from zoo.notice import say
 from zoo.pretrained import CARDS_FILE, cards, headline, sha256, weights_card, weights_dir
 from zoo.registry import MODELS, build, recipe_for
 from zoo.runs import check_writable
+from zoo.tasks import ClassificationTask, LanguageModelTask
 from zoo.training import Run, fit, run_datamodule
 
 WEIGHTS_RECIPE = "pretrained"
@@ -65,18 +66,21 @@ def class_recalls(model: lightning.pytorch.LightningModule, data: TensorDataModu
     """Each class's recall on one split, for a classifier with one prediction per sample (else
     nothing, and the card has no `test_recall`): the card says whom the weights serve, not only
     how many they get right."""
-    if not ConfusionMatrixCallback().applies_to(model):
+    if not isinstance(model, ClassificationTask) or isinstance(model, LanguageModelTask):
         return {}
     *inputs, target = data.splits[split]
     model.eval()
     with torch.no_grad():
-        predicted = torch.cat([
-            model(*(t[start:start + data.eval_batch_size] for t in inputs)).argmax(dim=-1)
+        scores = torch.cat([
+            model(*(t[start:start + data.eval_batch_size] for t in inputs))
             for start in range(0, len(target), data.eval_batch_size)
         ])
-    counts = torch.zeros(len(model.labels), len(model.labels), dtype=torch.long)  # type: ignore[arg-type]
+    if scores.dim() != 2:  # one prediction per sequence position
+        return {}
+    predicted = scores.argmax(dim=-1)
+    counts = torch.zeros(model.num_classes, model.num_classes, dtype=torch.long)
     counts.index_put_((target.cpu(), predicted.cpu()), torch.ones_like(target.cpu()), accumulate=True)
-    return {label: round(float(r), 4) for label, r in zip(model.labels, class_recall(counts), strict=True)}  # type: ignore[arg-type]
+    return {label: round(float(r), 4) for label, r in zip(model.labels, class_recall(counts), strict=True)}
 
 
 def build_weights(
