@@ -8,7 +8,9 @@ regression over MNIST's 784 pixels, registered with `register_model(..., task=Cl
 so that zoo's classification task adds the loss, accuracy and optimiser. Then:
 - the command line: `ZOO_PLUGINS=mymodels PYTHONPATH=<folder> python -m zoo fit --model logreg_mnist`
   (the plugin is imported by name; its folder must be importable);
-- Python: `import mymodels` registers it, and `zoo.training.fit("logreg_mnist")` trains it.
+- Python: `import mymodels` registers it, and `zoo.training.fit("logreg_mnist")` trains it;
+- Python without a plugin: a task wraps the network itself, `ClassificationTask(net=LogReg(),
+  labels=..., inputs=mnist_digits())`, and `zoo.training.fit(task, datamodule=...)` trains it.
 Runs are written to runs/logreg_mnist/ in the current folder, as `zoo fit` writes them.
 """
 
@@ -22,8 +24,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from zoo import list_models
+from torch import Tensor, nn
+
+from zoo import build_datamodule, list_models
+from zoo.inputs import mnist_digits
 from zoo.notice import quiet_lightning
+from zoo.tasks import ClassificationTask
 from zoo.training import fit
 
 PLUGIN = '''"""A logistic regression over MNIST's 784 pixels: one linear layer, 7,850 parameters."""
@@ -78,6 +84,23 @@ def main() -> None:
         run = fit("logreg_mnist", data_kwargs={"source": source}, max_epochs=epochs,
                   logger=False, enable_progress_bar=False)
         print(f"from Python: logreg_mnist test/acc {run.test['test/acc']:.4f} (epochs: {epochs})")
+
+    # 3. Python, no plugin: the task takes the network itself
+    task = ClassificationTask(net=LogReg(), labels=[str(d) for d in range(10)], inputs=mnist_digits(), lr=0.01)
+    run = fit(task, datamodule=build_datamodule("mnist", source=source), max_epochs=epochs,
+              default_root_dir="runs/own_logreg", logger=False, enable_progress_bar=False)
+    print(f"unregistered: LogReg test/acc {run.test['test/acc']:.4f} (epochs: {epochs})")
+
+
+class LogReg(nn.Module):
+    """The plugin's network, written here: no registration needed to train it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc(x.flatten(1))
 
 
 if __name__ == "__main__":

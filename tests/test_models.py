@@ -125,3 +125,11 @@ def test_label_smoothing_softens_the_training_loss_alone() -> None:
     assert torch.isclose(smoothed, F.cross_entropy(logits, target, label_smoothing=0.1))
     assert torch.isclose(plain, F.cross_entropy(logits, target))
     assert smoothed > plain
+
+
+def test_the_cards_example_inputs_are_answered(name: str) -> None:
+    inputs = model_card(name).inputs
+    assert inputs is not None, f"{name}'s card says nothing of its raw inputs"
+    if inputs.examples:
+        rows = build(name).answer(list(inputs.examples), length=5)
+        assert [row.input for row in rows] == list(inputs.examples) and all(row.prediction for row in rows)

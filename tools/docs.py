@@ -149,6 +149,10 @@ def card_rows(card: ModelCard) -> list[list[str]]:
         ["parameters", f"{card.num_params:,}"],
         ["input", f"`{tuple(card.input_shape)}`"],
         ["output", f"`{tuple(card.output_shape)}`"],
+        ["raw inputs", card.inputs.describe() if card.inputs else "not said: predict over a datamodule"],
+        ["example inputs", ", ".join(f"`{e}`" for e in card.inputs.examples) if card.inputs and card.inputs.examples
+         else "-"],
+        ["answers", str(getattr(card.task, "answers", "-"))],
         ["data", data_link(card.datamodule) + args],
         ["tutorial", tutorial or "-"],
         ["tutorial's result", card.tutorial_result or "-"],

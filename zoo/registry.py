@@ -70,6 +70,7 @@ class ModelCard:
             "input": list(self.input_shape),
             "inputs": self.inputs.describe() if self.inputs else "",
             "examples": list(self.inputs.examples) if self.inputs else [],
+            "answers": str(getattr(self.task, "answers", "")),
             "output": list(self.output_shape),
             "datamodule": self.datamodule,
             "datamodule_args": self.datamodule_args,

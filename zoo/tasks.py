@@ -112,6 +112,9 @@ class Task(pl.LightningModule):
     inputs; prediction batches hold the inputs alone.
     """
 
+    answers = "the network's output values"
+    """What an answer row holds (`answer`), for the docs and `zoo list`."""
+
     def __init__(
         self,
         net: str | nn.Module,
@@ -426,6 +429,7 @@ class ClassificationTask(Task):
             args.setdefault("num_classes", len(self.labels))
         return args
 
+    answers = "the likeliest labels with their probabilities (one label per position for sequences)"
     log_prior: Tensor
     class_weights: Tensor
     per_class_metrics = True
@@ -522,6 +526,7 @@ class LanguageModelTask(ClassificationTask):
     """Next-token classification over a vocabulary (the labels, one character each); also
     reports bits per character and writes text by sampling from the network's `step`."""
 
+    answers = "the prompt's continuation, drawn character by character"
     per_class_metrics = False
     """A vocabulary's rare characters are no group to serve: accuracy and bits per character."""
 
@@ -628,6 +633,8 @@ class BinaryTask(PointwiseLossTask):
     """Binary cross-entropy on probabilities: the model ends in a sigmoid, as the tutorials'
     models do before their `BCELoss`. Accuracy (threshold 0.5) and AUROC as metrics; predict
     returns P(class 1)."""
+
+    answers = "class 0 or 1, with P(class 1)"
 
     def make_metrics(self) -> dict[str, torchmetrics.Metric]:
         return {
