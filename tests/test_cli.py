@@ -51,12 +51,15 @@ def test_fit_then_validate_test_predict_from_the_best_checkpoint(run_zoo, tmp_pa
     assert fit.returncode == 0, fit.stderr
     ckpt = next(tmp_path.glob("runs/cnn_mnist/**/best.ckpt"))
     assert f"best checkpoint: {ckpt.relative_to(tmp_path)}" in fit.stdout
-    for command in ("validate", "test", "predict"):
-        result = run_zoo(command, "--model", "cnn_mnist", "--ckpt_path", str(ckpt),
+    for command, model in (("validate", ["--model", "cnn_mnist"]), ("test", []), ("predict", [])):
+        result = run_zoo(command, *model, "--ckpt_path", str(ckpt),  # the checkpoint knows its model
                          "--trainer.limit_" + ("val" if command == "validate" else command)
                          + "_batches", "1")
         assert result.returncode == 0, result.stderr
     assert "predictions of shape (10,)" in result.stdout
+    mismatched = run_zoo("test", "--model", "lenet_mnist", "--ckpt_path", str(ckpt))
+    assert mismatched.returncode == 2
+    assert "was written by model 'cnn_mnist', not 'lenet_mnist'" in mismatched.stderr.splitlines()[-1]
 
 
 def test_print_config_round_trips_through_config(run_zoo, tmp_path: Path) -> None:

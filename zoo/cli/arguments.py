@@ -55,10 +55,28 @@ def split_arguments(argv: list[str]) -> RunArguments:
         if arguments.model is None:
             raise ZooError("--recipe needs a registered model; pass --model NAME --recipe " + known.recipe)
         arguments.recipe = known.recipe
+    if arguments.model is None and not known.model and not arguments.has_config:
+        arguments.model = checkpoint_name(rest)
     check_names(arguments)
     if arguments.model is None and not known.model and not arguments.has_config and not arguments.wants_help:
-        raise ZooError("which model? pass --model NAME (see 'zoo list') or --config FILE")
+        raise ZooError("which model? pass --model NAME (see 'zoo list'), --ckpt_path CKPT or --config FILE")
     return arguments
+
+
+def checkpoint_name(rest: list[str]) -> str | None:
+    """The model a `--ckpt_path` checkpoint was written by (the checkpoint knows its model, so
+    `zoo test --ckpt_path C` needs no --model); None without one. The file is read the safe way."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False, exit_on_error=False)
+    parser.add_argument("--ckpt_path")
+    try:
+        path = parser.parse_known_args(rest)[0].ckpt_path
+    except argparse.ArgumentError:  # --ckpt_path without a path: LightningCLI says so
+        return None
+    if not path:
+        return None
+    from zoo.checkpoints import checkpoint_model, read_checkpoint
+
+    return checkpoint_model(read_checkpoint(path), path)
 
 
 def check_names(arguments: RunArguments) -> None:
