@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zoo.cli.arguments import split_arguments
+from zoo.cli import main
 from zoo.runs import run_config
 
 FAST = ["--trainer.fast_dev_run", "true"]
@@ -122,25 +122,64 @@ def test_unwritable_data_dir_fails_in_one_line(run_zoo, tmp_path: Path) -> None:
     assert "cannot be created" in line
 
 
-def test_missing_model_is_explained() -> None:
-    from zoo.errors import ZooError
+def printed_config(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
+    """`zoo fit ARGV --print_config`, read back as YAML."""
+    import yaml
 
-    with pytest.raises(ZooError, match="pass --model NAME"):
-        split_arguments(["fit"])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", *argv, "--print_config"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code in (0, None), out
+    return yaml.safe_load(out)
 
 
-def test_registry_names_leave_the_rest_to_lightning_cli() -> None:
-    arguments = split_arguments(["fit", "--model", "cnn_mnist", "--recipe", "tutorial", "--model.lr", "0.1"])
-    assert (arguments.model, arguments.recipe, arguments.data) == ("cnn_mnist", "tutorial", None)
-    assert arguments.rest == ["--model.lr", "0.1"]
-    config = run_config("cnn_mnist", "tutorial")
-    assert config["model"] == {
-        "class_path": "zoo.tasks.ClassificationTask",
-        "init_args": {"net": "cnn_mnist", "optimizer": "sgd", "lr": 0.01, "momentum": 0.5,
-                      "weight_decay": 0.0, "scheduler": None},
-    }
-    assert config["data"]["init_args"] == {"batch_size": 64}
-    assert config["trainer"]["max_epochs"] == 10 and config["seed_everything"] == 42
+ORDER = [
+    # (command line after `zoo fit`, with run.yaml = `zoo fit --model lenet_mnist --print_config`;
+    #  the model, recipe, max_epochs and pad_to it trains with)
+    (["--config", "run.yaml", "--model", "cnn_mnist"], "cnn_mnist", "default", 3, None),
+    (["--model", "cnn_mnist", "--config", "run.yaml"], "lenet_mnist", "default", 3, 32),
+    (["--config", "run.yaml", "--recipe", "tutorial"], "lenet_mnist", "tutorial", 10, 32),
+    (["--recipe", "tutorial", "--config", "run.yaml"], "lenet_mnist", "default", 3, 32),
+    (["--recipe", "tutorial", "--model", "cnn_mnist"], "cnn_mnist", "tutorial", 10, None),
+    (["--model", "cnn_mnist", "--recipe", "accurate", "--trainer.max_epochs", "2"], "cnn_mnist", "accurate", 2, None),
+    (["--model", "cnn_mnist", "--trainer.max_epochs", "2", "--recipe", "accurate"], "cnn_mnist", "accurate", 20, None),
+]
+
+
+@pytest.mark.parametrize(("argv", "model", "recipe", "epochs", "pad_to"), ORDER, ids=[" ".join(a) for a, *_ in ORDER])
+def test_names_and_config_files_apply_left_to_right(
+    argv: list[str], model: str, recipe: str, epochs: int, pad_to: int | None, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run.yaml").write_text(yaml_text(printed_config(["--model", "lenet_mnist"], capsys)))
+    config = printed_config(argv, capsys)
+    assert config["model"]["init_args"]["net"] == model and config["recipe"] == recipe
+    assert config["trainer"]["max_epochs"] == epochs and config["data"]["init_args"]["pad_to"] == pad_to
+    assert config["trainer"]["default_root_dir"] == f"runs/{model}"
+    assert config["model"]["init_args"]["lr"] == run_config(model, recipe)["model"]["init_args"]["lr"]
+
+
+def yaml_text(config: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(config)
+
+
+def test_a_data_setting_of_ones_own_stays_when_a_later_model_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = printed_config(["--model", "lenet_mnist", "--data.batch_size", "7", "--model", "cnn_mnist"], capsys)
+    assert config["model"]["init_args"]["net"] == "cnn_mnist"
+    assert config["data"]["init_args"]["batch_size"] == 7 and config["data"]["init_args"]["pad_to"] == 32
+
+
+def test_fit_help_documents_model_names_and_recipes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--recipe RECIPE the model's recipe" in text and "accurate, default, pretrained, tutorial" in text
+    assert "a registered model (char_rnn_shakespeare, cnn_cifar10," in text
 
 
 PLUGIN = '''

@@ -259,7 +259,7 @@ def recipe_for(name: str, recipe: str = "default") -> Recipe:
     if recipe not in card.recipes:
         raise ZooError(
             f"unknown recipe {recipe!r} for model {name!r}; choose one of: "
-            + ", ".join(card.recipes)
+            + ", ".join(sorted(card.recipes))
         )
     return card.recipes[recipe]
 

@@ -79,13 +79,10 @@ def zoo_error_in(err: BaseException) -> ZooError | None:
 
 
 def run_lightning_command(args: list[str]) -> None:
-    """Check registry names first (no torch needed), then hand over to LightningCLI."""
-    from zoo.cli.arguments import split_arguments
-
-    arguments = split_arguments(args)
+    """Hand the command line to LightningCLI (imported only now: it takes seconds)."""
     from zoo.cli.lightning import run
 
-    run(arguments)
+    run(args)
 
 
 def main(argv: list[str] | None = None) -> None:

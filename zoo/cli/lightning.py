@@ -1,7 +1,8 @@
 """`zoo fit|validate|test|predict`: LightningCLI over zoo's run configuration.
 
-The run's defaults come from `zoo.runs.run_config` and are set as the parser's defaults, so
-anything on the command line or in a `--config` file wins. Parse errors and constructor
+What every run shares comes from `zoo.runs.run_config` as the parser's defaults; model,
+datamodule and recipe names are parsed where they stand (`zoo.cli.names`), so the command line
+and `--config` files apply left to right, as LightningCLI means. Parse errors and constructor
 checks come out as one `ZooError` line (see `zoo.cli.parse_errors`).
 """
 
@@ -24,7 +25,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from zoo import checks
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
 from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint
-from zoo.cli.arguments import RunArguments
+from zoo.cli.names import add_names, which_model
 from zoo.cli.parse_errors import one_line
 from zoo.datamodules.base import lacks_split
 from zoo.errors import ZooError
@@ -89,6 +90,19 @@ class ZooCLI(LightningCLI):
             started.append(self)
         super().__init__(**kwargs)
 
+    def add_core_arguments_to_parser(self, parser: Any) -> None:
+        """LightningCLI's trainer, model and datamodule arguments, the model not required by the
+        parser: a run without one is refused in zoo's words (`which_model`)."""
+        parser.add_lightning_class_args(self.trainer_class, "trainer")
+        parser.add_lightning_class_args(LightningModule, "model", subclass_mode=True, required=False)
+        parser.add_lightning_class_args(LightningDataModule, "data", subclass_mode=True, required=False)
+
+    def _prepare_subcommand_parser(self, klass: type, subcommand: str, **kwargs: Any) -> Any:
+        """Each subcommand's parser, taught zoo's registry names once its arguments are all there."""
+        parser = super()._prepare_subcommand_parser(klass, subcommand, **kwargs)
+        add_names(parser)
+        return parser
+
     def add_arguments_to_parser(self, parser: Any) -> None:
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.add_lightning_class_args(LogSampleImages, "sample_images")
@@ -112,8 +126,9 @@ class ZooCLI(LightningCLI):
         try:
             self.config = parser.parse_args(args)
         except ArgumentError as err:
-            raise ZooError(one_line(err, parser, args[0] if args else None, self.run_defaults)) from None
+            raise ZooError(one_line(err, parser, list(args))) from None
         subcommand = self.config.get("subcommand")
+        which_model(self.config[subcommand] if subcommand else self.config)
         if subcommand and self.config[subcommand].get("weights_only") is None:
             self.config[subcommand]["weights_only"] = True  # a checkpoint never runs code
         self.check_weights_given()
@@ -338,7 +353,7 @@ def stopped(cli: ZooCLI | None, how: str, code: int) -> SystemExit:
     return SystemExit(code)
 
 
-def run(arguments: RunArguments) -> None:
+def run(args: list[str]) -> None:
     """Run one Lightning command with the run configuration of its registered model, with
     Lightning's informational lines off: zoo prints the seed, the model and the results.
 
@@ -350,13 +365,13 @@ def run(arguments: RunArguments) -> None:
     previous = signal.signal(signal.SIGTERM, on_sigterm) if main_thread else None
     try:
         ZooCLI(
-            run_config(arguments.model, arguments.recipe, arguments.data),
+            run_config(),
             started=started,
             model_class=LightningModule,
             datamodule_class=LightningDataModule,
             subclass_mode_model=True,
             subclass_mode_data=True,
-            args=[arguments.command, *arguments.rest],
+            args=args,
             auto_configure_optimizers=False,
             parser_kwargs={"exit_on_error": False},
         )

@@ -1,21 +1,24 @@
 """Command-line mistakes as one line each: the option or file at fault, and what to do.
 
-jsonargparse reports a mistake as a multi-line account of every type it tried; a user needs
-the option, the value and the fix, with a "did you mean" from the real option names.
+jsonargparse reports a mistake as a multi-line account of every type it tried. The line a user
+gets is built from what zoo and the classes know instead: the options the parser has, each
+class's constructor arguments and their annotations (the real choices of a `Literal`), the
+registry's names, and the config file itself. jsonargparse's own first line is the fallback.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-import inspect
-import re
+import types
+import typing
 from argparse import ArgumentError, ArgumentParser
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, NoReturn
 
 from zoo.errors import ZooError
-
-FALLBACK_HINT = "see 'zoo fit --help' for the options"
+from zoo.registry import DATAMODULES, MODELS, fits, hint_name, init_hints
 
 
 class OneLineParser(ArgumentParser):
@@ -25,74 +28,141 @@ class OneLineParser(ArgumentParser):
         raise ZooError(f"{message}; see '{self.prog} --help'")
 
 
-def one_line(err: ArgumentError, parser: Any, subcommand: str | None, defaults: dict[str, Any]) -> str:
-    message = str(err)
-    unknown = re.search(r"unrecognized arguments: (\S+)", message, re.IGNORECASE)
-    if unknown:
-        option = unknown.group(1).split("=")[0]
-        return unknown_option(option, parser_options(parser, subcommand) + class_options(defaults))
-    refused = re.search(r'Parser key "(model|data)".*?Option \'(\w+)\' is not accepted', message, re.DOTALL)
-    if refused:
-        option = f"--{refused.group(1)}.{refused.group(2)}"
-        return unknown_option(option, class_options(defaults))
-    missing = re.search(r"File does not exist: '?([^'\n]+)'?", message)
-    if missing:
-        return f"config file {missing.group(1)!r} does not exist; pass the path of a YAML file"
-    bad_yaml = re.search(r"Problems parsing config: ?(.*)", message)
-    if bad_yaml:
-        detail = " ".join(bad_yaml.group(1).split())[:160]
+def option_values(argv: list[str]) -> Iterator[tuple[str, str | None]]:
+    """(--option, value) pairs in order, for `--key value` and `--key=value`."""
+    for i, token in enumerate(argv):
+        if not token.startswith("--"):
+            continue
+        key, equals, value = token.partition("=")
+        following = argv[i + 1] if i + 1 < len(argv) and not argv[i + 1].startswith("--") else None
+        yield key, value if equals else following
+
+
+def named_class(value: str | None, kind: str) -> type | None:
+    """The class a `--model` or `--data` value names: a registry name or a class path."""
+    if not value:
+        return None
+    if value.isidentifier():
+        registry = MODELS if kind == "model" else DATAMODULES
+        if value not in registry:
+            return None
+        card = registry.get(value)
+        return card.task if kind == "model" else card.cls  # type: ignore[union-attr]
+    module, _, name = value.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError):
+        return None
+    return found if isinstance(found, type) else None
+
+
+def section_classes(argv: list[str]) -> dict[str, type | None]:
+    """The classes the command line's --model and --data name (the model's own datamodule when
+    no --data names one), for checking their --model.X and --data.X options."""
+    classes: dict[str, type | None] = {"model": None, "data": None}
+    for key, value in option_values(argv):
+        if key in ("--model", "--data"):
+            classes[key[2:]] = named_class(value, key[2:])
+            if key == "--model" and value and value in MODELS and classes["data"] is None:
+                classes["data"] = DATAMODULES.get(MODELS.get(value).datamodule).cls
+    return classes
+
+
+def choices(hint: Any) -> list[str]:
+    """What an annotation allows, as a reader types it: a `Literal`'s values, true and false for a
+    bool, null for None, the type's name for anything else (a union: each member's)."""
+    if typing.get_origin(hint) is typing.Literal:
+        return [str(value) for value in typing.get_args(hint)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return [c for arg in typing.get_args(hint) for c in choices(arg)]
+    if hint is bool:
+        return ["true", "false"]
+    return ["null"] if hint is type(None) else [hint_name(hint)]
+
+
+def wanted(hint: Any) -> str:
+    """'choose one of: ...' where the annotation names its values, else 'expected TYPE'."""
+    allowed = list(dict.fromkeys(choices(hint)))
+    if typing.get_origin(hint) is typing.Literal or any(typing.get_origin(a) is typing.Literal or a is bool
+                                                         for a in typing.get_args(hint)):
+        return "choose one of: " + ", ".join(allowed)
+    return "expected " + " or ".join(allowed)
+
+
+def read_value(text: str) -> Any:
+    """A command-line value as the parser reads it: YAML (so '3' is 3 and 'null' is None)."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def config_problem(path: str | None) -> str | None:
+    """What is wrong with a --config file, if anything."""
+    import yaml
+
+    if not path:
+        return None
+    if not Path(path).is_file():
+        return f"config file {path!r} does not exist; pass the path of a YAML file"
+    try:
+        yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as err:
+        detail = " ".join(str(err).split())[:160]
         return f"the config file is not valid YAML ({detail}); fix it, or write one with --print_config"
-    nested = re.search(
-        r'Parser key "(model|data)":.*?Parser key "(\w+)":\s*(.*?)Given value: NestedArg\(key=.*?, val=(.*?)\)\s*$',
-        message,
-        re.DOTALL,
-    )
-    if nested:
-        return bad_value_line(f"{nested.group(1)}.{nested.group(2)}", nested.group(4).strip("'\""), nested.group(3))
-    bad_value = re.search(r'Parser key "([^"]+)":.*?Given value: (.*)', message, re.DOTALL)
-    if bad_value:
-        return bad_value_line(bad_value.group(1), bad_value.group(2).strip(), message)
-    first = message.strip().splitlines()[0] if message.strip() else "the arguments could not be parsed"
-    return f"{first}; {FALLBACK_HINT}"
+    return None
 
 
-def bad_value_line(key: str, value: str, message: str) -> str:
-    """'--key cannot be VALUE; ...' with the choices of a Literal or the expected types."""
-    choices = re.search(r"Literal\[(.*?)\]", message)
-    if choices:
-        wanted = "choose one of: " + ", ".join(c.strip(" '\"") for c in choices.group(1).split(","))
-    else:
-        expected = sorted(set(re.findall(r"Expected a <class '(\w+)'>", message)) - {"NoneType"})
-        wanted = f"expected {' or '.join(expected)}" if expected else FALLBACK_HINT
-    return f"--{key} cannot be {value!r}; {wanted}"
+def option_problem(key: str, value: str | None, known: list[str], classes: dict[str, type | None]) -> str | None:
+    """What is wrong with one option: unknown, or a value its annotation does not allow."""
+    section, _, name = key[2:].partition(".")
+    cls = classes.get(section) if section in classes else None
+    if section in ("trainer", "checkpoint") and name:
+        cls = lightning_class(section)
+    if cls is not None and name:
+        hints = init_hints(cls)
+        if name not in hints and "." not in name:
+            return unknown_option(key, [f"--{section}.{n}" for n in hints])
+        hint = hints.get(name, Any)
+        if value is not None and not fits(read_value(value), hint):
+            return f"{key} cannot be {value!r}; {wanted(hint)}"
+        return None
+    if key not in known and section not in ("model", "data"):
+        return unknown_option(key, known)
+    return None
+
+
+def lightning_class(section: str) -> type:
+    from lightning.pytorch import Trainer
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    return Trainer if section == "trainer" else ModelCheckpoint
+
+
+def one_line(err: ArgumentError, parser: Any, argv: list[str]) -> str:
+    """The mistake in `argv` (a subcommand and its options) as one line, found by checking each
+    option against what the parser and the classes accept."""
+    command = parser_of(parser, argv[0] if argv else None)
+    known = [o for o in getattr(command, "_option_string_actions", {}) if o.startswith("--")]
+    classes = section_classes(argv)
+    for key, value in option_values(argv[1:]):
+        problem = config_problem(value) if key == "--config" else option_problem(key, value, known, classes)
+        if problem:
+            return problem
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    command_name = argv[0] if argv else "fit"
+    return f"{lines[0] if lines else 'the arguments could not be parsed'}; see 'zoo {command_name} --help'"
 
 
 def unknown_option(option: str, known: list[str]) -> str:
     close = difflib.get_close_matches(option, list(dict.fromkeys(known)), n=2, cutoff=0.6)
-    hint = "did you mean " + " or ".join(close) + "?" if close else FALLBACK_HINT
+    hint = "did you mean " + " or ".join(close) + "?" if close else "see 'zoo fit --help' for the options"
     return f"unknown option {option}; {hint}"
 
 
-def parser_options(parser: Any, subcommand: str | None) -> list[str]:
-    """Every --option the subcommand's parser knows (argparse keeps them by option string)."""
+def parser_of(parser: Any, subcommand: str | None) -> Any:
+    """The subcommand's own parser (argparse keeps it by name), else the parser itself."""
     subcommands = getattr(parser, "_subcommands_action", None)
-    chosen = subcommands._name_parser_map.get(subcommand) if subcommands and subcommand else parser
-    return [o for o in getattr(chosen, "_option_string_actions", {}) if o.startswith("--")]
-
-
-def class_options(defaults: dict[str, Any]) -> list[str]:
-    """--model.X and --data.X for every constructor parameter of the run's model and data
-    classes, their bases' included (a task passes `**task` on to its base)."""
-    options = []
-    for key in ("model", "data"):
-        path = defaults.get(key, {}).get("class_path")
-        if not path:
-            continue
-        module, _, name = path.rpartition(".")
-        cls = getattr(importlib.import_module(module), name)
-        for klass in cls.__mro__:
-            if "__init__" in vars(klass):
-                parameters = inspect.signature(klass.__init__).parameters.values()
-                named = [p.name for p in parameters if p.kind == p.POSITIONAL_OR_KEYWORD]
-                options += [f"--{key}.{name}" for name in named if name != "self"]
-    return options
+    return subcommands._name_parser_map.get(subcommand, parser) if subcommands and subcommand else parser
