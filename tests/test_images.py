@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+import yaml
 from conftest import quiet_trainer
 from torchvision.io import write_png
 
@@ -355,7 +356,7 @@ def test_cli_fit_cnn_cifar10_offline_says_how_to_get_cifar10(run_zoo, tmp_path: 
 def test_cli_fits_cnn_cifar10_on_an_image_folder(run_zoo, tmp_path: Path) -> None:
     ants_and_bees(tmp_path / "hymenoptera")
     result = run_zoo("fit", "--model", "cnn_cifar10", "--data", "image_folder",
-                     "--data.root", str(tmp_path / "hymenoptera"), "--model.labels", "[ants, bees]",
+                     "--data.root", str(tmp_path / "hymenoptera"),
                      "--trainer.fast_dev_run", "true")
     assert result.returncode == 0, result.stderr
     assert "zoo: test of the final weights: test/acc" in result.stdout
@@ -373,16 +374,18 @@ def test_an_mnist_model_built_with_the_folders_labels_has_that_many_outputs(tmp_
 
 
 @pytest.mark.slow
-def test_cli_fits_cnn_mnist_on_a_two_label_folder_as_its_refusal_advises(run_zoo, tmp_path: Path) -> None:
+def test_cli_fits_cnn_mnist_on_a_two_label_folder_taking_the_folders_labels(run_zoo, tmp_path: Path) -> None:
     for i in range(4):
         write_image(tmp_path / "digits" / "a" / f"{i}.png", (30 + i, 30, 30), size=(20, 20))
         write_image(tmp_path / "digits" / "b" / f"{i}.png", (220 + i, 220, 220), size=(20, 20))
     args = ["fit", "--model", "cnn_mnist", "--data", "image_folder", "--data.root", str(tmp_path / "digits"),
             "--data.channels", "1", "--data.image_size", "28", "--data.val_split", "0.25", "--data.test_split", "0.25",
             "--trainer.max_epochs", "1"]
-    refused = run_zoo(*args)
+    refused = run_zoo(*args, "--model.labels", "[x, y]")  # labels of one's own that are not the folder's
     assert refused.returncode == 2 and "build the model with --model.labels" in refused.stderr
     assert not (tmp_path / "runs").exists()
-    result = run_zoo(*args, "--model.labels", "[a, b]")
+    result = run_zoo(*args)  # no labels typed: the folder's are linked to the model
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "zoo: test of the best checkpoint: test/acc" in result.stdout
+    saved = yaml.safe_load((tmp_path / "runs/cnn_mnist/lightning_logs/version_0/config.yaml").read_text())
+    assert saved["model"]["init_args"]["labels"] == ["a", "b"]

@@ -45,7 +45,7 @@ def test_unknown_datamodule_suggests_the_closest_name() -> None:
 
 
 def test_unknown_recipe_lists_the_choices() -> None:
-    with pytest.raises(ZooError, match="choose one of: default, tutorial"):
+    with pytest.raises(ZooError, match="choose one of: accurate, default, pretrained, tutorial"):
         build("cnn_mnist", recipe="fastest")
 
 
@@ -102,7 +102,7 @@ def test_load_checkpoint_refuses_missing_and_foreign_files(tmp_path: Path) -> No
         load_checkpoint(tmp_path / "missing.ckpt")
     foreign = tmp_path / "foreign.ckpt"
     torch.save({"state_dict": {}}, foreign)
-    with pytest.raises(ZooError, match="not written by a zoo model"):
+    with pytest.raises(ZooError, match="not written by a registered zoo model"):
         load_checkpoint(foreign)
 
 

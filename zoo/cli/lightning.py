@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.cli import LightningCLI, instantiate_class
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from zoo import checks
@@ -33,7 +33,7 @@ from zoo.files import atomic_write
 from zoo.logs import default_logger
 from zoo.notice import metrics_line, quiet_lightning, say
 from zoo.pretrained import headline, weights_card
-from zoo.registry import load_pretrained
+from zoo.registry import MODELS, load_pretrained
 from zoo.runs import (
     EVAL_RUNS,
     TRAIN_RUNS,
@@ -43,7 +43,7 @@ from zoo.runs import (
     run_config,
     write_failure,
 )
-from zoo.tasks import Task
+from zoo.tasks import ClassificationTask, Task, takes_num_classes
 from zoo.training import attach_test_callbacks, describe, final_test, kept_checkpoints, zoo_callbacks, zoo_plugins
 
 EVALUATIONS = ("validate", "test", "predict")
@@ -179,6 +179,30 @@ class ZooCLI(LightningCLI):
                 f"pass --model {written_by}, or a checkpoint of {wanted}"
             )
         checked_checkpoint(self.checkpoint, path)
+
+    def instantiate_classes(self) -> None:
+        """LightningCLI's, after giving a classifier the datamodule's labels (`link_labels`)."""
+        self.link_labels()
+        super().instantiate_classes()
+
+    def link_labels(self) -> None:
+        """A classifier built without labels of its own takes the datamodule's (an image folder's
+        class names), and its network as many outputs, when its network takes `num_classes`;
+        otherwise `check_compatible` refuses a mismatch. Done here rather than by LightningCLI's
+        `link_arguments`, which would take --model.labels off the command line, where a user may
+        still set them. The labels go into the run's config.yaml."""
+        subcommand = self.config.get("subcommand")
+        section = self.config[subcommand] if subcommand else self.config
+        model, data = section.get("model"), section.get("data")
+        init = model.get("init_args") if model is not None else None
+        if init is None or data is None or init.get("labels") is not None or init.get("net") not in MODELS:
+            return
+        card = MODELS.get(init["net"])
+        if not issubclass(card.task, ClassificationTask) or not takes_num_classes(card.net):
+            return
+        labels = getattr(instantiate_class((), data.clone().as_dict()), "labels", None)
+        if labels is not None and list(labels) != list(card.labels or []):
+            init["labels"] = list(labels)
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         """Add zoo's callbacks (`zoo.training.zoo_callbacks`): its progress bar unless it is off
