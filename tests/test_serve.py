@@ -115,7 +115,10 @@ REFUSALS = [
     ("temperature zero", "/predict/char_rnn_shakespeare", {"prompt": "A", "temperature": 0}, 422,
      "temperature: Input should be greater than 0"),
     ("an empty prompt", "/predict/char_rnn_shakespeare", {"prompt": ""}, 422, "prompt: String should have at least"),
-    ("a model not served", "/predict/cnn_mnis", {"input": "x"}, 404, "unknown model 'cnn_mnis'; did you mean"),
+    ("a model not served", "/predict/cnn_mnis", {"input": "x"}, 404,
+     "unknown model 'cnn_mnis'; did you mean 'cnn_mnist'? (this server answers for: linear_regression, cnn_mnist,"),
+    ("a model not like any served", "/predict/zebra", {"input": "x"}, 404,
+     "unknown model 'zebra'; run 'GET /models' to see them all (this server answers for: linear_regression,"),
 ]
 
 

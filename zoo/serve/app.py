@@ -147,7 +147,7 @@ def add_routes(server: ls.LitServer, cards: list[dict[str, Any]]) -> None:
 
     async def unknown(name: str) -> JSONResponse:
         message = unknown_name_message("model", name, served, "GET /models")
-        return JSONResponse({"detail": f"{message}; this server answers for: {', '.join(served)}"}, status_code=404)
+        return JSONResponse({"detail": f"{message} (this server answers for: {', '.join(served)})"}, status_code=404)
 
     app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
     app.add_api_route("/page/{file}", asset, methods=["GET"], include_in_schema=False)
