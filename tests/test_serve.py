@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import pytest
 
 pytest.importorskip("litserve", reason="zoo serve needs the serve extra: pip install -e '.[serve]'")
 
-from benchmarks.serve import zoo_serve
+from benchmarks.serve import ctrl_c_stops, free_port, wait_healthy, zoo_serve
 
 pytestmark = pytest.mark.slow  # a server with nine worker processes takes a minute or two to start
 
@@ -230,6 +231,42 @@ def test_a_request_waiting_past_the_timeout_is_answered_504() -> None:
             assert slow.result()[0] == 200
         assert queued[0] == 504 and json.loads(queued[1]) == {"detail": "Request timed out"}
         assert request(url + "/predict/cnn_mnist", {"image": png((100, 100), True)})[0] == 200
+
+
+@pytest.mark.parametrize(("signum", "to_all", "status", "line"), [
+    (signal.SIGINT, True, 130, "zoo: interrupted"),
+    (signal.SIGTERM, False, 143, "zoo: terminated (SIGTERM)"),
+], ids=["ctrl-c to every process", "sigterm to the command"])
+def test_stopped_in_one_line(signum: int, to_all: bool, status: int, line: str) -> None:
+    """Ctrl-C reaches every process of the server (the terminal's process group), SIGTERM from a
+    service manager the command's alone: either way one line, the exit of `zoo fit`, no
+    traceback from a worker, and no process left behind."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zoo", "serve", "--model", "cnn_mnist", "--port", str(port)], cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=ctrl_c_stops)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", lambda: process.poll() is None)
+        (os.killpg if to_all else os.kill)(process.pid, signum)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert (process.returncode, stderr) == (status, line + "\n")
+    assert not group_alive(process.pid), "a worker or the HTTP server outlived the command"
+
+
+def group_alive(group: int) -> bool:
+    """Whether any process of the group is left, a few seconds after its leader ended."""
+    for _ in range(50):
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def test_a_port_in_use_is_refused_in_one_line(run_zoo) -> None:

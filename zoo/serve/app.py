@@ -22,6 +22,9 @@ Ctrl-C would leave the server running.
 """
 
 import json
+import os
+import signal
+import sys
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
@@ -183,12 +186,26 @@ def chosen_models(names: list[str] | None, ckpt_paths: list[str] | None) -> dict
     return models
 
 
+class Server(ls.LitServer):
+    """A LitServer whose inference workers ignore Ctrl-C. The terminal sends SIGINT to every
+    process of the server, and a worker's KeyboardInterrupt was a traceback; this process ends
+    the workers instead, as LitServe shuts down. An ignored signal is the one disposition a
+    spawned process keeps, so it is ignored here while LitServe starts them."""
+
+    def launch_inference_worker(self, lit_api: ls.LitAPI) -> list[Any]:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            return list(super().launch_inference_worker(lit_api))
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
 def build_server(models: dict[str, tuple[Any, str | None]], timeout: float) -> ls.LitServer:
     apis = [
         APIS[adapter.request_body(name)](name, ckpt)
         for name, (_, ckpt) in models.items() if not adapter.streams(name)
     ]
-    server = ls.LitServer(apis, accelerator="cpu", workers_per_device=1, timeout=timeout,
+    server = Server(apis, accelerator="cpu", workers_per_device=1, timeout=timeout,
                           max_payload_size=adapter.MAX_BODY_BYTES)
     for name, (model, _) in models.items():
         if adapter.streams(name):
@@ -198,9 +215,34 @@ def build_server(models: dict[str, tuple[Any, str | None]], timeout: float) -> l
 
 
 def serve(names: list[str] | None, ckpt_paths: list[str] | None, host: str, port: int, timeout: float) -> None:
-    """Load the models (any mistake is one line before a worker starts), then serve until Ctrl-C."""
+    """Load the models (any mistake is one line before a worker starts), then serve until Ctrl-C
+    (`zoo: interrupted`, exit 130) or SIGTERM (`zoo: terminated (SIGTERM)`, exit 143), as `zoo fit`
+    ends on them."""
     torch.set_num_threads(1)
     server = build_server(chosen_models(names, ckpt_paths), timeout)
     print(f"zoo: serving on http://{host}:{port}/ (the page), API docs at /docs", flush=True)
-    server.run(host=host, port=port, num_api_servers=1, api_server_worker_type="process",
-               generate_client_file=False, log_level="warning")
+    received: list[int] = []
+    this_process = os.getpid()
+
+    def stop(signum: int, frame: Any) -> None:
+        """LitServe shuts down on KeyboardInterrupt only: SIGTERM takes the same way out. The HTTP
+        server's process, forked by LitServe with this handler, meets it again when uvicorn
+        raises the signal it shut down on: there it ends quietly."""
+        if os.getpid() != this_process:
+            raise SystemExit(0)
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    try:
+        server.run(host=host, port=port, num_api_servers=1, api_server_worker_type="process",
+                   generate_client_file=False, log_level="warning")
+    except KeyboardInterrupt:  # while the workers started, before LitServe's own shutdown was armed
+        for worker in getattr(server, "inference_workers", []):
+            worker.terminate()
+    if signal.SIGTERM in received:
+        print("zoo: terminated (SIGTERM)", file=sys.stderr)
+        raise SystemExit(143)
+    if received:
+        raise KeyboardInterrupt  # `zoo: interrupted`, exit 130
