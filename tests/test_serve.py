@@ -16,7 +16,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -192,7 +194,9 @@ def test_binds_to_this_machine_only(server: str) -> None:
             probe.connect((address, port))
 
 
-def test_a_digit_drawn_on_the_page(server: str) -> None:
+@contextmanager
+def browser_page(url: str) -> Iterator[Any]:
+    """The page at `url` in headless chromium (the test is skipped without it or playwright)."""
     playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser test)")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no {CHROMIUM}: apt-get install -y chromium (the browser test)")
@@ -200,7 +204,13 @@ def test_a_digit_drawn_on_the_page(server: str) -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-background-networking", "--disable-component-update"])
         page = browser.new_page(viewport={"width": 1280, "height": 760})
-        page.goto(server + "/")
+        page.goto(url + "/")
+        yield page
+        browser.close()
+
+
+def test_a_digit_drawn_on_the_page(server: str) -> None:
+    with browser_page(server) as page:
         canvas = page.locator("#canvas").bounding_box()
         assert canvas is not None
         x = canvas["x"] + canvas["width"] * 0.5
@@ -213,7 +223,6 @@ def test_a_digit_drawn_on_the_page(server: str) -> None:
         page.wait_for_timeout(2000)  # the answers to the finished stroke
         digits = {name: page.locator(f"#pred-{name}").text_content() for name in MNIST}
         page.screenshot(path=str(SCREENSHOT))
-        browser.close()
     assert digits["cnn_mnist"] == "1", digits
     assert list(digits.values()).count("1") >= 4, digits
     assert SCREENSHOT.stat().st_size > 0
@@ -231,6 +240,25 @@ def test_a_request_waiting_past_the_timeout_is_answered_504() -> None:
             assert slow.result()[0] == 200
         assert queued[0] == 504 and json.loads(queued[1]) == {"detail": "Request timed out"}
         assert request(url + "/predict/cnn_mnist", {"image": png((100, 100), True)})[0] == 200
+
+
+def test_a_text_past_the_timeout_ends_with_the_limit() -> None:
+    """The streamed text is answered 200 before it is written, so the time limit is its last line."""
+    with zoo_serve(["--model", "cnn_mnist", "char_rnn_shakespeare", "--timeout", "0.01"]) as url:
+        code, text = request(url + "/predict/char_rnn_shakespeare", {"prompt": "ROMEO:", "length": 2000})
+        lines = [json.loads(line) for line in text.splitlines()]
+        assert code == 200
+        written = len(lines) - 1
+        assert written < 2000 and all(set(line) == {"text"} for line in lines[:-1])
+        assert lines[-1] == {"detail": "the text took longer than the server's limit of 0.01 s and was stopped "
+                                       f"after {written} of 2000 characters; ask for a shorter length"}
+        assert request(url + "/health") == (200, "ok")
+        with browser_page(url) as page:
+            page.fill("#prompt-length", "2000")
+            page.click("#prompt-form button")
+            page.wait_for_function("document.querySelector('#error').textContent !== ''", timeout=30_000)
+            shown = page.locator("#error").text_content()
+    assert shown is not None and shown.startswith("char_rnn_shakespeare: the text took longer than the server's")
 
 
 @pytest.mark.parametrize(("signum", "to_all", "status", "line"), [

@@ -5,6 +5,7 @@ Each model that answers in one piece (images, surnames, hello words, numbers) is
 request schema before it is queued (a wrong field is a 422 naming it), then LitServe batches
 requests from different clients into one forward pass in the model's worker process, and a
 request still queued after `--timeout` seconds is answered 504.
+A language model's text streams for at most `--timeout` seconds, then ends with a `detail` line.
 
 Three parts are plain FastAPI routes on LitServe's own app (`LitServer.app`), because LitServe
 0.2.19 cannot do them:
@@ -25,6 +26,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
@@ -104,24 +106,33 @@ def http_answer(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
-def stream_lines(request: PromptRequest, characters: Iterator[str]) -> Iterator[str]:
-    """JSON lines: {"text": ...} per character as it is drawn, then the whole row."""
+def stream_lines(request: PromptRequest, characters: Iterator[str], deadline: float, timeout: float) -> Iterator[str]:
+    """JSON lines: {"text": ...} per character as it is drawn, then the whole row; or, when the
+    clock passes `deadline` (the answer is already 200 by then), {"detail": ...} as the last line."""
     text = []
     for c in characters:
+        if time.monotonic() > deadline:
+            yield json.dumps({"detail": f"the text took longer than the server's limit of {timeout:g} s and was "
+                                        f"stopped after {len(text)} of {request.length} characters; "
+                                        "ask for a shorter length"}) + "\n"
+            return
         text.append(c)
         yield json.dumps({"text": c}) + "\n"
     yield json.dumps(adapter.written(request, "".join(text))) + "\n"
 
 
-def add_writer(server: ls.LitServer, name: str, model: Any) -> None:
-    """`POST /predict/<name>` for a language model: the prompt checked, then its text streamed."""
+def add_writer(server: ls.LitServer, name: str, model: Any, timeout: float) -> None:
+    """`POST /predict/<name>` for a language model: the prompt checked, then its text streamed
+    for at most `timeout` seconds from the request's arrival."""
 
     async def write(request: PromptRequest) -> Response:
+        deadline = time.monotonic() + timeout
         try:
             characters = adapter.write(model, request)
         except ZooError as err:
             return JSONResponse({"detail": str(err)}, status_code=400)
-        return StreamingResponse(stream_lines(request, characters), media_type="application/x-ndjson")
+        lines = stream_lines(request, characters, deadline, timeout)
+        return StreamingResponse(lines, media_type="application/x-ndjson")
 
     server.app.add_api_route(f"/predict/{name}", write, methods=["POST"], summary=f"text from {name}, streamed")
 
@@ -209,7 +220,7 @@ def build_server(models: dict[str, tuple[Any, str | None]], timeout: float) -> l
                           max_payload_size=adapter.MAX_BODY_BYTES)
     for name, (model, _) in models.items():
         if adapter.streams(name):
-            add_writer(server, name, model)
+            add_writer(server, name, model, timeout)
     add_routes(server, [adapter.card(name, model, ckpt) for name, (model, ckpt) in models.items()])
     return server
 

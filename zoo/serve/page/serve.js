@@ -130,7 +130,7 @@ async function write(card) {
   out.textContent = body.prompt;
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
-  let buffer = "";
+  let buffer = "", stopped = null;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
@@ -140,8 +140,10 @@ async function write(card) {
     lines.filter((line) => line).forEach((line) => {
       const item = JSON.parse(line);
       if ("text" in item) out.textContent += item.text;
+      if ("detail" in item) stopped = item.detail;  // the server's time limit ended the text
     });
   }
+  if (stopped) throw new Error(`${card.name}: ${stopped}`);
 }
 
 // ------------------------------------------------------------------ the page
