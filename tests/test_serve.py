@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,10 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = ROOT / "docs" / "serve-page.png"
 
 
-def request(url: str, body: dict | None = None, raw: bytes | None = None) -> tuple[int, str]:
+def request(url: str, body: dict | None = None, raw: bytes | None = None,
+            content_type: str = "application/json") -> tuple[int, str]:
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": content_type})
     try:
         with urllib.request.urlopen(req, timeout=60) as answer:
             return answer.status, answer.read().decode()
@@ -84,7 +86,28 @@ def png_with_stroke(size: tuple[int, int], width: int) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A multipart/form-data body as `curl -F image=@seven.png -F top=2` sends it: files (bytes,
+    or a placeholder of `body_of`) and plain fields, by field name."""
+
+    files: dict[str, str | bytes]
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> tuple[bytes, str]:
+        boundary = "zoo-test-boundary"
+        parts = [(f'name="{name}"; filename="{name}.png"\r\nContent-Type: image/png',
+                  base64.b64decode(png(*IMAGES[data])) if isinstance(data, str) else data)
+                 for name, data in self.files.items()]
+        parts += [(f'name="{name}"', value.encode()) for name, value in self.fields.items()]
+        body = b"".join(f"--{boundary}\r\nContent-Disposition: form-data; {head}\r\n\r\n".encode() + data + b"\r\n"
+                        for head, data in parts)
+        return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
 ONE = "__one__"
+IMAGES = {ONE: ((100, 100), True), "__blank__": ((50, 50), False), "__bomb__": ((9500, 9500), False)}
+"""What the placeholders in a row's body stand for: a PNG's size, and whether a "1" is drawn on it."""
 ANSWERS = [  # what | path | body | status | a field of the JSON answer, or the start of its "detail"
     ("a digit", "/predict/cnn_mnist", {"image": ONE}, 200, {"prediction": "1"}),
     ("a canvas data URL, top 2", "/predict/cnn_mnist", {"image": "data:image/png;base64," + ONE, "top": 2},
@@ -92,6 +115,9 @@ ANSWERS = [  # what | path | body | status | a field of the JSON answer, or the 
     ("a surname", "/predict/gru_names", {"input": "Nguyen"}, 200, {"label_3": str}),
     ("a hello word", "/predict/rnn_hello", {"input": "hello"}, 200, {"prediction": "ohlol"}),
     ("a number, to the user's checkpoint", "/predict/linear_regression", {"input": "4"}, 200, {"prediction": "12"}),
+    ("an uploaded file (curl -F)", "/predict/cnn_mnist", Upload({"image": ONE}), 200, {"prediction": "1"}),
+    ("an uploaded file, top 2", "/predict/cnn_mnist", Upload({"image": ONE}, {"top": "2"}), 200,
+     {"prediction": "1", "label_2": str}),
 ]
 REFUSALS = [
     ("not base64", "/predict/cnn_mnist", {"image": "!!!"}, 400, "image is not base64"),
@@ -118,6 +144,20 @@ REFUSALS = [
     ("temperature zero", "/predict/char_rnn_shakespeare", {"prompt": "A", "temperature": 0}, 422,
      "temperature: Input should be greater than 0"),
     ("an empty prompt", "/predict/char_rnn_shakespeare", {"prompt": ""}, 422, "prompt: String should have at least"),
+    ("an upload without the image field", "/predict/cnn_mnist", Upload({"imag": ONE}), 422,
+     "image: Field required; imag: Extra inputs are not permitted"),
+    ("an uploaded file that is not an image", "/predict/cnn_mnist", Upload({"image": b"hello"}), 400,
+     "cannot read image 'upload'"),
+    ("an uploaded image with more pixels than Pillow allows", "/predict/cnn_mnist", Upload({"image": "__bomb__"}),
+     413, "image is 9500x9500 = 90,250,000 pixels, over the limit of"),
+    ("an uploaded file over 750 kB", "/predict/cnn_mnist", Upload({"image": bytes(800_000)}), 413,
+     "image is 800,000 bytes, over the limit of 750,000; send a smaller file"),
+    ("an upload over 1 MiB", "/predict/cnn_mnist", Upload({"image": bytes(1_100_000)}), 413,
+     "the request body is over the limit of 1,048,576 bytes"),
+    ("two files in one upload", "/predict/cnn_mnist", Upload({"image": ONE, "more": ONE}), 400,
+     "the form upload cannot be read (Too many files. Maximum number of files is 1); send one file as the field"),
+    ("an upload to a text model", "/predict/gru_names", Upload({}, {"input": "Nguyen"}), 422,
+     "the body is multipart/form-data, not JSON; send a JSON object"),
     ("a model not served", "/predict/cnn_mnis", {"input": "x"}, 404,
      "unknown model 'cnn_mnis'; did you mean 'cnn_mnist'? (this server answers for: linear_regression, cnn_mnist,"),
     ("a model not like any served", "/predict/zebra", {"input": "x"}, 404,
@@ -125,23 +165,25 @@ REFUSALS = [
 ]
 
 
-def body_of(body: dict | bytes) -> tuple[dict | None, bytes | None]:
+def body_of(body: dict | bytes | Upload) -> tuple[bytes, str]:
+    """The bytes a row sends and their content type, its placeholders replaced by images."""
+    if isinstance(body, Upload):
+        return body.encoded()
     if isinstance(body, bytes):
-        return None, body
-    fill = {ONE: png((100, 100), True), "__blank__": png((50, 50), False), "__bomb__": png((9500, 9500), False)}
+        return body, "application/json"
     image = body.get("image")
     if isinstance(image, str):
-        for key, value in fill.items():
-            image = image.replace(key, value)
+        for key, (size, stroke) in IMAGES.items():
+            image = image.replace(key, png(size, stroke)) if key in image else image
         body = {**body, "image": image}
-    return body, None
+    return json.dumps(body).encode(), "application/json"
 
 
 @pytest.mark.parametrize(("what", "path", "body", "status", "expected"), ANSWERS + REFUSALS,
                          ids=[row[0] for row in ANSWERS + REFUSALS])
-def test_endpoint(server: str, what: str, path: str, body: dict | bytes, status: int, expected) -> None:
-    as_json, raw = body_of(body)
-    code, text = request(server + path, as_json, raw)
+def test_endpoint(server: str, what: str, path: str, body: dict | bytes | Upload, status: int, expected) -> None:
+    data, content_type = body_of(body)
+    code, text = request(server + path, raw=data, content_type=content_type)
     assert code == status, text
     answer = json.loads(text)
     if isinstance(expected, str):

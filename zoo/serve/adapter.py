@@ -105,6 +105,13 @@ def served_name(model: pl.LightningModule) -> str:
     return zoo_name(model)
 
 
+def too_big(size: int) -> Refusal | None:
+    """An image file of `size` bytes refused, if over the limit (as base64 or uploaded)."""
+    if size > MAX_IMAGE_BYTES:
+        return Refusal(413, f"image is {size:,} bytes, over the limit of {MAX_IMAGE_BYTES:,}; send a smaller file")
+    return None
+
+
 def image_bytes(request: ImageRequest) -> ImageBytes | Refusal:
     """The uploaded file, refused when it is not base64 or has more pixels than Pillow allows."""
     from PIL import Image, UnidentifiedImageError
@@ -114,8 +121,8 @@ def image_bytes(request: ImageRequest) -> ImageBytes | Refusal:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return Refusal(400, "image is not base64; send the image file's bytes base64-encoded")
-    if len(data) > MAX_IMAGE_BYTES:
-        return Refusal(413, f"image is {len(data):,} bytes, over the limit of {MAX_IMAGE_BYTES:,}; send a smaller file")
+    if (big := too_big(len(data))) is not None:
+        return big
     upload = ImageBytes(data, "upload")
     limit = f"over the limit of {max_pixels():,}; send a smaller image"
     try:

@@ -22,6 +22,7 @@ from there; LitServe's thread mode is not used because its shutdown does not sto
 Ctrl-C would leave the server running.
 """
 
+import base64
 import json
 import os
 import signal
@@ -33,11 +34,13 @@ from typing import Any
 
 import litserve as ls
 import torch
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zoo.errors import ZooError
 from zoo.registry import unknown_name_message
@@ -88,11 +91,76 @@ class TextAPI(ModelAPI):
 APIS: dict[type[Body], type[ModelAPI]] = {ImageRequest: ImageAPI, TextRequest: TextAPI}
 
 
+class FormUploads:
+    """ASGI middleware: a multipart/form-data upload to an image model's endpoint becomes the JSON
+    body that endpoint takes (`curl -F image=@seven.png`: the file as base64, the other fields as
+    they are), so an upload meets the same checks, limits, batching and answers as JSON does.
+    LitServe's body limit, outside this, still counts the upload's bytes as they are read."""
+
+    def __init__(self, app: ASGIApp, paths: frozenset[str]) -> None:
+        self.app = app
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.paths or not is_form(scope):
+            await self.app(scope, receive, send)
+            return
+        read: list[bool] = []
+
+        async def as_json() -> Message:
+            if read:  # the body is read once; after it, what the client does (a disconnect)
+                return await receive()
+            read.append(True)
+            return {"type": "http.request", "body": await form_as_json(Request(scope, receive)), "more_body": False}
+
+        headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")]
+        await self.app({**scope, "headers": [*headers, (b"content-type", b"application/json")]}, as_json, send)
+
+
+def is_form(scope: Scope) -> bool:
+    return dict(scope["headers"]).get(b"content-type", b"").startswith(b"multipart/form-data")
+
+
+async def form_as_json(request: Request) -> bytes:
+    """The form's fields as a JSON object, each file as base64; a file over the image limit is
+    refused here, before it is encoded (an HTTPException the endpoint answers as JSON)."""
+    body: dict[str, str] = {}
+    form = await read_form(request)
+    try:
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                body[key] = value
+                continue
+            data = await value.read()
+            if (big := adapter.too_big(len(data))) is not None:
+                raise HTTPException(big.status, big.detail)
+            body[key] = base64.b64encode(data).decode()
+    finally:
+        await form.close()
+    return json.dumps(body).encode()
+
+
+async def read_form(request: Request) -> FormData:
+    """The form, or a 400 naming what Starlette could not read in it and how an upload is sent."""
+    try:
+        return await request.form(max_files=1, max_fields=len(ImageRequest.model_fields))
+    except StarletteHTTPException as err:
+        if err.status_code != 400:
+            raise
+        problem = str(err.detail).rstrip(".")
+        raise HTTPException(400, f"the form upload cannot be read ({problem}); send one file as the field "
+                                 "'image', e.g. curl -F image=@digit.png") from None
+
+
 def validation_answer(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 as one line: each field at fault and what is wrong with it."""
     assert isinstance(exc, RequestValidationError)
     if any(e["type"] == "json_invalid" for e in exc.errors()):
         return JSONResponse({"detail": "the body is not JSON; send a JSON object (see GET /models)"}, status_code=422)
+    media = request.headers.get("content-type", "").split(";")[0]
+    if media and media != "application/json" and all(tuple(e["loc"]) == ("body",) for e in exc.errors()):
+        return JSONResponse({"detail": f"the body is {media}, not JSON; send a JSON object (see GET /models)"},
+                            status_code=422)
     problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
     return JSONResponse({"detail": f"{problems}; see the request schema in GET /models or /docs"}, status_code=422)
 
@@ -101,7 +169,7 @@ def http_answer(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's answer to an HTTPException, with LitServe's "Payload too large" naming the limit."""
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail
-    if exc.status_code == 413:
+    if exc.status_code == 413 and detail == "Payload too large":
         detail = f"the request body is over the limit of {adapter.MAX_BODY_BYTES:,} bytes; send a smaller one"
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
@@ -109,7 +177,7 @@ def http_answer(request: Request, exc: Exception) -> JSONResponse:
 def stream_lines(request: PromptRequest, characters: Iterator[str], deadline: float, timeout: float) -> Iterator[str]:
     """JSON lines: {"text": ...} per character as it is drawn, then the whole row; or, when the
     clock passes `deadline` (the answer is already 200 by then), {"detail": ...} as the last line."""
-    text = []
+    text: list[str] = []
     for c in characters:
         if time.monotonic() > deadline:
             yield json.dumps({"detail": f"the text took longer than the server's limit of {timeout:g} s and was "
@@ -216,8 +284,9 @@ def build_server(models: dict[str, tuple[Any, str | None]], timeout: float) -> l
         APIS[adapter.request_body(name)](name, ckpt)
         for name, (_, ckpt) in models.items() if not adapter.streams(name)
     ]
+    uploads = frozenset(api.api_path for api in apis if isinstance(api, ImageAPI))
     server = Server(apis, accelerator="cpu", workers_per_device=1, timeout=timeout,
-                          max_payload_size=adapter.MAX_BODY_BYTES)
+                    max_payload_size=adapter.MAX_BODY_BYTES, middlewares=[(FormUploads, {"paths": uploads})])
     for name, (model, _) in models.items():
         if adapter.streams(name):
             add_writer(server, name, model, timeout)
