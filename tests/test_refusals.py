@@ -66,6 +66,8 @@ CASES = [
     pytest.param(["serve", "--port", "80"], ["--port 80 is out of range", "1024 to 65535"], id="serve-port",
                  marks=SERVE),
     pytest.param(["serve", "--timeout", "0"], ["--timeout must be more than"], id="serve-timeout", marks=SERVE),
+    pytest.param(["serve", "--site", "nowhere"], ["--site 'nowhere' is not a built MkDocs site", "make docs"],
+                 id="serve-site-not-built", marks=SERVE),
     pytest.param(["serve", "--modle", "cnn_mnist"], ["unrecognized arguments: --modle", "zoo serve --help"],
                  id="serve-option", marks=SERVE),
     pytest.param(["serve", "--port", FREE_PORT, "--model", "cnn_mnis"], ["unknown model 'cnn_mnis'", "cnn_mnist"],

@@ -63,10 +63,19 @@ def own_checkpoint(path: Path) -> Path:
     return path
 
 
+def docs_site(folder: Path) -> Path:
+    """A built documentation site as MkDocs lays one out, with a page for cnn_mnist only."""
+    (folder / "models" / "cnn_mnist").mkdir(parents=True)
+    (folder / "index.html").write_text("<h1>zoo</h1>")
+    (folder / "models" / "cnn_mnist" / "index.html").write_text("<h1>cnn_mnist</h1>")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     checkpoint = own_checkpoint(tmp_path_factory.mktemp("serve") / "y_is_3x.ckpt")
-    with zoo_serve(["--model", *MODELS, "--ckpt_path", str(checkpoint)]) as url:
+    site = docs_site(tmp_path_factory.mktemp("site"))
+    with zoo_serve(["--model", *MODELS, "--ckpt_path", str(checkpoint), "--site", str(site)]) as url:
         yield url
 
 
@@ -214,7 +223,9 @@ def test_models_health_docs_and_page(server: str) -> None:
     assert code == 200 and sorted(cards) == sorted(MODELS)
     assert cards["cnn_mnist"]["kind"] == "images" and cards["cnn_mnist"]["labels"] == list("0123456789")
     assert cards["cnn_mnist"]["weights"].startswith("zoo's pretrained weights (test/acc")
-    assert cards["cnn_mnist"]["docs"] == "docs/models/cnn_mnist.md"
+    assert cards["cnn_mnist"]["docs"] == "/site/models/cnn_mnist/"
+    assert request(server + cards["cnn_mnist"]["docs"]) == (200, "<h1>cnn_mnist</h1>")
+    assert cards["gru_names"]["docs"] is None  # the site has no page for it
     assert cards["char_rnn_shakespeare"]["streams"] is True
     assert cards["linear_regression"]["weights"].startswith("checkpoint ") and "y_is_3x.ckpt" in text
     assert request(server + "/health") == (200, "ok")
@@ -264,9 +275,13 @@ def test_a_digit_drawn_on_the_page(server: str) -> None:
         page.wait_for_function(answered, timeout=60_000)
         page.wait_for_timeout(2000)  # the answers to the finished stroke
         digits = {name: page.locator(f"#pred-{name}").text_content() for name in MNIST}
+        docs_link = page.locator("#model-cnn_mnist .meta a").get_attribute("href")
+        no_docs = page.locator("#model-gru_names .meta").text_content()
         page.screenshot(path=str(SCREENSHOT))
     assert digits["cnn_mnist"] == "1", digits
     assert list(digits.values()).count("1") >= 4, digits
+    assert docs_link == "/site/models/cnn_mnist/"
+    assert no_docs is not None and no_docs.endswith("docs: make docs")
     assert SCREENSHOT.stat().st_size > 0
 
 

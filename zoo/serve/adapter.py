@@ -194,8 +194,9 @@ def written(request: PromptRequest, text: str) -> dict[str, Any]:
     return row_record(Row(request.prompt, text))
 
 
-def card(name: str, model: pl.LightningModule, ckpt_path: str | None) -> dict[str, Any]:
-    """What `GET /models` says of a served model: its input, labels, weights and docs page."""
+def card(name: str, model: pl.LightningModule, ckpt_path: str | None, docs: str | None) -> dict[str, Any]:
+    """What `GET /models` says of a served model: its input, labels, weights and docs page (the
+    address the server serves it at, or None)."""
     from zoo.registry import MODELS
 
     kind = input_kind(name)
@@ -211,6 +212,6 @@ def card(name: str, model: pl.LightningModule, ckpt_path: str | None) -> dict[st
         "weights": weights,
         "num_params": registered.num_params,
         "tutorial": registered.reference,
-        "docs": f"docs/models/{name}.md",
+        "docs": docs,
         "request": request_body(name).model_json_schema(),
     }

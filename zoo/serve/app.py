@@ -30,6 +30,7 @@ import sys
 import time
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import litserve as ls
@@ -40,6 +41,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zoo.errors import ZooError
@@ -205,9 +207,19 @@ def add_writer(server: ls.LitServer, name: str, model: Any, timeout: float) -> N
     server.app.add_api_route(f"/predict/{name}", write, methods=["POST"], summary=f"text from {name}, streamed")
 
 
-def add_routes(server: ls.LitServer, cards: list[dict[str, Any]]) -> None:
-    """The page, the model cards and the answer for a model that is not served."""
+def docs_page(site: Path | None, name: str) -> str | None:
+    """Where the server serves the model's docs page, if the site has one (MkDocs writes
+    docs/models/<name>.md as models/<name>/index.html)."""
+    if site is None or not (site / "models" / name / "index.html").is_file():
+        return None
+    return f"/site/models/{name}/"
+
+
+def add_routes(server: ls.LitServer, cards: list[dict[str, Any]], site: Path | None) -> None:
+    """The page, the model cards, the documentation site and the answer for a model that is not served."""
     app = server.app
+    if site is not None:
+        app.mount("/site", StaticFiles(directory=site, html=True), name="site")
     app.router.routes = [r for r in app.router.routes if not (isinstance(r, Route) and r.path == "/")]
     page = resources.files("zoo.serve").joinpath("page")
 
@@ -279,7 +291,7 @@ class Server(ls.LitServer):
             signal.signal(signal.SIGINT, previous)
 
 
-def build_server(models: dict[str, tuple[Any, str | None]], timeout: float) -> ls.LitServer:
+def build_server(models: dict[str, tuple[Any, str | None]], timeout: float, site: Path | None) -> ls.LitServer:
     apis = [
         APIS[adapter.request_body(name)](name, ckpt)
         for name, (_, ckpt) in models.items() if not adapter.streams(name)
@@ -290,16 +302,18 @@ def build_server(models: dict[str, tuple[Any, str | None]], timeout: float) -> l
     for name, (model, _) in models.items():
         if adapter.streams(name):
             add_writer(server, name, model, timeout)
-    add_routes(server, [adapter.card(name, model, ckpt) for name, (model, ckpt) in models.items()])
+    cards = [adapter.card(name, model, ckpt, docs_page(site, name)) for name, (model, ckpt) in models.items()]
+    add_routes(server, cards, site)
     return server
 
 
-def serve(names: list[str] | None, ckpt_paths: list[str] | None, host: str, port: int, timeout: float) -> None:
+def serve(names: list[str] | None, ckpt_paths: list[str] | None, host: str, port: int, timeout: float,
+          site: Path | None) -> None:
     """Load the models (any mistake is one line before a worker starts), then serve until Ctrl-C
     (`zoo: interrupted`, exit 130) or SIGTERM (`zoo: terminated (SIGTERM)`, exit 143), as `zoo fit`
     ends on them."""
     torch.set_num_threads(1)
-    server = build_server(chosen_models(names, ckpt_paths), timeout)
+    server = build_server(chosen_models(names, ckpt_paths), timeout, site)
     print(f"zoo: serving on http://{host}:{port}/ (the page), API docs at /docs", flush=True)
     received: list[int] = []
     this_process = os.getpid()

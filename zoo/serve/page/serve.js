@@ -12,7 +12,8 @@ function element(tag, attributes = {}, ...children) {
 }
 
 function panel(card) {
-  const docs = element("a", { href: card.docs }, "docs");
+  const docs = card.docs ? element("a", { href: card.docs }, "docs")
+    : element("span", { title: "the server has no built docs site: make docs, then restart it" }, "docs: make docs");
   const box = element("div", { class: "model", id: `model-${card.name}` },
     element("h3", {}, card.name),
     element("p", { class: "meta" }, card.weights, " · ", docs),
