@@ -27,7 +27,7 @@ pytest.importorskip("litserve", reason="zoo serve needs the serve extra: pip ins
 
 from benchmarks.serve import ctrl_c_stops, free_port, wait_healthy, zoo_serve
 
-pytestmark = pytest.mark.slow  # a server with nine worker processes takes a minute or two to start
+pytestmark = pytest.mark.slow  # each test module server takes 10 to 20 s to start
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = ["cnn_mnist", "cnn_deep_mnist", "inception_mnist", "lenet_mnist", "mlp_mnist", "resnet_mnist"]

@@ -1,21 +1,27 @@
 """`zoo serve`: every model as a web service on LitServe, and a page where people draw a digit.
 
-Each model that answers in one piece (images, surnames, hello words, numbers) is a LitServe
-`LitAPI` at `POST /predict/<name>`: the request body is checked by FastAPI against the model's
-request schema before it is queued (a wrong field is a 422 naming it), then LitServe batches
-requests from different clients into one forward pass in the model's worker process, and a
-request still queued after `--timeout` seconds is answered 504.
-A language model's text streams for at most `--timeout` seconds, then ends with a `detail` line.
+The models that answer in one piece (images, surnames, hello words, numbers) are one LitServe
+`LitAPI` in one worker process: `POST /predict/<name>` checks the body against the model's request
+schema (a wrong field is a 422 naming it) and queues it with the model's name, then LitServe
+batches requests from different clients and each model answers its part of a batch in one
+forward pass; a request still queued after `--timeout` seconds is answered 504. An image model's
+endpoint also takes a form upload, turned into the JSON body first (`FormUploads`). A language
+model's text streams for at most `--timeout` seconds, then ends with a `detail` line.
 
-Three parts are plain FastAPI routes on LitServe's own app (`LitServer.app`), because LitServe
+Four parts are plain FastAPI routes on LitServe's own app (`LitServer.app`), because LitServe
 0.2.19 cannot do them:
+- LitServe gives each LitAPI a worker process of its own, and each imports torch and Lightning:
+  sixteen models took 91 s to start on two busy cores, one worker for all of them 14 s. The
+  `/predict/<name>` routes are ours, and queue for the one LitAPI through LitServe's own
+  `RegularRequestHandler`, as the route LitServe makes for a LitAPI does;
 - a language model's `POST /predict/<name>` streams text, and LitServe answers a streamed request
   200 before its worker has read it, so a prompt it must refuse (a character outside the model's
   vocabulary) could not get a 4xx; the route checks the prompt first, then streams from a thread;
 - LitServe's batched loop answers every request of a batch with the error of any one of them, so
   the API never raises per request: `adapter.answer` returns a `Refusal` for the bad one and
   `encode_response` turns it into its own 4xx JSON answer;
-- `GET /`, the page's files, `GET /models`, and a 404 naming the served models for an unknown one.
+- `GET /`, the page's files, `GET /models`, the docs site at `/site/`, and a 404 naming the
+  served models for an unknown one.
 
 The HTTP server is one process forked from this one, so the language models loaded here serve
 from there; LitServe's thread mode is not used because its shutdown does not stop a thread, and
@@ -29,6 +35,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,6 +45,7 @@ import torch
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from litserve.server import RegularRequestHandler
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
@@ -47,29 +55,48 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from zoo.errors import ZooError
 from zoo.registry import unknown_name_message
 from zoo.serve import BATCH_WAIT_S, adapter
-from zoo.serve.adapter import Body, ImageRequest, PromptRequest, Refusal, TextRequest
+from zoo.serve.adapter import Body, ImageRequest, PromptRequest, Refusal
 
 MAX_BATCH = 32
+QUEUE_PATH = "/queue"
+"""The path LitServe gives the models' LitAPI; its route is removed, `/predict/<name>` queue instead."""
 PAGE_FILES = {"index.html": "text/html", "serve.css": "text/css", "serve.js": "text/javascript"}
 
 
-class ModelAPI(ls.LitAPI):
-    """One model behind `POST /predict/<name>`, loaded once in its worker, batched across clients."""
+@dataclass(frozen=True)
+class Routed:
+    """A checked request body and the model it is for, as it is queued for the worker."""
 
-    def __init__(self, name: str, ckpt_path: str | None) -> None:
-        super().__init__(max_batch_size=MAX_BATCH, batch_timeout=BATCH_WAIT_S, api_path=f"/predict/{name}")
-        self.name = name
-        self.ckpt_path = ckpt_path
+    name: str
+    body: Body
+
+
+class ModelsAPI(ls.LitAPI):
+    """Every model that answers in one piece, loaded once in one worker process: a worker per
+    model took minutes to start, each importing torch and Lightning on its own. Requests from
+    different clients, to any of the models, are batched; each model answers its part of a batch
+    in one forward pass."""
+
+    def __init__(self, checkpoints: dict[str, str | None]) -> None:
+        super().__init__(max_batch_size=MAX_BATCH, batch_timeout=BATCH_WAIT_S, api_path=QUEUE_PATH)
+        self.checkpoints = checkpoints
 
     def setup(self, device: str) -> None:
         torch.set_num_threads(1)
-        self.model = adapter.load(self.name, self.ckpt_path)
+        self.models = {name: adapter.load(name, ckpt) for name, ckpt in self.checkpoints.items()}
 
-    def batch(self, inputs: list[Body]) -> list[Body]:
+    def decode_request(self, request: Routed) -> Routed:
+        return request
+
+    def batch(self, inputs: list[Routed]) -> list[Routed]:
         return inputs
 
-    def predict(self, x: list[Body]) -> list[dict[str, Any] | Refusal]:
-        return adapter.answer(self.model, x)
+    def predict(self, x: list[Routed]) -> list[dict[str, Any] | Refusal]:
+        answers: dict[int, dict[str, Any] | Refusal] = {}
+        for name in dict.fromkeys(routed.name for routed in x):
+            mine = [i for i, routed in enumerate(x) if routed.name == name]
+            answers.update(zip(mine, adapter.answer(self.models[name], [x[i].body for i in mine]), strict=True))
+        return [answers[i] for i in range(len(x))]
 
     def unbatch(self, output: list[dict[str, Any] | Refusal]) -> list[dict[str, Any] | Refusal]:
         return output
@@ -80,17 +107,16 @@ class ModelAPI(ls.LitAPI):
         return JSONResponse(output)
 
 
-class ImageAPI(ModelAPI):
-    def decode_request(self, request: ImageRequest) -> Body:
-        return request
+def add_predictor(server: ls.LitServer, handler: RegularRequestHandler, name: str) -> None:
+    """`POST /predict/<name>`: the body checked by FastAPI against the model's own request schema
+    (a wrong field is a 422 naming it), then queued for the worker by LitServe's own handler, as
+    the route LitServe makes for a LitAPI does."""
 
+    async def predict(request: Body) -> Response:
+        return await handler.handle_request(Routed(name, request), Routed)
 
-class TextAPI(ModelAPI):
-    def decode_request(self, request: TextRequest) -> Body:
-        return request
-
-
-APIS: dict[type[Body], type[ModelAPI]] = {ImageRequest: ImageAPI, TextRequest: TextAPI}
+    predict.__annotations__["request"] = adapter.request_body(name)
+    server.app.add_api_route(f"/predict/{name}", predict, methods=["POST"], summary=f"{name}'s answer")
 
 
 class FormUploads:
@@ -220,7 +246,7 @@ def add_routes(server: ls.LitServer, cards: list[dict[str, Any]], site: Path | N
     app = server.app
     if site is not None:
         app.mount("/site", StaticFiles(directory=site, html=True), name="site")
-    app.router.routes = [r for r in app.router.routes if not (isinstance(r, Route) and r.path == "/")]
+    app.router.routes = [r for r in app.router.routes if not (isinstance(r, Route) and r.path in ("/", QUEUE_PATH))]
     page = resources.files("zoo.serve").joinpath("page")
 
     def page_file(file: str) -> Response:
@@ -292,13 +318,14 @@ class Server(ls.LitServer):
 
 
 def build_server(models: dict[str, tuple[Any, str | None]], timeout: float, site: Path | None) -> ls.LitServer:
-    apis = [
-        APIS[adapter.request_body(name)](name, ckpt)
-        for name, (_, ckpt) in models.items() if not adapter.streams(name)
-    ]
-    uploads = frozenset(api.api_path for api in apis if isinstance(api, ImageAPI))
-    server = Server(apis, accelerator="cpu", workers_per_device=1, timeout=timeout,
+    checkpoints = {name: ckpt for name, (_, ckpt) in models.items() if not adapter.streams(name)}
+    uploads = frozenset(f"/predict/{name}" for name in checkpoints if adapter.request_body(name) is ImageRequest)
+    api = ModelsAPI(checkpoints)
+    server = Server(api, accelerator="cpu", workers_per_device=1, timeout=timeout,
                     max_payload_size=adapter.MAX_BODY_BYTES, middlewares=[(FormUploads, {"paths": uploads})])
+    handler = RegularRequestHandler(api, server)
+    for name in checkpoints:
+        add_predictor(server, handler, name)
     for name, (model, _) in models.items():
         if adapter.streams(name):
             add_writer(server, name, model, timeout)
