@@ -286,13 +286,14 @@ def test_a_digit_drawn_on_the_page(server: str) -> None:
 
 
 def test_a_request_waiting_past_the_timeout_is_answered_504() -> None:
-    """A 6000x6000 picture keeps the only worker busy for seconds; a request queued behind it
-    past `--timeout` is answered 504 in JSON, and the server keeps serving."""
+    """A 9000x9000 picture keeps the only worker busy for about a second (6000x6000 took 0.4 s
+    on an idle machine, too short); a request queued behind it past `--timeout` is answered 504
+    in JSON, and the server keeps serving."""
     with zoo_serve(["--model", "cnn_mnist", "--timeout", "0.5"]) as url:
-        slow_body = {"image": png_with_stroke((6000, 6000), width=300)}
+        slow_body = {"image": png_with_stroke((9000, 9000), width=400)}
         with ThreadPoolExecutor(1) as pool:
             slow = pool.submit(request, url + "/predict/cnn_mnist", slow_body)
-            time.sleep(0.3)
+            time.sleep(0.1)
             queued = request(url + "/predict/cnn_mnist", {"image": png((100, 100), True)})
             assert slow.result()[0] == 200
         assert queued[0] == 504 and json.loads(queued[1]) == {"detail": "Request timed out"}
