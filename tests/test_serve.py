@@ -64,10 +64,12 @@ def own_checkpoint(path: Path) -> Path:
 
 
 def docs_site(folder: Path) -> Path:
-    """A built documentation site as MkDocs lays one out, with a page for cnn_mnist only."""
-    (folder / "models" / "cnn_mnist").mkdir(parents=True)
+    """A built documentation site as MkDocs lays one out, with pages for the MNIST models only
+    (the screenshot shows their docs links)."""
     (folder / "index.html").write_text("<h1>zoo</h1>")
-    (folder / "models" / "cnn_mnist" / "index.html").write_text("<h1>cnn_mnist</h1>")
+    for name in MNIST:
+        (folder / "models" / name).mkdir(parents=True)
+        (folder / "models" / name / "index.html").write_text(f"<h1>{name}</h1>")
     return folder
 
 
