@@ -233,6 +233,9 @@ def test_models_health_docs_and_page(server: str) -> None:
     assert request(server + "/health") == (200, "ok")
     schema = json.loads(request(server + "/openapi.json")[1])
     assert {f"/predict/{name}" for name in MODELS} <= set(schema["paths"])
+    bodies = schema["paths"]["/predict/cnn_mnist"]["post"]["requestBody"]["content"]
+    assert set(bodies) == {"application/json", "multipart/form-data"}
+    assert set(schema["paths"]["/predict/gru_names"]["post"]["requestBody"]["content"]) == {"application/json"}
     assert request(server + "/docs")[0] == 200
     page = request(server + "/")[1]
     assert '<canvas id="canvas"' in page and "/page/serve.js" in page

@@ -115,8 +115,17 @@ def add_predictor(server: ls.LitServer, handler: RegularRequestHandler, name: st
     async def predict(request: Body) -> Response:
         return await handler.handle_request(Routed(name, request), Routed)
 
-    predict.__annotations__["request"] = adapter.request_body(name)
-    server.app.add_api_route(f"/predict/{name}", predict, methods=["POST"], summary=f"{name}'s answer")
+    body = adapter.request_body(name)
+    predict.__annotations__["request"] = body
+    server.app.add_api_route(f"/predict/{name}", predict, methods=["POST"], summary=f"{name}'s answer",
+                             openapi_extra=UPLOAD_SCHEMA if body is ImageRequest else None)
+
+
+UPLOAD_SCHEMA = {"requestBody": {"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["image"], "properties": {
+        "image": {"type": "string", "format": "binary", "description": "the image file"},
+        "top": {"type": "integer", "minimum": 1, "maximum": adapter.MAX_TOP, "default": 3}}}}}}}
+"""The form upload an image model's endpoint also takes (`FormUploads`), shown beside its JSON body in /docs."""
 
 
 class FormUploads:
