@@ -107,6 +107,13 @@ class ModelsAPI(ls.LitAPI):
         return JSONResponse(output)
 
 
+UPLOAD_SCHEMA = {"requestBody": {"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["image"], "properties": {
+        "image": {"type": "string", "format": "binary", "description": "the image file"},
+        "top": {"type": "integer", "minimum": 1, "maximum": adapter.MAX_TOP, "default": 3}}}}}}}
+"""The form upload an image model's endpoint also takes (`FormUploads`), shown beside its JSON body in /docs."""
+
+
 def add_predictor(server: ls.LitServer, handler: RegularRequestHandler, name: str) -> None:
     """`POST /predict/<name>`: the body checked by FastAPI against the model's own request schema
     (a wrong field is a 422 naming it), then queued for the worker by LitServe's own handler, as
@@ -119,13 +126,6 @@ def add_predictor(server: ls.LitServer, handler: RegularRequestHandler, name: st
     predict.__annotations__["request"] = body
     server.app.add_api_route(f"/predict/{name}", predict, methods=["POST"], summary=f"{name}'s answer",
                              openapi_extra=UPLOAD_SCHEMA if body is ImageRequest else None)
-
-
-UPLOAD_SCHEMA = {"requestBody": {"content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["image"], "properties": {
-        "image": {"type": "string", "format": "binary", "description": "the image file"},
-        "top": {"type": "integer", "minimum": 1, "maximum": adapter.MAX_TOP, "default": 3}}}}}}}
-"""The form upload an image model's endpoint also takes (`FormUploads`), shown beside its JSON body in /docs."""
 
 
 class FormUploads:
@@ -142,12 +142,13 @@ class FormUploads:
         if scope["type"] != "http" or scope["path"] not in self.paths or not is_form(scope):
             await self.app(scope, receive, send)
             return
-        read: list[bool] = []
+        body_read = False
 
         async def as_json() -> Message:
-            if read:  # the body is read once; after it, what the client does (a disconnect)
+            nonlocal body_read
+            if body_read:  # after the body, what the client does next (a disconnect)
                 return await receive()
-            read.append(True)
+            body_read = True
             return {"type": "http.request", "body": await form_as_json(Request(scope, receive)), "more_body": False}
 
         headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")]
