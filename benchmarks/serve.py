@@ -3,8 +3,8 @@ across clients) under 1, 8 and 64 concurrent clients, beside one request at a ti
 bare FastAPI endpoint that calls the same network the same way (`zoo.serve.adapter.answer`,
 unbatched). Each request sends the same drawn "1" as a base64 PNG. Bounded: a fixed number of
 requests per setting and a time limit, on 127.0.0.1 only. The clients are threads of this
-process; the bare server and `zoo serve` (its HTTP process and a worker per model) run in
-processes of their own."""
+process; the bare server and `zoo serve` (its HTTP process and one worker for the models) run
+in processes of their own."""
 
 import base64
 import io

@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from benchmarks.serve import free_port
+
 SLOW = pytest.mark.slow
 SERVE = pytest.mark.skipif(importlib.util.find_spec("litserve") is None, reason="pip install -e '.[serve]'")
+FREE_PORT = "<a free port>"
+"""Stands for a port of 127.0.0.1 found free when the row runs (a fixed one may be taken)."""
 
 
 def make_inputs(folder: Path) -> None:
@@ -62,15 +66,17 @@ CASES = [
     pytest.param(["serve", "--port", "80"], ["--port 80 is out of range", "1024 to 65535"], id="serve-port",
                  marks=SERVE),
     pytest.param(["serve", "--timeout", "0"], ["--timeout must be more than"], id="serve-timeout", marks=SERVE),
+    pytest.param(["serve", "--site", "nowhere"], ["--site 'nowhere' is not a built MkDocs site", "make docs"],
+                 id="serve-site-not-built", marks=SERVE),
     pytest.param(["serve", "--modle", "cnn_mnist"], ["unrecognized arguments: --modle", "zoo serve --help"],
                  id="serve-option", marks=SERVE),
-    pytest.param(["serve", "--port", "48213", "--model", "cnn_mnis"], ["unknown model 'cnn_mnis'", "cnn_mnist"],
+    pytest.param(["serve", "--port", FREE_PORT, "--model", "cnn_mnis"], ["unknown model 'cnn_mnis'", "cnn_mnist"],
                  id="serve-unknown-model", marks=[SERVE, SLOW]),
-    pytest.param(["serve", "--port", "48213", "--model", "cnn_cifar10"], ["no pretrained weights", "--ckpt_path"],
+    pytest.param(["serve", "--port", FREE_PORT, "--model", "cnn_cifar10"], ["no pretrained weights", "--ckpt_path"],
                  id="serve-model-without-weights", marks=[SERVE, SLOW]),
-    pytest.param(["serve", "--port", "48213", "--ckpt_path", "empty.ckpt"], ["'empty.ckpt' is empty"],
+    pytest.param(["serve", "--port", FREE_PORT, "--ckpt_path", "empty.ckpt"], ["'empty.ckpt' is empty"],
                  id="serve-broken-checkpoint", marks=[SERVE, SLOW]),
-    pytest.param(["serve", "--port", "48213", "--model", "char_rnn_shakespeare"],
+    pytest.param(["serve", "--port", FREE_PORT, "--model", "char_rnn_shakespeare"],
                  ["needs at least one model that is not a language model"],
                  id="serve-only-a-language-model", marks=[SERVE, SLOW]),
 ]
@@ -79,7 +85,7 @@ CASES = [
 @pytest.mark.parametrize(("args", "words"), CASES)
 def test_refused_in_one_line(run_zoo, tmp_path: Path, args: list[str], words: list[str]) -> None:
     make_inputs(tmp_path)
-    result = run_zoo(*args)
+    result = run_zoo(*(str(free_port()) if arg == FREE_PORT else arg for arg in args))
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("zoo: error:")]

@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -15,15 +16,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest.importorskip("litserve", reason="zoo serve needs the serve extra: pip install -e '.[serve]'")
 
-from benchmarks.serve import zoo_serve
+from benchmarks.serve import ctrl_c_stops, free_port, wait_healthy, zoo_serve
 
-pytestmark = pytest.mark.slow  # a server with nine worker processes takes a minute or two to start
+pytestmark = pytest.mark.slow  # each test module server takes 10 to 20 s to start
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = ["cnn_mnist", "cnn_deep_mnist", "inception_mnist", "lenet_mnist", "mlp_mnist", "resnet_mnist"]
@@ -33,9 +37,10 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = ROOT / "docs" / "serve-page.png"
 
 
-def request(url: str, body: dict | None = None, raw: bytes | None = None) -> tuple[int, str]:
+def request(url: str, body: dict | None = None, raw: bytes | None = None,
+            content_type: str = "application/json") -> tuple[int, str]:
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": content_type})
     try:
         with urllib.request.urlopen(req, timeout=60) as answer:
             return answer.status, answer.read().decode()
@@ -58,10 +63,21 @@ def own_checkpoint(path: Path) -> Path:
     return path
 
 
+def docs_site(folder: Path) -> Path:
+    """A built documentation site as MkDocs lays one out, with pages for the MNIST models only
+    (the screenshot shows their docs links)."""
+    (folder / "index.html").write_text("<h1>zoo</h1>")
+    for name in MNIST:
+        (folder / "models" / name).mkdir(parents=True)
+        (folder / "models" / name / "index.html").write_text(f"<h1>{name}</h1>")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     checkpoint = own_checkpoint(tmp_path_factory.mktemp("serve") / "y_is_3x.ckpt")
-    with zoo_serve(["--model", *MODELS, "--ckpt_path", str(checkpoint)]) as url:
+    site = docs_site(tmp_path_factory.mktemp("site"))
+    with zoo_serve(["--model", *MODELS, "--ckpt_path", str(checkpoint), "--site", str(site)]) as url:
         yield url
 
 
@@ -81,7 +97,28 @@ def png_with_stroke(size: tuple[int, int], width: int) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A multipart/form-data body as `curl -F image=@seven.png -F top=2` sends it: files (bytes,
+    or a placeholder of `body_of`) and plain fields, by field name."""
+
+    files: dict[str, str | bytes]
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> tuple[bytes, str]:
+        boundary = "zoo-test-boundary"
+        parts = [(f'name="{name}"; filename="{name}.png"\r\nContent-Type: image/png',
+                  base64.b64decode(png(*IMAGES[data])) if isinstance(data, str) else data)
+                 for name, data in self.files.items()]
+        parts += [(f'name="{name}"', value.encode()) for name, value in self.fields.items()]
+        body = b"".join(f"--{boundary}\r\nContent-Disposition: form-data; {head}\r\n\r\n".encode() + data + b"\r\n"
+                        for head, data in parts)
+        return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
 ONE = "__one__"
+IMAGES = {ONE: ((100, 100), True), "__blank__": ((50, 50), False), "__bomb__": ((9500, 9500), False)}
+"""What the placeholders in a row's body stand for: a PNG's size, and whether a "1" is drawn on it."""
 ANSWERS = [  # what | path | body | status | a field of the JSON answer, or the start of its "detail"
     ("a digit", "/predict/cnn_mnist", {"image": ONE}, 200, {"prediction": "1"}),
     ("a canvas data URL, top 2", "/predict/cnn_mnist", {"image": "data:image/png;base64," + ONE, "top": 2},
@@ -89,6 +126,9 @@ ANSWERS = [  # what | path | body | status | a field of the JSON answer, or the 
     ("a surname", "/predict/gru_names", {"input": "Nguyen"}, 200, {"label_3": str}),
     ("a hello word", "/predict/rnn_hello", {"input": "hello"}, 200, {"prediction": "ohlol"}),
     ("a number, to the user's checkpoint", "/predict/linear_regression", {"input": "4"}, 200, {"prediction": "12"}),
+    ("an uploaded file (curl -F)", "/predict/cnn_mnist", Upload({"image": ONE}), 200, {"prediction": "1"}),
+    ("an uploaded file, top 2", "/predict/cnn_mnist", Upload({"image": ONE}, {"top": "2"}), 200,
+     {"prediction": "1", "label_2": str}),
 ]
 REFUSALS = [
     ("not base64", "/predict/cnn_mnist", {"image": "!!!"}, 400, "image is not base64"),
@@ -115,27 +155,46 @@ REFUSALS = [
     ("temperature zero", "/predict/char_rnn_shakespeare", {"prompt": "A", "temperature": 0}, 422,
      "temperature: Input should be greater than 0"),
     ("an empty prompt", "/predict/char_rnn_shakespeare", {"prompt": ""}, 422, "prompt: String should have at least"),
-    ("a model not served", "/predict/cnn_mnis", {"input": "x"}, 404, "unknown model 'cnn_mnis'; did you mean"),
+    ("an upload without the image field", "/predict/cnn_mnist", Upload({"imag": ONE}), 422,
+     "image: Field required; imag: Extra inputs are not permitted"),
+    ("an uploaded file that is not an image", "/predict/cnn_mnist", Upload({"image": b"hello"}), 400,
+     "cannot read image 'upload'"),
+    ("an uploaded image with more pixels than Pillow allows", "/predict/cnn_mnist", Upload({"image": "__bomb__"}),
+     413, "image is 9500x9500 = 90,250,000 pixels, over the limit of"),
+    ("an uploaded file over 750 kB", "/predict/cnn_mnist", Upload({"image": bytes(800_000)}), 413,
+     "image is 800,000 bytes, over the limit of 750,000; send a smaller file"),
+    ("an upload over 1 MiB", "/predict/cnn_mnist", Upload({"image": bytes(1_100_000)}), 413,
+     "the request body is over the limit of 1,048,576 bytes"),
+    ("two files in one upload", "/predict/cnn_mnist", Upload({"image": ONE, "more": ONE}), 400,
+     "the form upload cannot be read (Too many files. Maximum number of files is 1); send one file as the field"),
+    ("an upload to a text model", "/predict/gru_names", Upload({}, {"input": "Nguyen"}), 422,
+     "the body is multipart/form-data, not JSON; send a JSON object"),
+    ("a model not served", "/predict/cnn_mnis", {"input": "x"}, 404,
+     "unknown model 'cnn_mnis'; did you mean 'cnn_mnist'? (this server answers for: linear_regression, cnn_mnist,"),
+    ("a model not like any served", "/predict/zebra", {"input": "x"}, 404,
+     "unknown model 'zebra'; run 'GET /models' to see them all (this server answers for: linear_regression,"),
 ]
 
 
-def body_of(body: dict | bytes) -> tuple[dict | None, bytes | None]:
+def body_of(body: dict | bytes | Upload) -> tuple[bytes, str]:
+    """The bytes a row sends and their content type, its placeholders replaced by images."""
+    if isinstance(body, Upload):
+        return body.encoded()
     if isinstance(body, bytes):
-        return None, body
-    fill = {ONE: png((100, 100), True), "__blank__": png((50, 50), False), "__bomb__": png((9500, 9500), False)}
+        return body, "application/json"
     image = body.get("image")
     if isinstance(image, str):
-        for key, value in fill.items():
-            image = image.replace(key, value)
+        for key, (size, stroke) in IMAGES.items():
+            image = image.replace(key, png(size, stroke)) if key in image else image
         body = {**body, "image": image}
-    return body, None
+    return json.dumps(body).encode(), "application/json"
 
 
 @pytest.mark.parametrize(("what", "path", "body", "status", "expected"), ANSWERS + REFUSALS,
                          ids=[row[0] for row in ANSWERS + REFUSALS])
-def test_endpoint(server: str, what: str, path: str, body: dict | bytes, status: int, expected) -> None:
-    as_json, raw = body_of(body)
-    code, text = request(server + path, as_json, raw)
+def test_endpoint(server: str, what: str, path: str, body: dict | bytes | Upload, status: int, expected) -> None:
+    data, content_type = body_of(body)
+    code, text = request(server + path, raw=data, content_type=content_type)
     assert code == status, text
     answer = json.loads(text)
     if isinstance(expected, str):
@@ -166,12 +225,17 @@ def test_models_health_docs_and_page(server: str) -> None:
     assert code == 200 and sorted(cards) == sorted(MODELS)
     assert cards["cnn_mnist"]["kind"] == "images" and cards["cnn_mnist"]["labels"] == list("0123456789")
     assert cards["cnn_mnist"]["weights"].startswith("zoo's pretrained weights (test/acc")
-    assert cards["cnn_mnist"]["docs"] == "docs/models/cnn_mnist.md"
+    assert cards["cnn_mnist"]["docs"] == "/site/models/cnn_mnist/"
+    assert request(server + cards["cnn_mnist"]["docs"]) == (200, "<h1>cnn_mnist</h1>")
+    assert cards["gru_names"]["docs"] is None  # the site has no page for it
     assert cards["char_rnn_shakespeare"]["streams"] is True
     assert cards["linear_regression"]["weights"].startswith("checkpoint ") and "y_is_3x.ckpt" in text
     assert request(server + "/health") == (200, "ok")
     schema = json.loads(request(server + "/openapi.json")[1])
     assert {f"/predict/{name}" for name in MODELS} <= set(schema["paths"])
+    bodies = schema["paths"]["/predict/cnn_mnist"]["post"]["requestBody"]["content"]
+    assert set(bodies) == {"application/json", "multipart/form-data"}
+    assert set(schema["paths"]["/predict/gru_names"]["post"]["requestBody"]["content"]) == {"application/json"}
     assert request(server + "/docs")[0] == 200
     page = request(server + "/")[1]
     assert '<canvas id="canvas"' in page and "/page/serve.js" in page
@@ -188,7 +252,9 @@ def test_binds_to_this_machine_only(server: str) -> None:
             probe.connect((address, port))
 
 
-def test_a_digit_drawn_on_the_page(server: str) -> None:
+@contextmanager
+def browser_page(url: str) -> Iterator[Any]:
+    """The page at `url` in headless chromium (the test is skipped without it or playwright)."""
     playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser test)")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no {CHROMIUM}: apt-get install -y chromium (the browser test)")
@@ -196,7 +262,13 @@ def test_a_digit_drawn_on_the_page(server: str) -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-background-networking", "--disable-component-update"])
         page = browser.new_page(viewport={"width": 1280, "height": 760})
-        page.goto(server + "/")
+        page.goto(url + "/")
+        yield page
+        browser.close()
+
+
+def test_a_digit_drawn_on_the_page(server: str) -> None:
+    with browser_page(server) as page:
         canvas = page.locator("#canvas").bounding_box()
         assert canvas is not None
         x = canvas["x"] + canvas["width"] * 0.5
@@ -208,25 +280,84 @@ def test_a_digit_drawn_on_the_page(server: str) -> None:
         page.wait_for_function(answered, timeout=60_000)
         page.wait_for_timeout(2000)  # the answers to the finished stroke
         digits = {name: page.locator(f"#pred-{name}").text_content() for name in MNIST}
+        docs_link = page.locator("#model-cnn_mnist .meta a").get_attribute("href")
+        no_docs = page.locator("#model-gru_names .meta").text_content()
         page.screenshot(path=str(SCREENSHOT))
-        browser.close()
     assert digits["cnn_mnist"] == "1", digits
     assert list(digits.values()).count("1") >= 4, digits
+    assert docs_link == "/site/models/cnn_mnist/"
+    assert no_docs is not None and no_docs.endswith("docs: make docs")
     assert SCREENSHOT.stat().st_size > 0
 
 
 def test_a_request_waiting_past_the_timeout_is_answered_504() -> None:
-    """A 6000x6000 picture keeps the only worker busy for seconds; a request queued behind it
-    past `--timeout` is answered 504 in JSON, and the server keeps serving."""
+    """A 9000x9000 picture keeps the only worker busy for about a second (6000x6000 took 0.4 s
+    on an idle machine, too short); a request queued behind it past `--timeout` is answered 504
+    in JSON, and the server keeps serving."""
     with zoo_serve(["--model", "cnn_mnist", "--timeout", "0.5"]) as url:
-        slow_body = {"image": png_with_stroke((6000, 6000), width=300)}
+        slow_body = {"image": png_with_stroke((9000, 9000), width=400)}
         with ThreadPoolExecutor(1) as pool:
             slow = pool.submit(request, url + "/predict/cnn_mnist", slow_body)
-            time.sleep(0.3)
+            time.sleep(0.1)
             queued = request(url + "/predict/cnn_mnist", {"image": png((100, 100), True)})
             assert slow.result()[0] == 200
         assert queued[0] == 504 and json.loads(queued[1]) == {"detail": "Request timed out"}
         assert request(url + "/predict/cnn_mnist", {"image": png((100, 100), True)})[0] == 200
+
+
+def test_a_text_past_the_timeout_ends_with_the_limit() -> None:
+    """The streamed text is answered 200 before it is written, so the time limit is its last line."""
+    with zoo_serve(["--model", "cnn_mnist", "char_rnn_shakespeare", "--timeout", "0.01"]) as url:
+        code, text = request(url + "/predict/char_rnn_shakespeare", {"prompt": "ROMEO:", "length": 2000})
+        lines = [json.loads(line) for line in text.splitlines()]
+        assert code == 200
+        written = len(lines) - 1
+        assert written < 2000 and all(set(line) == {"text"} for line in lines[:-1])
+        assert lines[-1] == {"detail": "the text took longer than the server's limit of 0.01 s and was stopped "
+                                       f"after {written} of 2000 characters; ask for a shorter length"}
+        assert request(url + "/health") == (200, "ok")
+        with browser_page(url) as page:
+            page.fill("#prompt-length", "2000")
+            page.click("#prompt-form button")
+            page.wait_for_function("document.querySelector('#error').textContent !== ''", timeout=30_000)
+            shown = page.locator("#error").text_content()
+    assert shown is not None and shown.startswith("char_rnn_shakespeare: the text took longer than the server's")
+
+
+@pytest.mark.parametrize(("signum", "to_all", "status", "line"), [
+    (signal.SIGINT, True, 130, "zoo: interrupted"),
+    (signal.SIGTERM, False, 143, "zoo: terminated (SIGTERM)"),
+], ids=["ctrl-c to every process", "sigterm to the command"])
+def test_stopped_in_one_line(signum: int, to_all: bool, status: int, line: str) -> None:
+    """Ctrl-C reaches every process of the server (the terminal's process group), SIGTERM from a
+    service manager the command's alone: either way one line, the exit of `zoo fit`, no
+    traceback from a worker, and no process left behind."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zoo", "serve", "--model", "cnn_mnist", "--port", str(port)], cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=ctrl_c_stops)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", lambda: process.poll() is None)
+        (os.killpg if to_all else os.kill)(process.pid, signum)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert (process.returncode, stderr) == (status, line + "\n")
+    assert not group_alive(process.pid), "a worker or the HTTP server outlived the command"
+
+
+def group_alive(group: int) -> bool:
+    """Whether any process of the group is left, a few seconds after its leader ended."""
+    for _ in range(50):
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def test_a_port_in_use_is_refused_in_one_line(run_zoo) -> None:

@@ -112,6 +112,13 @@ def served_name(model: pl.LightningModule) -> str:
     return str(model.zoo_name)
 
 
+def too_big(size: int) -> Refusal | None:
+    """An image file of `size` bytes refused, if over the limit (as base64 or uploaded)."""
+    if size > MAX_IMAGE_BYTES:
+        return Refusal(413, f"image is {size:,} bytes, over the limit of {MAX_IMAGE_BYTES:,}; send a smaller file")
+    return None
+
+
 def image_bytes(request: ImageRequest) -> ImageBytes | Refusal:
     """The uploaded file, refused when it is not base64 or has more pixels than Pillow allows."""
     from PIL import Image, UnidentifiedImageError
@@ -121,8 +128,8 @@ def image_bytes(request: ImageRequest) -> ImageBytes | Refusal:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return Refusal(400, "image is not base64; send the image file's bytes base64-encoded")
-    if len(data) > MAX_IMAGE_BYTES:
-        return Refusal(413, f"image is {len(data):,} bytes, over the limit of {MAX_IMAGE_BYTES:,}; send a smaller file")
+    if (big := too_big(len(data))) is not None:
+        return big
     upload = ImageBytes(data, "upload")
     limit = f"over the limit of {max_pixels():,}; send a smaller image"
     try:
@@ -194,8 +201,9 @@ def written(request: PromptRequest, text: str) -> dict[str, Any]:
     return row_record(Row(request.prompt, text))
 
 
-def card(name: str, model: pl.LightningModule, ckpt_path: str | None) -> dict[str, Any]:
-    """What `GET /models` says of a served model: its input, labels, weights and docs page."""
+def card(name: str, model: pl.LightningModule, ckpt_path: str | None, docs: str | None) -> dict[str, Any]:
+    """What `GET /models` says of a served model: its input, labels, weights and docs page (the
+    address the server serves it at, or None)."""
     inputs = card_inputs(name)
     registered = MODELS.get(name)
     weights = f"checkpoint {ckpt_path}" if ckpt_path else f"zoo's pretrained weights ({headline(weights_card(name))})"
@@ -209,6 +217,6 @@ def card(name: str, model: pl.LightningModule, ckpt_path: str | None) -> dict[st
         "weights": weights,
         "num_params": registered.num_params,
         "tutorial": registered.reference,
-        "docs": f"docs/models/{name}.md",
+        "docs": docs,
         "request": request_body(name).model_json_schema(),
     }

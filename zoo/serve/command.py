@@ -1,10 +1,11 @@
-"""`zoo serve [--model NAME ...] [--ckpt_path C ...] [--host H] [--port P] [--timeout S]`: the
+"""`zoo serve [--model NAME ...] [--ckpt_path C ...] [--host H] [--port P] [--timeout S] [--site DIR]`: the
 command line, checked before LitServe, torch or any model is imported (`zoo.serve.app` serves)."""
 
 from __future__ import annotations
 
 import importlib.util
 import socket
+from pathlib import Path
 
 from zoo.cli.parse_errors import OneLineParser
 from zoo.errors import ZooError
@@ -19,7 +20,21 @@ def parser() -> OneLineParser:
     p.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     p.add_argument("--timeout", type=float, default=TIMEOUT_S,
                    help=f"seconds a request may wait for its model before a 504 ({TIMEOUT_S:g})")
+    p.add_argument("--site", help="a built MkDocs site to serve at /site/, where the page's docs links go "
+                                   "(default: this checkout's site/, once 'make docs' has built it)")
     return p
+
+
+def docs_site(site: str | None) -> Path | None:
+    """The documentation site to serve: the one named, or this checkout's when built; a folder
+    without MkDocs' index.html is refused, before any model is loaded."""
+    if site is None:
+        built = Path(__file__).resolve().parents[2] / "site"
+        return built if (built / "index.html").is_file() else None
+    if not (Path(site) / "index.html").is_file():
+        raise ZooError(f"--site {site!r} is not a built MkDocs site (no index.html in it); build one with "
+                       "'make docs' (into site/) or leave --site out")
+    return Path(site)
 
 
 def check_address(host: str, port: int) -> None:
@@ -43,6 +58,7 @@ def serve_main(argv: list[str]) -> None:
     if not args.timeout > BATCH_WAIT_S:
         raise ZooError(f"--timeout must be more than {BATCH_WAIT_S} seconds, got {args.timeout}")
     check_address(args.host, args.port)
+    site = docs_site(args.site)
     from zoo.serve.app import serve
 
-    serve(args.model, args.ckpt_path, args.host, args.port, args.timeout)
+    serve(args.model, args.ckpt_path, args.host, args.port, args.timeout, site)

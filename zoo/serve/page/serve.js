@@ -12,7 +12,8 @@ function element(tag, attributes = {}, ...children) {
 }
 
 function panel(card) {
-  const docs = element("a", { href: card.docs }, "docs");
+  const docs = card.docs ? element("a", { href: card.docs }, "docs")
+    : element("span", { title: "the server has no built docs site: make docs, then restart it" }, "docs: make docs");
   const box = element("div", { class: "model", id: `model-${card.name}` },
     element("h3", {}, card.name),
     element("p", { class: "meta" }, card.weights, " · ", docs),
@@ -130,7 +131,7 @@ async function write(card) {
   out.textContent = body.prompt;
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
-  let buffer = "";
+  let buffer = "", stopped = null;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
@@ -140,8 +141,10 @@ async function write(card) {
     lines.filter((line) => line).forEach((line) => {
       const item = JSON.parse(line);
       if ("text" in item) out.textContent += item.text;
+      if ("detail" in item) stopped = item.detail;  // the server's time limit ended the text
     });
   }
+  if (stopped) throw new Error(`${card.name}: ${stopped}`);
 }
 
 // ------------------------------------------------------------------ the page
