@@ -15,7 +15,6 @@ from zoo import ZooError, build
 from zoo.answers import format_table
 from zoo.checkpoints import load_model
 from zoo.cli import main
-from zoo.cli.predict import predicts_inputs
 from zoo.datamodules import mnist
 from zoo.inputs import mnist_digits
 from zoo.inputs.images import mnist_digit, read_image
@@ -192,12 +191,17 @@ def test_predict_command_takes_negative_numbers_and_names(
     assert capsys.readouterr().out.splitlines()[1].startswith("Nguyen")
 
 
-def test_routing_keeps_lightning_prediction_without_inputs() -> None:
-    assert predicts_inputs(["--model", "cnn_mnist", "seven.png"])
-    assert predicts_inputs(["--ckpt_path", "c.ckpt", "-0.5,1"])
-    assert not predicts_inputs(["--model", "cnn_mnist", "--ckpt_path", "c.ckpt"])
-    assert not predicts_inputs(["--model", "cnn_mnist", "--trainer.max_epochs", "1", "x"])
-    assert not predicts_inputs(["--config", "run.yaml"])
+def test_inputs_stand_beside_any_lightning_option(
+    checkpoints: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seven = draw_seven(tmp_path / "seven.png")
+    main(["predict", "--trainer.accelerator", "cpu", "--ckpt_path", str(checkpoints["cnn_mnist"]), str(seven),
+          "--seed_everything", "1", "--top", "2"])
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["input", "prediction", "probability", "top-k"]
+    assert row.split()[0].endswith("seven.png") and row.count("%") == 2
+    main(["predict", "--ckpt_path", str(checkpoints["diabetes_mlp"]), "--", "-0.3,0.5,0.2,-0.3,0,0,-0.5,0"])
+    assert capsys.readouterr().out.splitlines()[1].startswith("-0.3,0.5,0.2,-0.3,0,0,-0.5,0")
 
 
 @pytest.mark.parametrize(
@@ -208,7 +212,8 @@ def test_routing_keeps_lightning_prediction_without_inputs() -> None:
         (["--model", "cnn_mnist", "{dir}/bomb.png"],
          r"cannot read image '.*bomb\.png' \(over zoo's limit of 89,478,485 pixels against "
          r"decompression bombs\); pass a smaller image"),
-        (["--model", "char_rnn_shakespeare", "to", "--temperature", "nan"], "temperature must be a number 0.01 or"),
+        (["--model", "char_rnn_shakespeare", "to", "--temperature", "nan"],
+         "--temperature cannot be 'nan'; expected float"),
         (["--model", "char_rnn_shakespeare", "to", "--temperature", "0"], "temperature must be a number 0.01 or more"),
         (["--model", "char_rnn_shakespeare", "to", "--temperature", "1e-40"],
          r"temperature must be a number 0.01 or more, got 1e-40 \(float\); pass e.g. 0.8"),
@@ -228,9 +233,10 @@ def test_routing_keeps_lightning_prediction_without_inputs() -> None:
         (["--model", "rnn_hello", ""], "the text is empty; give at least one of the characters 'ehlo'"),
         (["--model", "diabetes_mlp", "1,2"], "has 2 numbers but the model takes 8"),
         (["--model", "logistic_regression", "abc"], "'abc' is not a number"),
-        (["--model", "gru_names", "Nguyen", "--top", "x"], "argument --top: invalid int value"),
-        (["--model", "lenet_mnist", "{dir}/a.png", "--ckpt_from", "cnn_mnist"], "unrecognized arguments"),
-        (["--model", "lenet_mnist", "{dir}/a.png"], "holds a cnn_mnist model, not lenet_mnist"),
+        (["--model", "gru_names", "Nguyen", "--top", "x"], "--top cannot be 'x'; expected int"),
+        (["--model", "lenet_mnist", "{dir}/a.png", "--ckpt_from", "cnn_mnist"],
+         "unknown option --ckpt_from; did you mean --ckpt_path?"),
+        (["--model", "lenet_mnist", "{dir}/a.png"], "was written by model 'cnn_mnist', not 'lenet_mnist'"),
         (["--model", "rnn_hello", "hex"], "characters outside the vocabulary"),
         (["--model", "cnn_mnist", "{dir}/a.png", "--output", "{dir}/a.png/p.csv"],
          r"folder '.*a\.png' is a file, not a folder; pass --output with a path in an existing folder"),

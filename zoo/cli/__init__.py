@@ -7,7 +7,6 @@ import importlib
 import os
 import sys
 
-from zoo.cli.predict import predict_main, predicts_inputs
 from zoo.errors import ZooError
 from zoo.registry import unknown_name_message
 
@@ -90,8 +89,6 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if not args or args[0] in ("-h", "--help", "help"):
             print(HELP, end="")
-        elif args[0] == "predict" and predicts_inputs(args[1:]):
-            predict_main(args[1:])
         elif args[0] in EXTRA_COMMANDS:
             run_extra_command(args[0], args[1:])
         elif args[0] in LIGHTNING_COMMANDS:

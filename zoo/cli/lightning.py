@@ -24,16 +24,17 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from zoo import checks
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
-from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint
+from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint, task_arguments
 from zoo.cli.names import add_names, which_model
 from zoo.cli.parse_errors import one_line
+from zoo.cli.raw_inputs import add_raw_input_arguments, answer_raw_inputs, check_raw_input_options, raw_inputs
 from zoo.datamodules.base import lacks_split
 from zoo.errors import ZooError
 from zoo.files import atomic_write
 from zoo.logs import default_logger
 from zoo.notice import metrics_line, quiet_lightning, say
 from zoo.pretrained import headline, weights_card
-from zoo.registry import MODELS, load_pretrained
+from zoo.registry import MODELS, class_path, load_pretrained
 from zoo.runs import (
     EVAL_RUNS,
     TRAIN_RUNS,
@@ -101,6 +102,8 @@ class ZooCLI(LightningCLI):
         """Each subcommand's parser, taught zoo's registry names once its arguments are all there."""
         parser = super()._prepare_subcommand_parser(klass, subcommand, **kwargs)
         add_names(parser)
+        if subcommand == "predict":
+            add_raw_input_arguments(parser)
         return parser
 
     def add_arguments_to_parser(self, parser: Any) -> None:
@@ -131,6 +134,8 @@ class ZooCLI(LightningCLI):
         which_model(self.config[subcommand] if subcommand else self.config)
         if subcommand and self.config[subcommand].get("weights_only") is None:
             self.config[subcommand]["weights_only"] = True  # a checkpoint never runs code
+        if subcommand == "predict":
+            check_raw_input_options(self.config[subcommand])
         self.check_weights_given()
         self.check_seed()
         self.check_checkpoint_model()
@@ -204,6 +209,18 @@ class ZooCLI(LightningCLI):
         if labels is not None and list(labels) != list(card.labels or []):
             init["labels"] = list(labels)
 
+    def _parse_ckpt_path(self) -> None:
+        """LightningCLI's reading of a checkpoint's hyperparameters into the run, from the checkpoint
+        zoo has already read and checked (`check_checkpoint_model`) and under its task's class
+        path, whoever saved it: `zoo fit` stores the class path, a Trainer of one's own does not."""
+        subcommand = self.config.get("subcommand")
+        if not subcommand or not self.checkpoint:
+            return
+        path = self.config[subcommand]["ckpt_path"]
+        name, arguments = task_arguments(self.checkpoint, path)
+        model = {"class_path": class_path(MODELS.get(name).task), "init_args": arguments}
+        self.config = self.parser.parse_object({subcommand: {"model": model}}, self.config)
+
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         """Add zoo's callbacks (`zoo.training.zoo_callbacks`): its progress bar unless it is off
         or the user gave one, and no validation loop without validation data; and its atomic
@@ -224,11 +241,21 @@ class ZooCLI(LightningCLI):
         if isinstance(self.model, Task):
             self.model.check_data(self.datamodule)  # before a run folder is claimed
         self.start_from_shipped_weights()
+        if raw_inputs(section):  # answered without the data, a Trainer's run or a run folder
+            return super().instantiate_trainer(**kwargs | {"logger": False})
         self.load_data()
         self.check_split_present()
         if self.subcommand:
             kwargs |= self.run_folder(section)
         return super().instantiate_trainer(**kwargs)
+
+    def _run_subcommand(self, subcommand: str) -> None:
+        """LightningCLI's run of the subcommand; `zoo predict` with inputs answers them instead."""
+        section = self.config_init[subcommand]
+        if subcommand == "predict" and raw_inputs(section):
+            answer_raw_inputs(self.model, section, self.trainer.strategy.root_device)
+            return
+        super()._run_subcommand(subcommand)
 
     def load_data(self) -> None:
         """Read (and so check) a zoo datamodule's data before a run folder is claimed: a bad

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
+from zoo.cli.raw_inputs import OPTIONS as RAW_INPUT_OPTIONS
 from zoo.errors import ZooError
 from zoo.registry import DATAMODULES, MODELS, fits, hint_name, init_hints
 
@@ -131,6 +132,9 @@ def option_problem(key: str, value: str | None, known: list[str], classes: dict[
         return None
     if key not in known and section not in ("model", "data"):
         return unknown_option(key, known)
+    hint = RAW_INPUT_OPTIONS.get(key[2:])
+    if hint is not None and value is not None and not fits(read_value(value), hint):
+        return f"{key} cannot be {value!r}; {wanted(hint)}"
     return None
 
 

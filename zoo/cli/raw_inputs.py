@@ -1,0 +1,65 @@
+"""`zoo predict` on a person's own inputs: image files, surnames, a prompt, words, numbers, of the
+kind the model's card names. The same parser as `zoo predict` over a datamodule (LightningCLI's):
+inputs may stand beside any of its options, and with none the datamodule's test split is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zoo.errors import ZooError
+
+OPTIONS: dict[str, Any] = {"top": int, "output": str | None, "length": int, "temperature": float, "seed": int | None}
+"""The options that belong to inputs, with their types (a prediction over a datamodule takes none)."""
+
+
+def add_raw_input_arguments(parser: Any) -> None:
+    """The inputs (positional, anywhere on the line) and their options, on `zoo predict`'s parser."""
+    parser.add_argument("inputs", nargs="*", default=[],
+                        help="your own inputs, of the kind the model's card names ('zoo list --json'): image files or "
+                             "folders, surnames, a prompt, words, numbers; one starting with '-' goes after '--'. "
+                             "None: predict over the datamodule's test split")
+    helps = {"top": ("how many likeliest labels to show", 3),
+             "output": ("also write the answers to this CSV file", None),
+             "length": ("characters a prompt is continued by", 200),
+             "temperature": ("sampling temperature, > 0", 0.8),
+             "seed": ("sampling seed: the same seed, the same text", None)}
+    for name, (text, default) in helps.items():
+        parser.add_argument(f"--{name}", type=OPTIONS[name], default=default, help=text)
+
+
+def raw_inputs(section: Any) -> list[str]:
+    """The inputs given to `zoo predict`, none for other commands."""
+    return list(section.get("inputs") or [])
+
+
+def check_raw_input_options(section: Any) -> None:
+    """Before any work: the output file can be written and replaces nothing it must not, options
+    of inputs come with inputs, and the shipped weights answer when no checkpoint is given."""
+    from zoo.files import output_path
+
+    inputs = raw_inputs(section)
+    if not inputs:
+        if section.get("output"):
+            raise ZooError("--output writes the answers to your own inputs; give inputs, or leave --output out "
+                           "(a prediction over the data saves predictions.pt in its run folder)")
+        return
+    if section.get("output"):
+        output_path(section["output"], "--output", [*inputs, section.get("ckpt_path")])
+    if not section.get("ckpt_path") and not section.get("untrained"):
+        section["pretrained"] = True  # your own inputs are answered by zoo's shipped weights by default
+
+
+def answer_raw_inputs(model: Any, section: Any, device: Any) -> None:
+    """Print the answer table (and write the CSV) for the inputs, from the checkpoint's model when
+    one is given (loaded the safe way), else `model` as built (shipped weights or untrained)."""
+    from zoo.answers import format_table, write_csv
+    from zoo.checkpoints import load_checkpoint
+
+    if section.get("ckpt_path"):
+        model = load_checkpoint(section["ckpt_path"])
+    rows = model.to(device).answer(raw_inputs(section), k=section["top"], length=section["length"],
+                                   temperature=section["temperature"], seed=section["seed"])
+    print(format_table(rows))
+    if section.get("output"):
+        print(f"zoo: predictions saved to {write_csv(rows, section['output'])}")
