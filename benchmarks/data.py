@@ -12,9 +12,10 @@ from torch.utils.data import Dataset
 from torchvision import transforms
 
 from benchmarks.common import Settings
+from zoo.building import default_datamodule
 from zoo.datamodules.base import TensorDataModule
 from zoo.datamodules.mnist import MEAN, STD, MNISTDataModule, normalise
-from zoo.registry import MODELS, default_datamodule
+from zoo.registry import MODELS
 
 Splits = dict[str, tuple[Tensor, Tensor]]
 

@@ -19,7 +19,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from benchmarks.common import SectionResult, Settings, Target, alternate, median, now
 from benchmarks.data import zoo_datamodule
 from benchmarks.loops import EpochLog, run_plain, run_zoo
-from zoo.registry import build_net, recipe_for
+from zoo.building import build_net
+from zoo.registry import recipe_for
 
 NAME = "efficiency"
 RECIPE = "default"

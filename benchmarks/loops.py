@@ -24,8 +24,9 @@ from torch.utils.data import DataLoader
 
 from benchmarks.common import PeakMemory, Settings, now
 from benchmarks.data import PILDigits, zoo_datamodule
+from zoo.building import build_net
 from zoo.recipes import Recipe
-from zoo.registry import build_net, recipe_for
+from zoo.registry import recipe_for
 from zoo.runs import run_config
 from zoo.tasks import OPTIMIZERS
 from zoo.training import fit, instantiate

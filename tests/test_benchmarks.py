@@ -19,8 +19,9 @@ from benchmarks.common import Settings, Target, alternate
 from benchmarks.data import PILDigits, mnist_models, splits_for, zoo_datamodule
 from benchmarks.loops import EpochLog, plain_optimizer
 from benchmarks.time_to_accuracy import accuracy_tolerance
+from zoo.building import build, build_net
 from zoo.recipes import Recipe
-from zoo.registry import build, build_net, recipe_for
+from zoo.registry import recipe_for
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION_COLUMNS = {

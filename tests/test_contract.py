@@ -175,3 +175,11 @@ def test_the_old_inference_names_still_work_and_warn() -> None:
     assert abs(float(row.prediction) - 8) < 0.01
     with pytest.warns(DeprecationWarning, match=r"use zoo.answers.format_table"):
         assert zoo.inference.format_table([row]).splitlines()[1].startswith("4")
+
+
+def test_the_registrys_old_building_names_still_work_and_warn() -> None:
+    import zoo.registry
+
+    with pytest.warns(DeprecationWarning, match=r"zoo.registry.build_net is deprecated; use zoo.building.build_net"):
+        net = zoo.registry.build_net("linear_regression")
+    assert sum(p.numel() for p in net.parameters()) == 2

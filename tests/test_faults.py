@@ -53,8 +53,8 @@ def test_a_failed_output_write_leaves_the_old_file_and_no_temporary(
     output: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from zoo.answers import Row, write_csv
+    from zoo.building import build
     from zoo.export import export
-    from zoo.registry import build
 
     path = tmp_path / f"out.{output}"
     path.write_bytes(b"the old output")

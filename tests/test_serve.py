@@ -52,7 +52,7 @@ def own_checkpoint(path: Path) -> Path:
     """A linear_regression checkpoint as `zoo fit` writes one, with weights that give y = 3x."""
     import torch
 
-    from zoo.registry import build
+    from zoo.building import build
 
     model = build("linear_regression")
     with torch.no_grad():

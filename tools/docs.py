@@ -25,17 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from tools.model_index import weights_table
+from zoo.building import build, default_datamodule
 from zoo.pretrained import cards, headline
-from zoo.registry import (
-    DATAMODULES,
-    MODELS,
-    DataCard,
-    ModelCard,
-    build,
-    default_datamodule,
-    discover,
-    list_datamodules,
-)
+from zoo.registry import DATAMODULES, MODELS, DataCard, ModelCard, discover, list_datamodules
 from zoo.registry import list_models as model_names
 from zoo.tutorials import TUTORIALS
 

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "zoo"
 LAYERS: list[tuple[str, ...]] = [
     ("zoo", "zoo.errors", "zoo.checks", "zoo.files", "zoo.recipes", "zoo.tutorials", "zoo.text", "zoo.notice",
      "zoo.pretrained", "zoo.answers", "zoo.inputs"),
-    ("zoo.registry",),
+    ("zoo.registry", "zoo.building", "zoo.signatures"),
     ("zoo.tasks", "zoo.metrics"),
     ("zoo.models", "zoo.datamodules"),
     ("zoo.training", "zoo.runs", "zoo.checkpoints", "zoo.inference", "zoo.export", "zoo.curves", "zoo.callbacks",

@@ -14,8 +14,10 @@ import torch
 from torch import Tensor
 
 from zoo import checks
+from zoo.building import build
 from zoo.errors import ZooError
-from zoo.registry import MODELS, build, init_arguments
+from zoo.registry import MODELS
+from zoo.signatures import init_arguments
 from zoo.tasks import Task
 
 

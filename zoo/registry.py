@@ -9,26 +9,20 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
-import inspect
 import os
 import pkgutil
 import re
-import types
-import typing
-from collections import abc
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from zoo import checks
 from zoo.errors import ZooError
-from zoo.pretrained import cards, headline, load_state
+from zoo.pretrained import cards, headline
 from zoo.recipes import Recipe
 from zoo.tutorials import TUTORIALS, cite
 
 if TYPE_CHECKING:
-    import lightning.pytorch as pl
-    from torch import nn
 
     from zoo.inputs import Inputs
 
@@ -264,146 +258,27 @@ def recipe_for(name: str, recipe: str = "default") -> Recipe:
     return card.recipes[recipe]
 
 
-def build_net(name: str, pretrained: bool = False, **net_args: Any) -> nn.Module:
-    """The plain network of model `name`, as its tutorial writes it: no Lightning attached.
-
-    `pretrained=True` loads the weights shipped with zoo (see `zoo.pretrained`)."""
-    cls = MODELS.get(name).net
-    accepted = set(inspect.signature(cls).parameters)
-    unknown = sorted(set(net_args) - accepted)
-    if unknown:
-        takes = ", ".join(sorted(accepted)) or "no arguments"
-        raise ZooError(f"network of {name!r} does not take {', '.join(unknown)}; it takes: {takes}")
-    check_values(cls, net_args, f"network of {name!r}")
-    net: nn.Module = cls(**net_args)
-    if pretrained:
-        load_pretrained(net, name)
-    return net
-
-
-def load_pretrained(net: nn.Module, name: str) -> None:
-    """Put model `name`'s shipped weights into `net`; a network built differently is refused."""
-    try:
-        net.load_state_dict(load_state(name))
-    except RuntimeError as err:
-        raise ZooError(
-            f"the pretrained weights of {name!r} do not fit this network (it was built with other "
-            "arguments); build it with its defaults to load them"
-        ) from err
-
-
-def init_arguments(cls: type) -> list[str]:
-    """The keyword arguments a class takes: its own and, where it passes the rest on (`**task`),
-    those of the classes it extends."""
-    return list(init_hints(cls))
-
-
-def init_hints(cls: type) -> dict[str, Any]:
-    """`init_arguments` with each one's type annotation (`Any` where it has none or it cannot be
-    resolved)."""
-    hints: dict[str, Any] = {}
-    for klass in cls.__mro__:
-        if "__init__" not in klass.__dict__:
-            continue
-        init = klass.__dict__["__init__"]
-        try:
-            resolved = typing.get_type_hints(init)
-        except (NameError, TypeError):  # annotations naming what only a type checker imports
-            resolved = {}
-        params = list(inspect.signature(init).parameters.values())[1:]
-        for p in params:
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
-                hints.setdefault(p.name, resolved.get(p.name, Any))
-        if not any(p.kind is p.VAR_KEYWORD for p in params):
-            break
-    return hints
-
-
-def fits(value: Any, hint: Any) -> bool:
-    """Whether `value` has the annotated type, for the plain types zoo's constructors take
-    (bool, int, float, str, None, unions, Literal, sequences and dicts); other types pass."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        return any(fits(value, a) for a in args)
-    if origin is typing.Literal:
-        return value in args
-    if hint in (int, float):  # a bool is no number; an int is a float
-        return isinstance(value, (int, float) if hint is float else int) and not isinstance(value, bool)
-    if origin in (list, tuple, abc.Sequence):
-        return isinstance(value, (list, tuple)) and all(fits(v, args[0]) for v in value if args)
-    if origin in (dict, abc.Mapping):
-        return isinstance(value, dict)
-    if hint is None or hint is type(None):
-        return value is None
-    if hint is str:  # a path for a folder or file name is fine
-        return isinstance(value, (str, os.PathLike))
-    return isinstance(value, bool) if hint is bool else True
-
-
-def hint_name(hint: Any) -> str:
-    """An annotation as a reader writes it: 'int', 'float or None', "Literal['auto', 'full']"."""
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return " or ".join(hint_name(a) for a in typing.get_args(hint))
-    if hint is type(None):
-        return "None"
-    if typing.get_origin(hint) is None and hasattr(hint, "__name__"):
-        return str(hint.__name__)
-    return str(hint).replace("typing.", "").replace("collections.abc.", "")
-
-
-def check_values(cls: type, given: Mapping[str, Any], what: str) -> None:
-    """Refuse a keyword argument of the wrong type (a str for a number, None for a name), naming
-    it and the type it takes: what the command line's parser checks, for the Python API."""
-    hints = init_hints(cls)
-    for name, value in given.items():
-        hint = hints.get(name, Any)
-        if value is not None and not fits(value, hint):
-            raise ZooError(f"{what} argument {name} must be {hint_name(hint)}, got {checks.type_name(value)}; "
-                           "pass a value of that type")
-
-
-def check_arguments(cls: type, given: Iterable[str], what: str, ignored: tuple[str, ...] = ()) -> None:
-    """Refuse a keyword argument `cls` does not take, naming it, the closest one and all of them."""
-    accepted = [name for name in init_arguments(cls) if name not in ignored]
-    unknown = sorted(set(given) - set(accepted))
-    if not unknown:
-        return
-    close = difflib.get_close_matches(unknown[0], accepted, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    raise ZooError(f"{what} takes no argument {unknown[0]!r}; {hint}it takes: {', '.join(sorted(accepted))}")
-
-
-def build(name: str, recipe: str = "default", pretrained: bool = False, **hparams: Any) -> pl.LightningModule:
-    """A ready model: the network wrapped by its task with the recipe's optimiser settings,
-    overridden by any hparam that is not None; `pretrained=True` loads zoo's shipped weights."""
-    card = MODELS.get(name)
-    check_arguments(card.task, hparams, f"model {name!r}", ignored=("net",))
-    check_values(card.task, hparams, f"model {name!r}")
-    params = recipe_for(name, recipe).model_hparams()
-    params.update({k: v for k, v in hparams.items() if v is not None})
-    model: pl.LightningModule = card.task(net=name, **params)
-    if pretrained:
-        load_pretrained(model.get_submodule("net"), name)
-    return model
-
-
-def build_datamodule(name: str, **kwargs: Any) -> pl.LightningDataModule:
-    card = DATAMODULES.get(name)
-    check_arguments(card.cls, kwargs, f"datamodule {name!r}")
-    check_values(card.cls, kwargs, f"datamodule {name!r}")
-    data: pl.LightningDataModule = card.cls(**{k: v for k, v in kwargs.items() if v is not None})
-    return data
-
-
-def default_datamodule(model: str, **kwargs: Any) -> pl.LightningDataModule:
-    """The datamodule a model is meant for, with its arguments (e.g. LeNet's 32x32 padding)."""
-    card = MODELS.get(model)
-    return build_datamodule(card.datamodule, **(card.datamodule_args | kwargs))
-
-
 def index() -> dict[str, Any]:
     """Every card as plain data: what `zoo list` shows and `model_index.json` saves."""
     return {
         "models": [MODELS.get(n).summary() for n in MODELS.names()],
         "datamodules": [DATAMODULES.get(n).summary() for n in DATAMODULES.names()],
     }
+
+
+MOVED = {name: "zoo.building" for name in ("build", "build_net", "build_datamodule", "default_datamodule",
+                                           "load_pretrained")} | {
+    name: "zoo.signatures" for name in ("init_arguments", "init_hints", "fits", "hint_name", "check_values",
+                                        "check_arguments")}
+"""Names this module had before building and signature checks got modules of their own."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in MOVED:
+        import importlib
+        import warnings
+
+        warnings.warn(f"zoo.registry.{name} is deprecated; use {MOVED[name]}.{name}", DeprecationWarning,
+                      stacklevel=2)
+        return getattr(importlib.import_module(MOVED[name]), name)
+    raise AttributeError(f"module 'zoo.registry' has no attribute {name!r}")

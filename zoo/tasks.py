@@ -26,10 +26,11 @@ from torch import Tensor, nn
 
 from zoo import checks
 from zoo.answers import Row, check_finite
+from zoo.building import build_net
 from zoo.errors import ZooError
 from zoo.inputs import Inputs
 from zoo.metrics import BitsPerCharacter, class_metrics
-from zoo.registry import MODELS, build_net
+from zoo.registry import MODELS
 from zoo.text import CharVocab
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {

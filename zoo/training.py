@@ -30,8 +30,9 @@ from zoo.datamodules.base import lacks_split
 from zoo.errors import ZooError
 from zoo.files import atomic_write
 from zoo.logs import logger_class
-from zoo.registry import MODELS, check_arguments, check_values
+from zoo.registry import MODELS
 from zoo.runs import run_config
+from zoo.signatures import check_arguments, check_values
 from zoo.tasks import Task
 
 

@@ -14,13 +14,14 @@ import lightning
 import torch
 from safetensors.torch import save
 
+from zoo.building import build
 from zoo.callbacks import class_recall
 from zoo.datamodules.base import TensorBatches, TensorDataModule
 from zoo.errors import ZooError
 from zoo.files import atomic_write
 from zoo.notice import say
 from zoo.pretrained import CARDS_FILE, cards, headline, sha256, weights_card, weights_dir
-from zoo.registry import MODELS, build, recipe_for
+from zoo.registry import MODELS, recipe_for
 from zoo.runs import check_writable
 from zoo.tasks import ClassificationTask, LanguageModelTask
 from zoo.training import Run, fit, run_datamodule

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zoo.building import build_net
 from zoo.cli.parse_errors import OneLineParser
 from zoo.errors import ZooError
 from zoo.files import atomic_write
-from zoo.registry import build_net
 
 
 def show_command(argv: list[str]) -> None:

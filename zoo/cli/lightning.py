@@ -23,6 +23,7 @@ from lightning.pytorch.cli import LightningCLI, instantiate_class
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from zoo import checks
+from zoo.building import load_pretrained
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
 from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint, task_arguments
 from zoo.cli.names import add_names, which_model
@@ -34,7 +35,7 @@ from zoo.files import atomic_write
 from zoo.logs import default_logger
 from zoo.notice import metrics_line, quiet_lightning, say
 from zoo.pretrained import headline, weights_card
-from zoo.registry import MODELS, class_path, load_pretrained
+from zoo.registry import MODELS, class_path
 from zoo.runs import (
     EVAL_RUNS,
     TRAIN_RUNS,

@@ -19,7 +19,8 @@ from typing import Any, NoReturn
 
 from zoo.cli.raw_inputs import OPTIONS as RAW_INPUT_OPTIONS
 from zoo.errors import ZooError
-from zoo.registry import DATAMODULES, MODELS, fits, hint_name, init_hints
+from zoo.registry import DATAMODULES, MODELS
+from zoo.signatures import fits, hint_name, init_hints
 
 
 class OneLineParser(ArgumentParser):
