@@ -22,10 +22,10 @@ commands:
   show NAME                          print a model's layers and named parameters
   plot LOG_DIR [--metric val/acc]    plot a run's metric per epoch to a PNG
   fit --model NAME [--recipe R]      train; the model's datamodule and recipe are the defaults
-  validate|test|predict --model NAME --ckpt_path CKPT
-                                     evaluate or predict with a checkpoint
+  validate|test|predict --ckpt_path CKPT
+                                     evaluate or predict with a checkpoint (it knows its model)
   predict --model NAME INPUT... [--ckpt_path CKPT] [--top K] [--output FILE.csv]
-                                     predict on image files, surnames, a prompt, words, numbers
+                                     predict on your own inputs, of the kind the model's card names
   export --model NAME --format onnx|torchscript --out FILE [--ckpt_path CKPT]
                                      the plain network for onnxruntime or torch.jit.load
   serve [--model NAME ...] [--ckpt_path C ...] [--host H] [--port P]
@@ -33,18 +33,18 @@ commands:
   weights build [NAME...] [--out DIR]
                                      train and save the pretrained weights zoo ships
   weights list                       the shipped weights: sha256, size, test metrics
-  names CKPT NAME... [--top K]       likeliest countries of surnames (a gru_names checkpoint)
+  names CKPT NAME... [--top K]       deprecated: zoo predict --ckpt_path CKPT NAME...
   sample CKPT [--prompt P] [--length N] [--temperature T] [--seed S]
-                                     text from a char_rnn_shakespeare checkpoint
+                                     deprecated: zoo predict --ckpt_path CKPT PROMPT --length N
 
 Every Lightning option works after the command: --trainer.*, --model.*, --data.*,
---config FILE, --print_config. 'zoo fit --help' lists them all.
+--config FILE, --print_config, applied left to right. 'zoo fit --help' lists them all.
 
 examples:
   zoo list "*mnist*"
   zoo fit --model inception_mnist
   zoo fit --model cnn_mnist --recipe tutorial --trainer.max_epochs 3
-  zoo test --model cnn_mnist --ckpt_path runs/cnn_mnist/.../best.ckpt
+  zoo test --ckpt_path runs/cnn_mnist/.../best.ckpt
 """
 
 
