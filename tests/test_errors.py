@@ -70,6 +70,8 @@ BAD_COMMAND_LINES = [
     (["predict", "--model", "char_rnn_shakespeare", "ROMEO:", "--temperature", "nan"], "temperature"),
     (["predict", "--model", "char_rnn_shakespeare", "ROMEO:", "--temperature", "inf"], "temperature"),
     (["predict", "--model", "cnn_mnist", "no_such_digit.png"], "no_such_digit.png"),
+    (["predict", "--model", "diabetes_mlp", "-0.3,0.5,0.2,-0.3,0,0,-0.5,0"],
+     "'-0.3,0.5,0.2,-0.3,0,0,-0.5,0' reads as an option; put inputs that start with '-' after '--'"),
     (["weights"], "arguments are required: build|list; see 'zoo weights --help'"),
     (["weights", "list", "extra"], "unrecognized arguments: extra"),
     (["weights", "build", "rnn_hello", "--out", "broken.yaml/weights"],

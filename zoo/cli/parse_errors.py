@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
 import types
 import typing
 from argparse import ArgumentError, ArgumentParser
@@ -21,6 +22,10 @@ from zoo.cli.raw_inputs import OPTIONS as RAW_INPUT_OPTIONS
 from zoo.errors import ZooError
 from zoo.registry import DATAMODULES, MODELS
 from zoo.signatures import fits, hint_name, init_hints
+
+
+NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+"""What argparse itself reads as a negative number rather than an option (its own pattern)."""
 
 
 class OneLineParser(ArgumentParser):
@@ -152,6 +157,11 @@ def one_line(err: ArgumentError, parser: Any, argv: list[str]) -> str:
     command = parser_of(parser, argv[0] if argv else None)
     known = [o for o in getattr(command, "_option_string_actions", {}) if o.startswith("--")]
     classes = section_classes(argv)
+    dashed = [token for token in argv[1:] if token.startswith("-") and not token.startswith("--")
+              and not NEGATIVE_NUMBER.match(token) and token != "-"]
+    if dashed:
+        return (f"{dashed[0]!r} reads as an option; put inputs that start with '-' after '--', "
+                f"e.g. zoo {argv[0]} ... -- {dashed[0]}")
     for key, value in option_values(argv[1:]):
         problem = config_problem(value) if key == "--config" else option_problem(key, value, known, classes)
         if problem:
