@@ -23,7 +23,6 @@ from zoo.errors import ZooError
 from zoo.registry import DATAMODULES, MODELS
 from zoo.signatures import fits, hint_name, init_hints
 
-
 NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
 """What argparse itself reads as a negative number rather than an option (its own pattern)."""
 
