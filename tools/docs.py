@@ -47,19 +47,6 @@ LIGHTNING_PAGE = "reference/lightning-commands.md"
 """The LightningCLI commands' help: generated too, but it follows Lightning's version."""
 IMAGES = "img"
 HELP_COLUMNS = "100"
-NOTES = {
-    "mnist": "notes/mnist.md",
-    "names": "notes/names.md",
-    "shakespeare": "notes/shakespeare.md",
-    "linear_toy": "notes/small-models.md",
-    "hours_pass": "notes/small-models.md",
-    "house_prices": "notes/small-models.md",
-    "random_regression": "notes/small-models.md",
-    "diabetes": "notes/small-models.md",
-    "cifar10": "notes/small-models.md",
-    "hello": "notes/small-models.md",
-}
-"""The notes page on the experiments behind the recipes of the models of each datamodule."""
 GRID_DATASETS = {"mnist": {"source": "embedded"}}
 """Datamodules zoo holds offline, drawn as a grid of test inputs (with these arguments)."""
 OWN_COMMANDS: tuple[list[str], ...] = (
@@ -173,11 +160,15 @@ def recipe_value(recipe: dict[str, Any], field: str) -> str:
 def recipes_section(card: ModelCard) -> str:
     recipes = {k: r.as_dict() for k, r in card.recipes.items()}
     rows = [[field, *(recipe_value(r, field) for r in recipes.values())] for field in RECIPE_FIELDS]
-    notes = "\n".join(f"- **{key}**: {r['note']}" for key, r in recipes.items() if r["note"])
-    link = NOTES.get(card.datamodule)
-    more = f"\n\nThe experiments behind these recipes: [notes]({'../' + link})." if link else ""
+    notes = "\n".join(f"- **{key}**: {recipe_note(r)}" for key, r in recipes.items() if r["note"] or r["notes"])
     return (f"`zoo fit --model {card.name} --recipe NAME`; `default` when none is named.\n\n"
-            + table(["", *recipes], rows) + "\n\n" + notes + more)
+            + table(["", *recipes], rows) + "\n\n" + notes)
+
+
+def recipe_note(recipe: dict[str, Any]) -> str:
+    """A recipe's line, linked to the notes on the experiments behind it."""
+    link = f"([why](../{recipe['notes']}))" if recipe["notes"] else ""
+    return " ".join(text for text in (recipe["note"], link) if text)
 
 
 def results_section(name: str) -> str:
