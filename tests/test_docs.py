@@ -87,7 +87,7 @@ def missing_for_browser() -> str | None:
 
 
 @pytest.mark.slow
-def test_built_site_shows_every_model_picture_and_no_broken_link(tmp_path: Path) -> None:
+def test_built_site_shows_every_picture_and_no_broken_link(tmp_path: Path) -> None:
     if reason := missing_for_browser():
         pytest.skip(reason)
     site = tmp_path / "site"

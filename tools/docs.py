@@ -47,8 +47,30 @@ LIGHTNING_PAGE = "reference/lightning-commands.md"
 """The LightningCLI commands' help: generated too, but it follows Lightning's version."""
 IMAGES = "img"
 HELP_COLUMNS = "100"
-GRID_DATASETS = {"mnist": {"source": "embedded"}}
-"""Datamodules zoo holds offline, drawn as a grid of test inputs (with these arguments)."""
+EXAMPLES = {
+    "mnist": "The first test inputs (source='embedded') with their labels:",
+    "names": "The first surnames of each country in `names_train.csv.gz`, as the file lists them:",
+    "shakespeare": "The opening of `shakespeare.txt.gz`, the characters the model reads:",
+    "diabetes": "Each of the 8 scaled measurements of every row of `diabetes.csv.gz`, by label "
+                "(1: diabetes):",
+    "linear_toy": "The three points (every split):",
+    "hours_pass": "The three points (every split):",
+    "house_prices": "The ten houses (every split, default seed 1):",
+    "hello": "The one sequence, character by character (every split):",
+}
+"""Datamodules with a picture of example inputs, drawn from the real data (`$ZOO_DATA_DIR` for the
+files), with the line above it."""
+NO_EXAMPLES = {
+    "cifar10": "No picture: CIFAR-10 is downloaded on first use, and no copy is held here offline.",
+    "image_folder": "No picture: the images are your own folder's; the datamodule holds none.",
+    "mnist_csv": "No picture: the CSV files are not held here offline; their digits are MNIST's, "
+                 "as on [mnist](mnist.md).",
+    "random_regression": "No picture: 64 samples of unrelated Gaussian noise, to be memorised.",
+}
+POINT_AXES = {"linear_toy": ("x", "y"), "hours_pass": ("hours studied", "passed"),
+              "house_prices": ("area", "price")}
+NAMES_PER_COUNTRY = 5
+SHAKESPEARE_LINES = 24
 OWN_COMMANDS: tuple[list[str], ...] = (
     [], ["list"], ["show"], ["plot"], ["export"], ["weights"], ["weights", "build"], ["weights", "list"],
     ["names"], ["sample"],
@@ -75,6 +97,11 @@ def number(text: str) -> str:
     except ValueError:
         return text
     return text if text.lstrip("-").isdigit() else f"{value:.4g}"
+
+
+def as_text(text: str) -> str:
+    """Text for a page, its `<` escaped: 'ROOT/<label>/<image>' would be HTML (and an image)."""
+    return text.replace("<", "&lt;")
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -335,7 +362,7 @@ def dataset_page(name: str) -> str:
     users = [model_link(n) for n in model_names() if MODELS.get(n).datamodule == name]
     sums = checksums(card)
     parts = [
-        f"# {name}", card.description,
+        f"# {name}", as_text(card.description),
         f"Source: {card.source}.", f"Class: `{card.cls.__module__}.{card.cls.__qualname__}`.",
         inspect.getdoc(card.cls) or "",
         "## Checksums (md5)",
@@ -347,17 +374,15 @@ def dataset_page(name: str) -> str:
         "## Models trained on it", ", ".join(users) or "none registered",
     ]
     parts.append("## Example inputs")
-    if name in GRID_DATASETS:
-        given = ", ".join(f"{k}={v!r}" for k, v in GRID_DATASETS[name].items())
-        parts += [f"The first test inputs ({given}) with their labels:",
-                  f"![{name} examples](../{IMAGES}/data_{name}.png)"]
+    if name in EXAMPLES:
+        parts += [EXAMPLES[name], f"![{name} examples](../{IMAGES}/data_{name}.png)"]
     else:
-        parts.append("No picture of its inputs yet: the site draws only image data zoo holds offline.")
+        parts.append(NO_EXAMPLES.get(name, "No picture of its inputs yet."))
     return "\n\n".join(parts) + "\n"
 
 
 def datasets_index() -> str:
-    rows = [[data_link(n), DATAMODULES.get(n).description] for n in list_datamodules()]
+    rows = [[data_link(n), as_text(DATAMODULES.get(n).description)] for n in list_datamodules()]
     return "# Datasets\n\nEvery registered datamodule, from `zoo.registry`.\n\n" + table(
         ["datamodule", "what it holds"], rows) + "\n"
 
@@ -472,6 +497,70 @@ def confusion_picture(name: str, path: Path) -> None:
     docs_pictures.confusion_matrix(build(name, pretrained=True), default_datamodule(name, source="embedded"), path)
 
 
+def data_file(filename: str) -> Path:
+    """A public data file in `$ZOO_DATA_DIR` (or the cache), as the datamodules find it."""
+    from zoo.datamodules.base import default_data_dir
+    from zoo.datamodules.public_files import public_file
+
+    return public_file(default_data_dir(), filename)
+
+
+def mnist_examples(path: Path) -> None:
+    from tools import docs_pictures as draw
+
+    draw.grid(DATAMODULES.get("mnist").cls(source="embedded"), path)
+
+
+def point_examples(name: str, path: Path) -> None:
+    from tools import docs_pictures as draw
+
+    x, y = DATAMODULES.get(name).cls().points()
+    draw.points(x, y, POINT_AXES[name], DATAMODULES.get(name).description.split(";")[0], path)
+
+
+def hello_examples(path: Path) -> None:
+    from tools import docs_pictures as draw
+    from zoo.text import HELLO_INPUT, HELLO_TARGET
+
+    draw.text_table(["position", *map(str, range(1, len(HELLO_INPUT) + 1))],
+                    [["input", *HELLO_INPUT], ["target", *HELLO_TARGET]], f"{HELLO_INPUT} -> {HELLO_TARGET}", path)
+
+
+def names_examples(path: Path) -> None:
+    from tools import docs_pictures as draw
+    from zoo.datamodules.names import TRAIN_FILE, read_rows
+
+    by_country: dict[str, list[str]] = {}
+    for surname, country in read_rows(data_file(TRAIN_FILE)):
+        by_country.setdefault(country, []).append(surname)
+    rows = [[c, ", ".join(s[:NAMES_PER_COUNTRY]), f"{len(s):,}"] for c, s in sorted(by_country.items())]
+    draw.text_table(["country", "first surnames", "rows"], rows, TRAIN_FILE, path)
+
+
+def shakespeare_examples(path: Path) -> None:
+    from tools import docs_pictures as draw
+    from zoo.datamodules.shakespeare import TEXT_FILE, read_text
+
+    text = read_text(data_file(TEXT_FILE))
+    draw.text_block("\n".join(text.splitlines()[:SHAKESPEARE_LINES]), TEXT_FILE, path)
+
+
+def diabetes_examples(path: Path) -> None:
+    from tools import docs_pictures as draw
+    from zoo.datamodules.diabetes import FILENAME, read_table
+
+    features, labels = read_table(data_file(FILENAME))
+    draw.feature_histograms(features, labels, f"{FILENAME}, {len(labels)} rows", path)
+
+
+def example_drawers() -> dict[str, Callable[[Path], None]]:
+    """What draws each dataset's example inputs (EXAMPLES holds the line above each picture)."""
+    drawers: dict[str, Callable[[Path], None]] = {
+        "mnist": mnist_examples, "names": names_examples, "shakespeare": shakespeare_examples,
+        "diabetes": diabetes_examples, "hello": hello_examples}
+    return drawers | {name: partial(point_examples, name) for name in POINT_AXES}
+
+
 def pictures() -> dict[str, Callable[[Path], None]]:
     """Every generated picture by file name under docs/img, with the function that draws it."""
     from tools import docs_pictures as draw
@@ -483,8 +572,7 @@ def pictures() -> dict[str, Callable[[Path], None]]:
         for condition in benchmark_conditions():
             if rows := curve_rows(name, condition):
                 found[f"curve_{name}_{condition}.png"] = partial(draw.curves, rows, f"{name}, {condition}")
-    for name, args in GRID_DATASETS.items():
-        found[f"data_{name}.png"] = partial(draw.grid, DATAMODULES.get(name).cls(**args))
+    found |= {f"data_{name}.png": draw_examples for name, draw_examples in example_drawers().items()}
     for condition in benchmark_conditions():
         found[f"bench_epoch_{condition}.png"] = partial(
             draw.epoch_times, read_csv(benchmark_csv("tutorial_vs_zoo", condition)), condition)
