@@ -15,6 +15,7 @@ import contextlib
 import csv
 import inspect
 import io
+import json
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.model_index import weights_table
-from zoo.pretrained import cards, headline
+from zoo.pretrained import cards, headline, weights_dir
 from zoo.registry import (
     DATAMODULES,
     MODELS,
@@ -38,6 +39,7 @@ from zoo.registry import (
 )
 from zoo.registry import list_models as model_names
 from zoo.tutorials import TUTORIALS
+from zoo.weights_build import METRICS_SUFFIX
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -238,13 +240,35 @@ def weights_section(name: str) -> str:
     return text
 
 
+def training_record(name: str) -> dict[str, Any] | None:
+    """The per-epoch metrics `zoo weights build` kept beside the shipped weights, if it did."""
+    path = weights_dir() / f"{name}{METRICS_SUFFIX}"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def shipped_curve(name: str) -> str:
+    """What the page says of the shipped weights' own training, with its picture if kept."""
+    if name not in cards():
+        return "zoo ships no weights of this model."
+    record = training_record(name)
+    if record is None:
+        return ("These weights were built before `zoo weights build` kept each epoch's metrics, and no "
+                "rebuild was made since, so there is no curve of their own training.")
+    shipped = cards()[name]["sha256"]
+    text = ("The shipped weights' own training run, after every epoch: rebuilt with `zoo weights build`, "
+            "which gave the shipped file byte for byte (the same sha256)."
+            if record["weights_sha256"] == shipped else
+            f"A rebuild with the same recipe and seed gave other bytes (sha256 `{record['weights_sha256'][:12]}`, "
+            f"the shipped file's `{shipped[:12]}`), so this is that rebuild's training, not the shipped file's.")
+    return text + f"\n\n![training curve of the shipped weights of {name}](../{IMAGES}/train_{name}.png)"
+
+
 def curve_section(name: str) -> str:
-    text = ("`zoo weights build` keeps no training log, so there is no curve of the shipped weights' own "
-            "training.")
+    text = shipped_curve(name)
     shown = [c for c in benchmark_conditions() if curve_rows(name, c)]
     if not shown:
         return text
-    text += (" The curves below are the benchmark's runs of this model (`python -m benchmarks`): test "
+    text += ("\n\nThe curves below are the benchmark's runs of this model (`python -m benchmarks`): test "
              "accuracy after every epoch, by recipe and loop, from its CSVs:")
     for condition in shown:
         text += f"\n\n![training curves of {name}, {condition}](../{IMAGES}/curve_{name}_{condition}.png)"
@@ -569,6 +593,8 @@ def pictures() -> dict[str, Callable[[Path], None]]:
     for name in model_names():
         if shipped_picture(name):
             found[f"cm_{name}.png"] = partial(confusion_picture, name)
+        if record := training_record(name):
+            found[f"train_{name}.png"] = partial(draw.training_curve, record["epochs"], f"{name}, shipped weights")
         for condition in benchmark_conditions():
             if rows := curve_rows(name, condition):
                 found[f"curve_{name}_{condition}.png"] = partial(draw.curves, rows, f"{name}, {condition}")

@@ -129,6 +129,26 @@ def curves(rows: Iterable[dict[str, str]], title: str, path: Path) -> None:
     save(figure, path)
 
 
+def training_curve(epochs: list[dict[str, float]], title: str, path: Path) -> None:
+    """A training run's losses after every epoch (log scale) and, beside them, any other
+    validation metric."""
+    losses = [k for k in epochs[0] if k.endswith("/loss")]
+    others = [k for k in epochs[0] if k != "epoch" and k not in losses]
+    figure, axes = plt.subplots(1, 2 if others else 1, figsize=(9 if others else 5, 3.2), squeeze=False)
+    x = [row["epoch"] for row in epochs]
+    for axis, keys in zip(axes.flat, (losses, others), strict=False):
+        for key in keys:
+            axis.plot(x, [row[key] for row in epochs], marker="." if len(x) <= 60 else None, label=key)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    axes.flat[0].set_yscale("log")
+    axes.flat[0].set_ylabel("loss")
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    save(figure, path)
+
+
 def epoch_times(rows: list[dict[str, str]], condition: str, path: Path) -> None:
     """Seconds per epoch (training and test) of the tutorial's loop and of zoo, per model."""
     models = sorted({r["model"] for r in rows})
