@@ -73,6 +73,8 @@ POINT_AXES = {"linear_toy": ("x", "y"), "hours_pass": ("hours studied", "passed"
               "house_prices": ("area", "price")}
 NAMES_PER_COUNTRY = 5
 SHAKESPEARE_LINES = 24
+TUTORIAL_FIGURES = ("The tutorial's own figures are not shown here: the kept copy is its text alone (at most "
+                    "the web addresses of its pictures), and the site is built offline.")
 OWN_COMMANDS: tuple[list[str], ...] = (
     [], ["list"], ["show"], ["plot"], ["export"], ["weights"], ["weights", "build"], ["weights", "list"],
     ["names"], ["sample"],
@@ -334,12 +336,11 @@ def tutorial_page(key: str) -> str:
     ]
     if datasets:
         parts += ["## Data it builds", ", ".join(data_link(d) for d in datasets)]
+    parts += ["## Figures", TUTORIAL_FIGURES]
     pictures = [c.name for c in models if shipped_picture(c.name)]
     if pictures:
-        parts += ["## Figures",
-                  "The tutorial's own figures are pictures on its web page (the kept copy holds their "
-                  "addresses, not the images); the numbers it reports are in the table above. zoo's "
-                  "figures of the same networks, its shipped weights on the test digits:",
+        parts += ["The numbers it reports are in the table above. zoo's figures of the same networks, its "
+                  "shipped weights on the test digits:",
                   "\n".join(f"![{n}](../{IMAGES}/cm_{n}.png){{ width=\"32%\" }}" for n in pictures)]
     return "\n\n".join(parts) + "\n"
 
