@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from markdown.extensions.toc import slugify
 
 from tools.docs import DOCS, GENERATED, IMAGES, LIGHTNING_PAGE, REPO, lightning_versions, pictures
 from tools.docs import write as write_docs
 from tools.docs_browser import CHROMIUM, SCREENSHOTS, check_site
+from zoo.registry import MODELS, list_models
 
 FIX = "run: python -m tools.docs"
 
@@ -41,6 +43,19 @@ def test_every_picture_is_committed_and_used() -> None:
     assert committed == set(pictures()), FIX
     shown = "".join(generated_files(DOCS).values())
     assert all(f"{IMAGES}/{name}" in shown for name in committed), "a picture no page shows"
+
+
+def test_every_recipe_note_is_one_line_and_its_notes_link_resolves() -> None:
+    for name in list_models():
+        for key, recipe in MODELS.get(name).recipes.items():
+            assert len(recipe.note) <= 100, f"{name} {key}: move the reasoning to a notes page"
+            if not recipe.notes:
+                continue
+            page, _, anchor = recipe.notes.partition("#")
+            assert (DOCS / page).is_file(), f"{name} {key}: no page docs/{page}"
+            headings = [line.lstrip("#").strip() for line in (DOCS / page).read_text().splitlines()
+                        if line.startswith("#")]
+            assert not anchor or anchor in [slugify(h, "-") for h in headings], f"{name} {key}: no #{anchor}"
 
 
 def test_pictures_stay_small() -> None:
@@ -72,7 +87,7 @@ def missing_for_browser() -> str | None:
 
 
 @pytest.mark.slow
-def test_built_site_shows_every_model_picture_and_no_broken_link(tmp_path: Path) -> None:
+def test_built_site_shows_every_picture_and_no_broken_link(tmp_path: Path) -> None:
     if reason := missing_for_browser():
         pytest.skip(reason)
     site = tmp_path / "site"

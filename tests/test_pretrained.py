@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ import torch
 from zoo import ZooError, build, build_net, model_card
 from zoo.cli import main
 from zoo.pretrained import cards, load_state, weights_dir
-from zoo.weights_build import build_weights, evaluate_pretrained
+from zoo.weights_build import METRICS_SUFFIX, build_weights, evaluate_pretrained
 
 SHIPPED = cards()
 REAL_DATA = {"diabetes", "names", "shakespeare"}
@@ -118,6 +119,14 @@ def test_weights_trained_on_every_row_are_tested_through_a_twin(
 def test_a_card_gives_class_recalls_only_for_one_class_per_sample(tmp_path: Path) -> None:
     card = build_weights("rnn_hello", None, tmp_path)  # one prediction per character: no per-class table
     assert "test_recall" not in card and card["test"]["test/bal_acc"] == 1.0 and card["seed"] == 0
+
+
+def test_a_build_keeps_each_epoch_s_metrics_beside_the_weights_they_name(tmp_path: Path) -> None:
+    card = build_weights("linear_regression", None, tmp_path)
+    record = json.loads((tmp_path / f"linear_regression{METRICS_SUFFIX}").read_text())
+    assert record["weights_sha256"] == card["sha256"]
+    assert [row["epoch"] for row in record["epochs"]] == list(range(1, card["epochs"] + 1))
+    assert record["epochs"][-1]["train/loss"] < record["epochs"][0]["train/loss"] / 1000
 
 
 def test_a_recipe_with_nothing_to_test_on_is_refused_before_training(

@@ -15,6 +15,7 @@ import contextlib
 import csv
 import inspect
 import io
+import json
 import os
 import re
 import shutil
@@ -26,10 +27,11 @@ from typing import Any
 
 from tools.model_index import weights_table
 from zoo.building import build, default_datamodule
-from zoo.pretrained import cards, headline
+from zoo.pretrained import cards, headline, weights_dir
 from zoo.registry import DATAMODULES, MODELS, DataCard, ModelCard, discover, list_datamodules
 from zoo.registry import list_models as model_names
 from zoo.tutorials import TUTORIALS
+from zoo.weights_build import METRICS_SUFFIX
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -39,21 +41,32 @@ LIGHTNING_PAGE = "reference/lightning-commands.md"
 """The LightningCLI commands' help: generated too, but it follows Lightning's version."""
 IMAGES = "img"
 HELP_COLUMNS = "100"
-NOTES = {
-    "mnist": "notes/mnist.md",
-    "names": "notes/names.md",
-    "shakespeare": "notes/shakespeare.md",
-    "linear_toy": "notes/small-models.md",
-    "hours_pass": "notes/small-models.md",
-    "house_prices": "notes/small-models.md",
-    "random_regression": "notes/small-models.md",
-    "diabetes": "notes/small-models.md",
-    "cifar10": "notes/small-models.md",
-    "hello": "notes/small-models.md",
+EXAMPLES = {
+    "mnist": "The first test inputs (source='embedded') with their labels:",
+    "names": "The first surnames of each country in `names_train.csv.gz`, as the file lists them:",
+    "shakespeare": "The opening of `shakespeare.txt.gz`, the characters the model reads:",
+    "diabetes": "Each of the 8 scaled measurements of every row of `diabetes.csv.gz`, by label "
+                "(1: diabetes):",
+    "linear_toy": "The three points (every split):",
+    "hours_pass": "The three points (every split):",
+    "house_prices": "The ten houses (every split, default seed 1):",
+    "hello": "The one sequence, character by character (every split):",
 }
-"""The notes page on the experiments behind the recipes of the models of each datamodule."""
-GRID_DATASETS = {"mnist": {"source": "embedded"}}
-"""Datamodules zoo holds offline, drawn as a grid of test inputs (with these arguments)."""
+"""Datamodules with a picture of example inputs, drawn from the real data (`$ZOO_DATA_DIR` for the
+files), with the line above it."""
+NO_EXAMPLES = {
+    "cifar10": "No picture: CIFAR-10 is downloaded on first use, and no copy is held here offline.",
+    "image_folder": "No picture: the images are your own folder's; the datamodule holds none.",
+    "mnist_csv": "No picture: the CSV files are not held here offline; their digits are MNIST's, "
+                 "as on [mnist](mnist.md).",
+    "random_regression": "No picture: 64 samples of unrelated Gaussian noise, to be memorised.",
+}
+POINT_AXES = {"linear_toy": ("x", "y"), "hours_pass": ("hours studied", "passed"),
+              "house_prices": ("area", "price")}
+NAMES_PER_COUNTRY = 5
+SHAKESPEARE_LINES = 24
+TUTORIAL_FIGURES = ("The tutorial's own figures are not shown here: the kept copy is its text alone (at most "
+                    "the web addresses of its pictures), and the site is built offline.")
 OWN_COMMANDS: tuple[list[str], ...] = (
     [], ["list"], ["show"], ["plot"], ["export"], ["weights"], ["weights", "build"], ["weights", "list"],
     ["names"], ["sample"],
@@ -80,6 +93,11 @@ def number(text: str) -> str:
     except ValueError:
         return text
     return text if text.lstrip("-").isdigit() else f"{value:.4g}"
+
+
+def as_text(text: str) -> str:
+    """Text for a page, its `<` escaped: 'ROOT/<label>/<image>' would be HTML (and an image)."""
+    return text.replace("<", "&lt;")
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -169,11 +187,15 @@ def recipe_value(recipe: dict[str, Any], field: str) -> str:
 def recipes_section(card: ModelCard) -> str:
     recipes = {k: r.as_dict() for k, r in card.recipes.items()}
     rows = [[field, *(recipe_value(r, field) for r in recipes.values())] for field in RECIPE_FIELDS]
-    notes = "\n".join(f"- **{key}**: {r['note']}" for key, r in recipes.items() if r["note"])
-    link = NOTES.get(card.datamodule)
-    more = f"\n\nThe experiments behind these recipes: [notes]({'../' + link})." if link else ""
+    notes = "\n".join(f"- **{key}**: {recipe_note(r)}" for key, r in recipes.items() if r["note"] or r["notes"])
     return (f"`zoo fit --model {card.name} --recipe NAME`; `default` when none is named.\n\n"
-            + table(["", *recipes], rows) + "\n\n" + notes + more)
+            + table(["", *recipes], rows) + "\n\n" + notes)
+
+
+def recipe_note(recipe: dict[str, Any]) -> str:
+    """A recipe's line, linked to the notes on the experiments behind it."""
+    link = f"([why](../{recipe['notes']}))" if recipe["notes"] else ""
+    return " ".join(text for text in (recipe["note"], link) if text)
 
 
 def results_section(name: str) -> str:
@@ -216,13 +238,35 @@ def weights_section(name: str) -> str:
     return text
 
 
+def training_record(name: str) -> dict[str, Any] | None:
+    """The per-epoch metrics `zoo weights build` kept beside the shipped weights, if it did."""
+    path = weights_dir() / f"{name}{METRICS_SUFFIX}"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def shipped_curve(name: str) -> str:
+    """What the page says of the shipped weights' own training, with its picture if kept."""
+    if name not in cards():
+        return "zoo ships no weights of this model."
+    record = training_record(name)
+    if record is None:
+        return ("These weights were built before `zoo weights build` kept each epoch's metrics, and no "
+                "rebuild was made since, so there is no curve of their own training.")
+    shipped = cards()[name]["sha256"]
+    text = ("The shipped weights' own training run, after every epoch: rebuilt with `zoo weights build`, "
+            "which gave the shipped file byte for byte (the same sha256)."
+            if record["weights_sha256"] == shipped else
+            f"A rebuild with the same recipe and seed gave other bytes (sha256 `{record['weights_sha256'][:12]}`, "
+            f"the shipped file's `{shipped[:12]}`), so this is that rebuild's training, not the shipped file's.")
+    return text + f"\n\n![training curve of the shipped weights of {name}](../{IMAGES}/train_{name}.png)"
+
+
 def curve_section(name: str) -> str:
-    text = ("`zoo weights build` keeps no training log, so there is no curve of the shipped weights' own "
-            "training.")
+    text = shipped_curve(name)
     shown = [c for c in benchmark_conditions() if curve_rows(name, c)]
     if not shown:
         return text
-    text += (" The curves below are the benchmark's runs of this model (`python -m benchmarks`): test "
+    text += ("\n\nThe curves below are the benchmark's runs of this model (`python -m benchmarks`): test "
              "accuracy after every epoch, by recipe and loop, from its CSVs:")
     for condition in shown:
         text += f"\n\n![training curves of {name}, {condition}](../{IMAGES}/curve_{name}_{condition}.png)"
@@ -288,12 +332,11 @@ def tutorial_page(key: str) -> str:
     ]
     if datasets:
         parts += ["## Data it builds", ", ".join(data_link(d) for d in datasets)]
+    parts += ["## Figures", TUTORIAL_FIGURES]
     pictures = [c.name for c in models if shipped_picture(c.name)]
     if pictures:
-        parts += ["## Figures",
-                  "The tutorial's own figures are pictures on its web page (the kept copy holds their "
-                  "addresses, not the images); the numbers it reports are in the table above. zoo's "
-                  "figures of the same networks, its shipped weights on the test digits:",
+        parts += ["The numbers it reports are in the table above. zoo's figures of the same networks, its "
+                  "shipped weights on the test digits:",
                   "\n".join(f"![{n}](../{IMAGES}/cm_{n}.png){{ width=\"32%\" }}" for n in pictures)]
     return "\n\n".join(parts) + "\n"
 
@@ -340,7 +383,7 @@ def dataset_page(name: str) -> str:
     users = [model_link(n) for n in model_names() if MODELS.get(n).datamodule == name]
     sums = checksums(card)
     parts = [
-        f"# {name}", card.description,
+        f"# {name}", as_text(card.description),
         f"Source: {card.source}.", f"Class: `{card.cls.__module__}.{card.cls.__qualname__}`.",
         inspect.getdoc(card.cls) or "",
         "## Checksums (md5)",
@@ -352,17 +395,15 @@ def dataset_page(name: str) -> str:
         "## Models trained on it", ", ".join(users) or "none registered",
     ]
     parts.append("## Example inputs")
-    if name in GRID_DATASETS:
-        given = ", ".join(f"{k}={v!r}" for k, v in GRID_DATASETS[name].items())
-        parts += [f"The first test inputs ({given}) with their labels:",
-                  f"![{name} examples](../{IMAGES}/data_{name}.png)"]
+    if name in EXAMPLES:
+        parts += [EXAMPLES[name], f"![{name} examples](../{IMAGES}/data_{name}.png)"]
     else:
-        parts.append("No picture of its inputs yet: the site draws only image data zoo holds offline.")
+        parts.append(NO_EXAMPLES.get(name, "No picture of its inputs yet."))
     return "\n\n".join(parts) + "\n"
 
 
 def datasets_index() -> str:
-    rows = [[data_link(n), DATAMODULES.get(n).description] for n in list_datamodules()]
+    rows = [[data_link(n), as_text(DATAMODULES.get(n).description)] for n in list_datamodules()]
     return "# Datasets\n\nEvery registered datamodule, from `zoo.registry`.\n\n" + table(
         ["datamodule", "what it holds"], rows) + "\n"
 
@@ -477,6 +518,70 @@ def confusion_picture(name: str, path: Path) -> None:
     docs_pictures.confusion_matrix(build(name, pretrained=True), default_datamodule(name, source="embedded"), path)
 
 
+def data_file(filename: str) -> Path:
+    """A public data file in `$ZOO_DATA_DIR` (or the cache), as the datamodules find it."""
+    from zoo.datamodules.base import default_data_dir
+    from zoo.datamodules.public_files import public_file
+
+    return public_file(default_data_dir(), filename)
+
+
+def mnist_examples(path: Path) -> None:
+    from tools import docs_pictures as draw
+
+    draw.grid(DATAMODULES.get("mnist").cls(source="embedded"), path)
+
+
+def point_examples(name: str, path: Path) -> None:
+    from tools import docs_pictures as draw
+
+    x, y = DATAMODULES.get(name).cls().points()
+    draw.points(x, y, POINT_AXES[name], DATAMODULES.get(name).description.split(";")[0], path)
+
+
+def hello_examples(path: Path) -> None:
+    from tools import docs_pictures as draw
+    from zoo.text import HELLO_INPUT, HELLO_TARGET
+
+    draw.text_table(["position", *map(str, range(1, len(HELLO_INPUT) + 1))],
+                    [["input", *HELLO_INPUT], ["target", *HELLO_TARGET]], f"{HELLO_INPUT} -> {HELLO_TARGET}", path)
+
+
+def names_examples(path: Path) -> None:
+    from tools import docs_pictures as draw
+    from zoo.datamodules.names import TRAIN_FILE, read_rows
+
+    by_country: dict[str, list[str]] = {}
+    for surname, country in read_rows(data_file(TRAIN_FILE)):
+        by_country.setdefault(country, []).append(surname)
+    rows = [[c, ", ".join(s[:NAMES_PER_COUNTRY]), f"{len(s):,}"] for c, s in sorted(by_country.items())]
+    draw.text_table(["country", "first surnames", "rows"], rows, TRAIN_FILE, path)
+
+
+def shakespeare_examples(path: Path) -> None:
+    from tools import docs_pictures as draw
+    from zoo.datamodules.shakespeare import TEXT_FILE, read_text
+
+    text = read_text(data_file(TEXT_FILE))
+    draw.text_block("\n".join(text.splitlines()[:SHAKESPEARE_LINES]), TEXT_FILE, path)
+
+
+def diabetes_examples(path: Path) -> None:
+    from tools import docs_pictures as draw
+    from zoo.datamodules.diabetes import FILENAME, read_table
+
+    features, labels = read_table(data_file(FILENAME))
+    draw.feature_histograms(features, labels, f"{FILENAME}, {len(labels)} rows", path)
+
+
+def example_drawers() -> dict[str, Callable[[Path], None]]:
+    """What draws each dataset's example inputs (EXAMPLES holds the line above each picture)."""
+    drawers: dict[str, Callable[[Path], None]] = {
+        "mnist": mnist_examples, "names": names_examples, "shakespeare": shakespeare_examples,
+        "diabetes": diabetes_examples, "hello": hello_examples}
+    return drawers | {name: partial(point_examples, name) for name in POINT_AXES}
+
+
 def pictures() -> dict[str, Callable[[Path], None]]:
     """Every generated picture by file name under docs/img, with the function that draws it."""
     from tools import docs_pictures as draw
@@ -485,11 +590,12 @@ def pictures() -> dict[str, Callable[[Path], None]]:
     for name in model_names():
         if shipped_picture(name):
             found[f"cm_{name}.png"] = partial(confusion_picture, name)
+        if record := training_record(name):
+            found[f"train_{name}.png"] = partial(draw.training_curve, record["epochs"], f"{name}, shipped weights")
         for condition in benchmark_conditions():
             if rows := curve_rows(name, condition):
                 found[f"curve_{name}_{condition}.png"] = partial(draw.curves, rows, f"{name}, {condition}")
-    for name, args in GRID_DATASETS.items():
-        found[f"data_{name}.png"] = partial(draw.grid, DATAMODULES.get(name).cls(**args))
+    found |= {f"data_{name}.png": draw_examples for name, draw_examples in example_drawers().items()}
     for condition in benchmark_conditions():
         found[f"bench_epoch_{condition}.png"] = partial(
             draw.epoch_times, read_csv(benchmark_csv("tutorial_vs_zoo", condition)), condition)

@@ -3,7 +3,9 @@ chromium through Playwright), served from 127.0.0.1, and report what a reader wo
 
     mkdocs build --strict && python -m tools.docs_browser site --screenshots docs/screenshots
 
-Every model page must show its pictures (each image loaded, naturalWidth > 0); no link or image
+Every page must show its pictures (each image loaded, naturalWidth > 0: the model pages' confusion
+matrices and curves, the dataset pages' example inputs), and a model page with a confusion-matrix
+section must show a picture; no link or image
 between the site's own pages may lead nowhere (every page's internal links are followed). A
 screenshot of a model page and of a tutorial page is saved where `--screenshots` says.
 """
@@ -55,11 +57,11 @@ def broken_images(page: object) -> list[str]:
     return found
 
 
-def model_page_problems(page: object, address: str) -> list[str]:
-    """A model page's pictures that did not load; none at all where it has a confusion matrix."""
+def picture_problems(page: object, address: str, model_page: bool) -> list[str]:
+    """A page's pictures that did not load; none at all on a model page with a confusion matrix."""
     problems = [f"{address}: picture {src} did not load" for src in broken_images(page)]
     shown = page.eval_on_selector_all("article img", "imgs => imgs.length")  # type: ignore[attr-defined]
-    if page.locator("#confusion-matrix").count() and not shown:  # type: ignore[attr-defined]
+    if model_page and page.locator("#confusion-matrix").count() and not shown:  # type: ignore[attr-defined]
         problems.append(f"{address}: has a confusion matrix section but shows no picture")
     return problems
 
@@ -79,11 +81,11 @@ def check_site(site: Path, screenshots: Path | None = None) -> list[str]:
     with serve(site) as root, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 900})
-        models = pages_under(site, "models")
-        if not models:
-            problems.append("no model pages in the site")
+        models, datasets = pages_under(site, "models"), pages_under(site, "datasets")
+        problems += [f"no {kind} pages in the site" for kind, found in (("model", models), ("dataset", datasets))
+                     if not found]
         seen: set[str] = set()
-        waiting = [urljoin(root, p) for p in ["", *models]]
+        waiting = [urljoin(root, p) for p in ["", *models, *datasets]]
         while waiting:
             address = waiting.pop()
             if address in seen:
@@ -99,8 +101,7 @@ def check_site(site: Path, screenshots: Path | None = None) -> list[str]:
             if response is None or response.status != 200:
                 problems.append(f"{address}: HTTP {response.status if response else 'no answer'}")
                 continue
-            if urlparse(address).path.lstrip("/") in models:
-                problems += model_page_problems(page, address)
+            problems += picture_problems(page, address, urlparse(address).path.lstrip("/") in models)
             waiting += sorted(internal_links(page, root) - seen)
         if screenshots is not None:
             screenshots.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 """The documentation site's pictures (`python -m tools.docs` calls these): confusion matrices by
-zoo's own callback, a grid of a datamodule's inputs, and the benchmark's CSVs as plots."""
+zoo's own callback, example inputs of each dataset (a grid of images, points, histograms,
+tables and passages of text), and the benchmark's CSVs as plots."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 DPI = 72
+CHARACTER_WIDTH = 0.0135
+"""About one character's width at font size 9, as a fraction of an 8-inch-wide table."""
 SIDES = {"tutorial loop": "tab:orange", "tutorial": "tab:orange", "zoo": "tab:blue"}
 
 
@@ -51,6 +54,58 @@ def grid(datamodule: Any, path: Path, count: int = 32) -> None:
     save(figure, path)
 
 
+def points(x: Any, y: Any, axes_names: tuple[str, str], title: str, path: Path) -> None:
+    """A toy set's points, each marked."""
+    figure, axis = plt.subplots(figsize=(4, 3))
+    axis.scatter(x.flatten().tolist(), y.flatten().tolist(), color="tab:blue")
+    axis.set_xlabel(axes_names[0])
+    axis.set_ylabel(axes_names[1])
+    axis.set_title(title, fontsize=10)
+    axis.grid(alpha=0.3)
+    save(figure, path)
+
+
+def feature_histograms(features: Any, labels: Any, title: str, path: Path) -> None:
+    """Each feature's values, one histogram per label, in a panel per feature."""
+    columns = 4
+    count = features.shape[1]
+    figure, axes = plt.subplots(-(-count // columns), columns, figsize=(9, 4.2), squeeze=False)
+    for index, axis in enumerate(axes.flat[:count]):
+        for value, color in ((0, "tab:blue"), (1, "tab:orange")):
+            axis.hist(features[labels[:, 0] == value, index].tolist(), bins=20, range=(-1, 1), alpha=0.6,
+                      color=color, label=f"label {value}")
+        axis.set_title(f"feature {index + 1}", fontsize=9)
+        axis.tick_params(labelsize=7)
+    axes.flat[0].legend(fontsize=7)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    save(figure, path)
+
+
+def text_table(header: list[str], rows: list[list[str]], title: str, path: Path) -> None:
+    """Rows of text drawn as a table."""
+    figure, axis = plt.subplots(figsize=(8, 0.22 * (len(rows) + 1)))
+    axis.axis("off")
+    widths = [CHARACTER_WIDTH * (2 + max(len(text) for text in column)) for column in zip(header, *rows, strict=True)]
+    drawn = axis.table(cellText=rows, colLabels=header, colWidths=widths, loc="upper left", cellLoc="left")
+    drawn.auto_set_font_size(False)
+    drawn.set_fontsize(9)
+    for cell in drawn.get_celld().values():
+        cell.PAD = CHARACTER_WIDTH / cell.get_width()  # one character's space before the text
+    axis.set_title(title, fontsize=10, loc="left")
+    save(figure, path)
+
+
+def text_block(text: str, title: str, path: Path) -> None:
+    """A passage of text as it is, in a fixed-width font."""
+    lines = text.splitlines()
+    figure, axis = plt.subplots(figsize=(7, 0.2 * len(lines) + 0.6))
+    axis.axis("off")
+    axis.text(0, 1, text, family="monospace", fontsize=9, va="top", transform=axis.transAxes)
+    axis.set_title(title, fontsize=10, loc="left")
+    save(figure, path)
+
+
 def accuracies(row: dict[str, str]) -> list[float]:
     return [float(a) for a in row["acc_per_epoch"].split()]
 
@@ -71,6 +126,26 @@ def curves(rows: Iterable[dict[str, str]], title: str, path: Path) -> None:
     axis.set_title(title)
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
+    save(figure, path)
+
+
+def training_curve(epochs: list[dict[str, float]], title: str, path: Path) -> None:
+    """A training run's losses after every epoch (log scale) and, beside them, any other
+    validation metric."""
+    losses = [k for k in epochs[0] if k.endswith("/loss")]
+    others = [k for k in epochs[0] if k != "epoch" and k not in losses]
+    figure, axes = plt.subplots(1, 2 if others else 1, figsize=(9 if others else 5, 3.2), squeeze=False)
+    x = [row["epoch"] for row in epochs]
+    for axis, keys in zip(axes.flat, (losses, others), strict=False):
+        for key in keys:
+            axis.plot(x, [row[key] for row in epochs], marker="." if len(x) <= 60 else None, label=key)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    axes.flat[0].set_yscale("log")
+    axes.flat[0].set_ylabel("loss")
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
     save(figure, path)
 
 

@@ -84,6 +84,32 @@ class EpochLines(ProgressBar):
               file=sys.stderr, flush=True)
 
 
+class EpochMetrics(pl.Callback):
+    """Each epoch's metrics, kept in `rows` for a record of the run (`zoo weights build` writes
+    them beside the weights): the mean training loss over the epoch's batches, then whatever
+    validation logged. It only reads what training computed, so the run is the same without it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, float]] = []
+        """One per epoch: 'epoch' (from 1), 'train/loss', then any 'val/...' metrics."""
+        self.losses: list[float] = []
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.losses = []
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        self.losses.append(float(loss))
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        row = {"epoch": trainer.current_epoch + 1, "train/loss": sum(self.losses) / max(len(self.losses), 1)}
+        row |= {k: float(v) for k, v in sorted(trainer.callback_metrics.items()) if k.startswith("val/")}
+        self.rows.append(row)
+
+
 class StepLogPace(pl.Callback):
     """Log training metrics often enough that a short run's step curve is a curve: every
     `total steps // 100` steps, at most every 50 (Lightning's default) and at least every step.

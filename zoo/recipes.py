@@ -18,6 +18,10 @@ class Recipe:
     batch_size: int = 64
     max_epochs: int = 10
     note: str = ""
+    """One short line saying what the recipe is."""
+    notes: str = ""
+    """Where the reasoning and figures behind it are: a page of the documentation site with its
+    anchor, relative to docs/, e.g. "notes/mnist.md#the-default-recipe"."""
     task_args: dict[str, Any] = field(default_factory=dict)
     """Other task hyperparameters the recipe fixes, e.g. {"reduction": "sum"}."""
     data_args: dict[str, Any] = field(default_factory=dict)
@@ -83,33 +87,24 @@ DEFAULT_MNIST = Recipe(
     scheduler="onecycle",
     batch_size=64,
     max_epochs=3,
-    note="chosen by time to accuracy on the embedded digits (1 seed): passes the tutorial "
-    "recipe's 10-epoch accuracy after 2 of its 3 epochs for cnn, cnn_deep, mlp and inception",
+    note="chosen by time to accuracy: the tutorial recipe's 10-epoch accuracy in 2 of 3 epochs",
+    notes="notes/mnist.md#the-default-recipe",
 )
 
 ACCURATE_MNIST = DEFAULT_MNIST.but(
     max_epochs=20,
     data_args={"augment": True},
-    note="for accuracy over speed: the default recipe for 20 epochs, each training digit shifted "
-    "by up to 2 pixels. Final test accuracy on the embedded digits, 1 seed (benchmark time_to_99): "
-    "0.981-0.991 on an H100, 0.980-0.984 on a CPU; inception_mnist first passed 99 % on the H100",
+    note="for accuracy over speed: 20 epochs, each training digit shifted by up to 2 pixels",
+    notes="notes/mnist.md#the-accurate-recipe",
 )
 
 PRETRAINED_MNIST = DEFAULT_MNIST.but(
     max_epochs=60,
     data_args={"augment": "elastic", "val_split": 0.0},
-    note="for shared weights: the default recipe for 60 epochs, each training digit rotated, zoomed, "
-    "sheared, shifted and bent a little (augment='elastic'), trained on train + validation "
-    "(val_split=0: no val/loss, so no best.ckpt; the weights are the last epoch's). Chosen on "
-    "3,600/400 splits of the 4,000 embedded training digits (split and init seed s): against the "
-    "earlier 30 epochs of affine warps alone, over 10 model-and-split pairs (cnn, inception, resnet, "
-    "lenet at s = 1, 2; cnn_deep, mlp at s = 1) mean val accuracy went from 0.988 to 0.991 (7 up, "
-    "1 tied, 2 down by 1 digit) and mean val loss from 0.045 to 0.030 (7 down). cnn over s = 1-4: "
-    "0.983 (30 epochs, affine), 0.987 (60, affine), 0.989 (60, elastic), 0.989 (100, elastic). "
-    "Earlier: an EMA of the weights (decay 0.99-0.998) did not pay",
+    note="for the shipped weights: 60 epochs of elastic warps on train + validation (no val split)",
+    notes="notes/mnist.md#the-pretrained-recipe-the-shipped-weights",
 )
-"""The recipe for zoo's pretrained MNIST weights, every MNIST model (the MLP too: its val accuracy rose
-with warps, 0.9575 unwarped to 0.9675 affine on the seed-42 split; 0.9825 to 0.9875 at s = 1 with this recipe)."""
+"""The recipe for zoo's pretrained MNIST weights, every MNIST model's (the MLP's too)."""
 
 CONV_MNIST_RECIPES = {
     "tutorial": TUTORIAL_MNIST,

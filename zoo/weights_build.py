@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import save
 
 from zoo.building import build
-from zoo.callbacks import class_recall
+from zoo.callbacks import EpochMetrics, class_recall
 from zoo.datamodules.base import TensorBatches, TensorDataModule
 from zoo.errors import ZooError
 from zoo.files import atomic_write
@@ -27,6 +27,8 @@ from zoo.tasks import ClassificationTask, LanguageModelTask
 from zoo.training import Run, fit, run_datamodule
 
 WEIGHTS_RECIPE = "pretrained"
+METRICS_SUFFIX = ".metrics.json"
+"""Each model's per-epoch training metrics lie beside its weights, in `<name>.metrics.json`."""
 SEED = 0
 """Every model's weights come from this one seed: a recipe must work from any seed, so none is
 chosen per model."""
@@ -36,7 +38,10 @@ def weights_recipe(name: str) -> str:
     return WEIGHTS_RECIPE if WEIGHTS_RECIPE in MODELS.get(name).recipes else "default"
 
 
-def train(name: str, recipe: str, seed: int, data: TensorDataModule, progress: bool = False) -> Run:
+def train(
+    name: str, recipe: str, seed: int, data: TensorDataModule, progress: bool = False,
+    callbacks: list[lightning.pytorch.Callback] | None = None,
+) -> Run:
     """A CPU run of `name` with `recipe` on `data`, as `zoo fit` configures it, untested; quiet
     but for zoo's progress bar when `progress` (a person watching a build of many minutes)."""
     return fit(
@@ -48,6 +53,7 @@ def train(name: str, recipe: str, seed: int, data: TensorDataModule, progress: b
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=progress,
+        callbacks=callbacks,
         accelerator="cpu",
         devices=1,
     )
@@ -105,7 +111,8 @@ def build_weights(
             "give it estimate_with (e.g. a test_split) or keep a test split"
         )
     started = time.perf_counter()
-    run = train(name, recipe_name, seed, data, progress)
+    epochs = EpochMetrics()
+    run = train(name, recipe_name, seed, data, progress, [epochs])
     seconds = time.perf_counter() - started
     state = {k: v.detach().cpu().contiguous() for k, v in run.model.get_submodule("net").state_dict().items()}
     blob = save(state)
@@ -143,10 +150,20 @@ def build_weights(
         card["test_recall"] = recalls
     with atomic_write(folder / card["file"]) as temporary:
         temporary.write_bytes(blob)
+    write_metrics(folder / f"{name}{METRICS_SUFFIX}", card["sha256"], epochs.rows)
     shipped = cards(folder) | {name: card}
     with atomic_write(folder / CARDS_FILE) as temporary:
         temporary.write_text(json.dumps(dict(sorted(shipped.items())), indent=1) + "\n")
     return card
+
+
+def write_metrics(path: Path, weights_sha256: str, rows: list[dict[str, float]]) -> None:
+    """The training run's metrics after each epoch, beside the weights, for the curve on the
+    model's documentation page (the card holds only the end); with the sha256 of the weights
+    that run gave, so a page can tell the shipped file's own run from another build's."""
+    epochs = ",\n  ".join(json.dumps({k: round(v, 6) for k, v in row.items()}) for row in rows)
+    with atomic_write(path) as temporary:
+        temporary.write_text(f'{{"weights_sha256": "{weights_sha256}",\n "epochs": [\n  {epochs}\n ]\n}}\n')
 
 
 def evaluate_pretrained(name: str, data_dir: str | None = None) -> dict[str, float]:

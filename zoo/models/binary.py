@@ -22,11 +22,12 @@ from zoo.tasks import BinaryTask
     tutorial_result="curve crosses 0.5 near 2.5 h",
     recipes={
         "tutorial": TUTORIAL_THREE_POINTS.but(
-            note="002 lines 225-233: BCELoss(size_average=False), SGD lr 0.01, 100 full-batch "
-            "steps (too few for the curve to settle; its crossing still depends on the init)",
+            note="002 lines 225-233: BCELoss(size_average=False), SGD lr 0.01, 100 full-batch steps",
+            notes="notes/small-models.md#binary-models",
         ),
         "default": TUTORIAL_THREE_POINTS.but(
-            lr=1.0, note="lr 1.0: the crossing settles at 2.46 h whatever the init"
+            lr=1.0, note="lr 1.0: the crossing settles at 2.46 h whatever the init",
+            notes="notes/small-models.md#binary-models",
         ),
     },
 )
@@ -58,8 +59,8 @@ class LogisticRegressionModel(nn.Module):
             lr=0.1,
             batch_size=32,
             max_epochs=100,
-            note="002 lines 287-288: BCELoss(size_average=True), SGD lr 0.1 (its full listing "
-            "uses 0.01), batch 32, 100 epochs",
+            note="002 lines 287-288: BCELoss(size_average=True), SGD lr 0.1, batch 32, 100 epochs",
+            notes="notes/small-models.md#binary-models",
         ),
         "default": Recipe(
             optimizer="sgd",

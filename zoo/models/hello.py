@@ -20,10 +20,8 @@ def hello_recipe(lr: float, note: str, epochs: int = 15) -> Recipe:
 
 
 ONE_HOT_DEFAULT = hello_recipe(
-    0.1, "AdamW, weight decay 1.0: 'ohlol' from 40 of 40 seeded inits (0-39), where Adam alone at any lr "
-    "from 0.05 to 0.5, with or without a schedule, stays at 'ohlll' from seeds 0, 9 and 10 even after "
-    "1,000 epochs (see docs/notes/hello.md)", epochs=30
-).but(optimizer="adamw", weight_decay=1.0)
+    0.1, "AdamW, weight decay 1.0: 'ohlol' from 40 of 40 seeded inits, where Adam leaves some stuck", epochs=30
+).but(optimizer="adamw", weight_decay=1.0, notes="notes/hello.md")
 
 
 @register_model(
@@ -108,7 +106,8 @@ class RNNModel(nn.Module):
     labels=LABELS,
     recipes={
         "tutorial": hello_recipe(0.05, "002 lines 1355-1370"),
-        "default": hello_recipe(0.05, "the tutorial's: 'ohlol' from 40 of 40 seeded inits"),
+        "default": hello_recipe(0.05, "the tutorial's: 'ohlol' from 40 of 40 seeded inits").but(
+            notes="notes/small-models.md#the-hello-rnns"),
     },
 )
 class EmbeddingRNNModel(nn.Module):
@@ -132,7 +131,8 @@ class EmbeddingRNNModel(nn.Module):
 BETTER_RNN_TUTORIAL = hello_recipe(
     0.05, "embedding_rnn_hello's loop (002 lines 1355-1370); the tutorial gives none for this net"
 )
-BETTER_RNN_DEFAULT = hello_recipe(0.1, "'ohlol' from 40 of 40 seeded inits", epochs=30)
+BETTER_RNN_DEFAULT = hello_recipe(0.1, "'ohlol' from 40 of 40 seeded inits", epochs=30).but(
+    notes="notes/small-models.md#the-hello-rnns")
 
 
 @register_model(

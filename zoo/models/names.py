@@ -27,16 +27,14 @@ CLASS_WEIGHT = 0.3
 DEFAULT_NAMES = Recipe(
     optimizer="adamw", lr=3e-3, weight_decay=0.05, scheduler="cosine", batch_size=256, max_epochs=10,
     task_args={"label_smoothing": 0.1, "class_weight": CLASS_WEIGHT},
-    note=f"AdamW with a cosine schedule and label smoothing, each country's loss weighted by "
-    f"count^-{CLASS_WEIGHT}: chosen on validation for balanced accuracy at about the unweighted recipe's "
-    "accuracy (docs/notes/surnames.md)",
+    note=f"AdamW, cosine schedule, label smoothing, each country's loss weighted by count^-{CLASS_WEIGHT}",
+    notes="notes/surnames.md#the-choice",
 )
 PRETRAINED_NAMES = DEFAULT_NAMES.but(
     data_args={"val_split": 0.0, "test_split": 0.0},
     estimate_with={"test_split": 0.1},
-    note="for the shipped weights: the default recipe on every row of names_train.csv.gz, as the tutorial "
-    "trains; the card's test figures are a twin's, the same recipe and seed with 10 % of each country's "
-    "names held out (docs/notes/surnames.md)",
+    note="for the shipped weights: the default recipe on every row; a twin holding 10 % out is tested",
+    notes="notes/names.md#training-on-every-row",
 )
 
 
