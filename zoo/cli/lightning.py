@@ -239,11 +239,11 @@ class ZooCLI(LightningCLI):
         )
         kwargs["callbacks"] = callbacks
         kwargs["plugins"] = zoo_plugins(kwargs.get("plugins", trainer.plugins))
-        if isinstance(self.model, Task):
-            self.model.check_data(self.datamodule)  # before a run folder is claimed
         self.start_from_shipped_weights()
         if raw_inputs(section):  # answered without the data, a Trainer's run or a run folder
             return super().instantiate_trainer(**kwargs | {"logger": False})
+        if isinstance(self.model, Task):
+            self.model.check_data(self.datamodule)  # before a run folder is claimed
         self.load_data()
         self.check_split_present()
         if self.subcommand:
