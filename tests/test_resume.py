@@ -143,6 +143,7 @@ def test_ctrl_c_keeps_the_checkpoints_and_exits_130(tmp_path: Path) -> None:
                       "--trainer.limit_val_batches", "1", "--trainer.enable_progress_bar", "false")
     last = tmp_path / RUN / "version_0/checkpoints/last.ckpt"
     assert wait_for_epoch(run, last) < 49
+    assert wait_for_epoch(run, last.with_name("best.ckpt")) < 49  # written after last.ckpt, at validation
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=120)
     assert run.returncode == 130, err

@@ -118,11 +118,13 @@ def final_test(
 
 
 def kept_checkpoints(trainer: pl.Trainer) -> list[str]:
-    """The checkpoint files a run has saved so far (best, then last), each named once."""
+    """The checkpoint files a run has saved so far (best, then last), each named once. Only
+    files on disk: Lightning names a new best before writing it, so a write the interrupt cut
+    short is not claimed."""
     paths: list[str] = []
     for callback in trainer.checkpoint_callbacks:
         for path in (getattr(callback, "best_model_path", ""), getattr(callback, "last_model_path", "")):
-            if path and path not in paths:
+            if path and path not in paths and os.path.isfile(path):
                 paths.append(path)
     return paths
 
