@@ -278,12 +278,15 @@ class ZooCLI(LightningCLI):
 
     def start_from_shipped_weights(self) -> None:
         """With `--pretrained true`, the model's network starts from zoo's shipped weights
-        (hash-checked safetensors); said in one line with what they were trained on."""
+        (hash-checked safetensors); said in one line with what they were trained on, except
+        before answering one's own inputs, whose table stays alone on stdout."""
         subcommand = self.config.get("subcommand")
         if not subcommand or not self.config[subcommand].get("pretrained"):
             return
         name = getattr(self.model, "zoo_name", "")
         load_pretrained(self.model.get_submodule("net"), name)
+        if raw_inputs(self.config[subcommand]):
+            return
         card = weights_card(name)
         sizes = card["data"]["split_sizes"]
         say(
