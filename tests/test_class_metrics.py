@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -35,3 +37,26 @@ def test_the_confusion_matrix_shows_each_class_s_recall(normalize: bool) -> None
     assert [t.get_text() for t in axes.get_yticklabels()] == ["a (80%)", "b (0%)", "c (-)"]
     assert "balanced accuracy 0.400" in axes.get_title()
     assert [t.get_text() for t in axes.texts][:3] == (["0.80", "0.20", "0.00"] if normalize else ["8", "2", "0"])
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_zoo_test_draws_the_confusion_matrix_normalised_on_request(
+    normalize: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zoo.callbacks
+    from zoo.cli import main
+
+    drawn: list[bool] = []
+    real = zoo.callbacks.confusion_figure
+
+    def spy(counts: torch.Tensor, labels: list[str], normalize: bool = False) -> object:
+        drawn.append(normalize)
+        return real(counts, labels, normalize)
+
+    monkeypatch.setattr(zoo.callbacks, "confusion_figure", spy)
+    monkeypatch.chdir(tmp_path)
+    main(["test", "--model", "cnn_mnist", "--untrained", "true", "--data.source", "embedded",
+          "--trainer.limit_test_batches", "1", "--trainer.enable_progress_bar", "false",
+          *(["--confusion_matrix.normalize", "true"] if normalize else [])])
+    assert drawn == [normalize]
+    assert next(tmp_path.glob("runs/cnn_mnist/eval/version_0/confusion_matrix.png")).stat().st_size > 0

@@ -96,14 +96,15 @@ def zoo_plugins(plugins: Any) -> list[Any]:
     return [*given, AtomicCheckpointIO()]
 
 
-def attach_test_callbacks(trainer: pl.Trainer) -> None:
-    """Callbacks that act only while testing (the confusion matrix), attached just before a
-    test, so training steps do not pay a call to each of their hooks."""
-    trainer.callbacks.append(ConfusionMatrixCallback())  # type: ignore[attr-defined]
+def attach_test_callbacks(trainer: pl.Trainer, normalize: bool = False) -> None:
+    """Callbacks that act only while testing (the confusion matrix, its rows as fractions with
+    `normalize`), attached just before a test, so training steps do not pay a call to each of
+    their hooks."""
+    trainer.callbacks.append(ConfusionMatrixCallback(normalize))  # type: ignore[attr-defined]
 
 
 def final_test(
-    trainer: pl.Trainer, model: pl.LightningModule, datamodule: pl.LightningDataModule
+    trainer: pl.Trainer, model: pl.LightningModule, datamodule: pl.LightningDataModule, normalize: bool = False
 ) -> tuple[dict[str, float], str]:
     """Test the run's best checkpoint (the final weights when it kept none): the metrics, and
     the checkpoint's path ('' for the final weights). No metrics when the data holds no test
@@ -112,7 +113,7 @@ def final_test(
                  if isinstance(c, ModelCheckpoint) and not isinstance(c, LastCheckpoint)), "")
     if lacks_split(datamodule, "test"):
         return {}, best
-    attach_test_callbacks(trainer)
+    attach_test_callbacks(trainer, normalize)
     results = trainer.test(model, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True)
     return {k: float(v) for k, v in results[0].items()}, best
 

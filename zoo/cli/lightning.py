@@ -122,7 +122,19 @@ class ZooCLI(LightningCLI):
             default=False,
             help="start from zoo's shipped weights of the model (see 'zoo list') instead of a --ckpt_path",
         )
+        parser.add_argument(
+            "--confusion_matrix.normalize",
+            type=bool,
+            default=False,
+            help="draw the test's confusion matrix with each true class's row as fractions of its samples, "
+                 "readable when the classes differ in size",
+        )
         parser.set_defaults(flat_defaults(self.run_defaults))
+
+    def normalized_confusion(self) -> bool:
+        """Whether the test's confusion matrix shows each true class's row as fractions."""
+        section = self.config[self.subcommand] if self.subcommand else self.config
+        return bool(section.get("confusion_matrix.normalize"))
 
     def parse_arguments(self, parser: Any, args: Any) -> None:
         """Parse the command line given to `zoo` (which is sys.argv's tail, so no warning about
@@ -342,7 +354,7 @@ class ZooCLI(LightningCLI):
 
     def before_test(self) -> None:
         self._check()
-        attach_test_callbacks(self.trainer)
+        attach_test_callbacks(self.trainer, self.normalized_confusion())
 
     def before_predict(self) -> None:
         self._check()
@@ -351,7 +363,7 @@ class ZooCLI(LightningCLI):
         trainer = self.trainer
         if trainer.interrupted:
             return
-        metrics, best = final_test(trainer, self.model, self.datamodule)
+        metrics, best = final_test(trainer, self.model, self.datamodule, self.normalized_confusion())
         tested = "the best checkpoint" if best else "the final weights"
         say(f"test of {tested}: {metrics_line(metrics)}" if metrics else "no test split in the data: nothing tested")
         if best:
