@@ -508,12 +508,9 @@ class ClassificationTask(Task):
         was_training = self.training
         self.eval()
         with torch.no_grad():
-            top = self.prediction(self(*(t.to(self.device) for t in inputs))).topk(k, dim=-1)
+            probs = self.prediction(self(*(t.to(self.device) for t in inputs))).cpu()
         self.train(was_training)
-        return [
-            [(self.labels[i], p) for i, p in zip(ids.tolist(), probs.tolist(), strict=True)]
-            for ids, probs in zip(top.indices, top.values, strict=True)
-        ]
+        return [row.top for row in self.rows([""] * len(probs), probs, k)]
 
 
 MAX_SAMPLE_LENGTH = 10_000

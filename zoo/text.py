@@ -100,11 +100,3 @@ HELLO_VOCAB = CharVocab("ehlo")
 """The hello tutorial's four characters, in the tutorial's order (`idx2char`)."""
 HELLO_INPUT = "hello"
 HELLO_TARGET = "ohlol"
-
-
-def hello_inputs(text: str, one_hot: bool) -> Tensor:
-    """A batch of one: one-hot floats (1, L, 4) as the first two tutorials, or ids (1, L)."""
-    if not text:
-        raise ZooError("the word is empty; give at least one of the letters e h l o, e.g. hello")
-    ids = HELLO_VOCAB.encode(text).unsqueeze(0)
-    return torch.nn.functional.one_hot(ids, len(HELLO_VOCAB)).float() if one_hot else ids

@@ -5,8 +5,9 @@ from __future__ import annotations
 from torch import Tensor
 
 from zoo.datamodules.base import TensorDataModule
+from zoo.inputs import Characters
 from zoo.registry import register_datamodule
-from zoo.text import HELLO_INPUT, HELLO_TARGET, HELLO_VOCAB, hello_inputs
+from zoo.text import HELLO_INPUT, HELLO_TARGET, HELLO_VOCAB
 
 
 @register_datamodule(
@@ -30,5 +31,6 @@ class HelloDataModule(TensorDataModule):
 
     def load(self) -> dict[str, tuple[Tensor, ...]]:
         target = HELLO_VOCAB.encode(HELLO_TARGET).unsqueeze(0)
-        pair = (hello_inputs(HELLO_INPUT, self.one_hot), target)
+        (inputs,) = Characters(HELLO_VOCAB.chars, self.one_hot).tensors([HELLO_INPUT])
+        pair = (inputs, target)
         return {split: pair for split in ("train", "val", "test")}
