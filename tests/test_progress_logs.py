@@ -14,7 +14,7 @@ from conftest import SyntheticDataModule
 from lightning.pytorch.loggers import CSVLogger
 
 from zoo import build
-from zoo.callbacks import TimedProgressBar
+from zoo.callbacks import TimedProgressBar, epoch_line
 from zoo.training import fit
 
 
@@ -26,6 +26,13 @@ def test_zoo_fit_into_a_file_prints_one_plain_line_per_epoch(run_zoo) -> None:
     assert len(epochs) == 2, done.stderr
     assert re.fullmatch(r"epoch 1/2  train/loss \S+  val/acc \S+  (val/\w+ \S+  )+\d+\.\d s", epochs[0]), epochs[0]
     assert "\x1b" not in done.stderr and "\r" not in done.stderr and "v_num" not in done.stderr
+
+
+def test_epoch_lines_keep_four_digits_so_columns_line_up() -> None:
+    first = epoch_line(2, 3, {"val/acc": 0.96, "train/loss": 1.234567, "step": 40}, 4.25)
+    second = epoch_line(3, None, {"val/acc": 0.9625, "train/loss": 0.5, "step": 60}, 3.6)
+    assert first == "epoch 2/3  step 40  train/loss 1.235  val/acc 0.9600  4.2 s"
+    assert second == "epoch 3  step 60  train/loss 0.5000  val/acc 0.9625  3.6 s"
 
 
 def test_a_terminal_gets_zoos_bar_without_v_num(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,10 +79,16 @@ class EpochLines(ProgressBar):
             return
         metrics = self.get_metrics(trainer, pl_module)
         metrics.pop("v_num", None)
-        shown = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in sorted(metrics.items()))
-        epochs = f"/{trainer.max_epochs}" if trainer.max_epochs and trainer.max_epochs > 0 else ""
-        print(f"epoch {trainer.current_epoch + 1}{epochs}  {shown}  {time.monotonic() - self.started:.1f} s",
+        epochs = trainer.max_epochs if trainer.max_epochs and trainer.max_epochs > 0 else None
+        print(epoch_line(trainer.current_epoch + 1, epochs, metrics, time.monotonic() - self.started),
               file=sys.stderr, flush=True)
+
+
+def epoch_line(epoch: int, epochs: int | None, metrics: Mapping[str, object], seconds: float) -> str:
+    """Four significant digits with trailing zeros kept, so one column's figures line up epoch
+    after epoch (0.9600 above 0.9625, not 0.96)."""
+    shown = "  ".join(f"{k} {v:#.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in sorted(metrics.items()))
+    return f"epoch {epoch}{f'/{epochs}' if epochs else ''}  {shown}  {seconds:.1f} s"
 
 
 class EpochMetrics(pl.Callback):
