@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tools.model_index import TABLES_PAGE
 from tools.results import REPO, RESULTS, readme_table
-from tools.surnames import RUNS, SHIFTS, summary_table
+from tools.surnames import HELD_OUT, NGRAM, RUNS, SHIFTS, SHIPPED, held_out_table, summary_table
 
 
 def test_readme_results_table_is_the_committed_csv() -> None:
@@ -24,8 +25,38 @@ def test_readme_results_table_is_the_committed_csv() -> None:
 def test_readme_surname_table_is_the_committed_csv() -> None:
     runs = pd.read_csv(RUNS)
     assert set(runs["shift"]) == set(SHIFTS) and set(runs["split"]) == {"val", "test"}
-    assert "char n-gram naive Bayes" in set(runs["variant"])
+    assert NGRAM in set(runs["variant"])
     assert summary_table(runs) in TABLES_PAGE.read_text(), "run: python -m tools.surnames"
+
+
+def test_held_out_surname_table_is_the_committed_csv() -> None:
+    held_out = pd.read_csv(HELD_OUT)
+    assert set(held_out["shift"]) == set(SHIFTS)
+    assert {SHIPPED, NGRAM} <= set(held_out["model"])
+    assert held_out_table(held_out) in TABLES_PAGE.read_text(), "run: python -m tools.surnames --held-out DIR"
+
+
+def test_held_out_check_reproduces_the_shipped_weights() -> None:
+    """The shipped recipe retrained at seed 0 answers the held-out file as the shipped file does."""
+    trained = pd.read_csv(HELD_OUT).query("shift == 0.0 and seed == 0").set_index("model")
+    assert trained.loc[SHIPPED].equals(trained.loc["class weight 0.3"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "pass --data-dir DIR to train the variants, or --held-out FOLDER"),
+    (["--held-out", "{empty}"], "holds no names_test.csv.gz"),
+    (["--data-dir", "{both}"], "holds names_test.csv.gz, which would become the variants' test split"),
+])
+def test_the_surnames_tool_refuses_folders_that_would_mislead(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "both").mkdir()
+    for name in ("names_train.csv.gz", "names_test.csv.gz"):
+        (tmp_path / "both" / name).write_bytes(b"")
+    args = [arg.format(empty=tmp_path / "empty", both=tmp_path / "both") for arg in args]
+    done = subprocess.run([sys.executable, "-m", "tools.surnames", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert message in done.stderr
 
 
 @pytest.mark.slow
