@@ -59,9 +59,13 @@ def test_image_classifier_journey(run_zoo, tmp_path: Path) -> None:
     best = fit(run_zoo, tmp_path, "cnn_mnist", "--model.scheduler", "null")
     ckpt = ["--ckpt_path", str(best)]
 
-    assert "test: test/acc" in succeeded(run_zoo("test", "--model", "cnn_mnist", *ckpt))
-    assert "validation: val/acc" in succeeded(run_zoo("validate", *ckpt, "--model", "cnn_mnist"))
-    assert "1000 predictions of shape (10,)" in succeeded(run_zoo("predict", "--model", "cnn_mnist", *ckpt))
+    evaluations = [succeeded(run_zoo("test", "--model", "cnn_mnist", *ckpt)),
+                   succeeded(run_zoo("validate", *ckpt, "--model", "cnn_mnist")),
+                   succeeded(run_zoo("predict", "--model", "cnn_mnist", *ckpt))]
+    assert "test: test/acc" in evaluations[0]
+    assert "validation: val/acc" in evaluations[1]
+    assert "1000 predictions of shape (10,)" in evaluations[2]
+    assert not any("dirpath has changed" in out for out in evaluations), "Lightning's checkpoint-folder notice"
 
     picture = digit_picture(tmp_path / "one.png")
     succeeded(run_zoo("predict", "--model", "cnn_mnist", *ckpt, str(picture), "--output", "one.csv"))

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from argparse import ArgumentError
 from pathlib import Path
 from typing import Any
@@ -251,6 +252,11 @@ class ZooCLI(LightningCLI):
         )
         kwargs["callbacks"] = callbacks
         kwargs["plugins"] = zoo_plugins(kwargs.get("plugins", trainer.plugins))
+        if self.subcommand in EVALUATIONS:
+            # An evaluation saves no checkpoints; the loaded checkpoint's ModelCheckpoint state
+            # names the training run's folder, and Lightning's notice that it differs from this
+            # run's says nothing a person evaluating can act on.
+            warnings.filterwarnings("ignore", message="The dirpath has changed")
         self.start_from_shipped_weights()
         if raw_inputs(section):  # answered without the data, a Trainer's run or a run folder
             return super().instantiate_trainer(**kwargs | {"logger": False})
