@@ -31,6 +31,8 @@ BAD_COMMAND_LINES = [
      "model 'rnn_hello' has 4 outputs fixed by its network, so it cannot be built with 2 labels; pass 4 labels"),
     (["fit", "--model", "gru_names", "--model.label_smoothing", "1"], "label_smoothing must be in [0, 1)"),
     (["fit", "--model", "gru_names", "--model.logit_adjust", "-1"], "logit_adjust and class_weight must be 0 or more"),
+    (["fit", "--model", "gru_names", "--data.class_sampling", "-1"],
+     "class_sampling must be 0 or more, got -1.0; pass e.g. 0.5, or 0 to shuffle"),
     (["fit", "--model", "cnn_mnist", "--model.net_args", "{width: 3}"], "does not take width"),
     (["fit", "--model", "cnn_mnist", "--data.val_split", "1.5"], "val_split must be in [0, 1)"),
     (["fit", "--model", "cnn_mnist", "--data.val_split", "0.9999"],

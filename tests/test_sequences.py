@@ -163,6 +163,23 @@ def test_dedupe_trains_on_one_row_per_name_and_country_and_judges_on_all(tmp_pat
     assert torch.equal(plain.splits["test"][0], deduped.splits["test"][0])
 
 
+def test_class_sampling_draws_every_country_alike_and_repeats_its_order(tmp_path: Path) -> None:
+    names_of_countries(tmp_path, {"Russian": 900, "Vietnamese": 100})
+    shuffled = NamesDataModule(str(tmp_path), val_split=0.0, test_split=0.0)
+    balanced = NamesDataModule(str(tmp_path), val_split=0.0, test_split=0.0, class_sampling=1.0)
+
+    def drawn(data: NamesDataModule, epochs: int) -> list[int]:
+        batches = data.train_dataloader()
+        targets = torch.cat([batch[-1] for _ in range(epochs) for batch in batches])
+        return torch.bincount(targets, minlength=2).tolist()  # Russian, Vietnamese
+
+    assert drawn(shuffled, 1) == [900, 100]
+    russian, vietnamese = drawn(balanced, 10)
+    assert russian + vietnamese == 10_000 and 4_700 < vietnamese < 5_300
+    assert drawn(NamesDataModule(str(tmp_path), val_split=0.0, test_split=0.0, class_sampling=1.0), 10) == [
+        russian, vietnamese]
+
+
 def test_logit_adjustment_and_class_weights_come_from_the_training_split() -> None:
     class Data:
         splits = {"train": (torch.zeros(4, 1), torch.tensor([0] * 30 + [1] * 10))}

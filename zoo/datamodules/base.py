@@ -54,7 +54,8 @@ class TensorBatches:
 
     Shuffles with a seeded generator that advances every epoch, shards across processes when
     torch.distributed is running (every rank gets the same number of batches), and applies an
-    optional batched transform (augmentation) to the first tensor.
+    optional batched transform (augmentation) to the first tensor. With `sample_weights`, an
+    epoch draws as many samples as there are, with replacement, each in proportion to its weight.
     """
 
     def __init__(
@@ -65,13 +66,20 @@ class TensorBatches:
         seed: int = 0,
         drop_last: bool = False,
         transform: BatchTransform | None = None,
+        sample_weights: Tensor | None = None,
     ) -> None:
         self.tensors = tuple(tensors)
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.transform = transform
+        self.sample_weights = sample_weights
         self.generator = torch.Generator().manual_seed(seed)
+
+    def _order(self, n: int) -> Tensor:
+        if self.sample_weights is not None:
+            return torch.multinomial(self.sample_weights.cpu(), n, replacement=True, generator=self.generator)
+        return torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
 
     def _rank_and_world(self) -> tuple[int, int]:
         dist = torch.distributed
@@ -90,7 +98,7 @@ class TensorBatches:
     def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
         n = len(self.tensors[0])
         rank, world = self._rank_and_world()
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        order = self._order(n)
         if world > 1:
             order = order[: n // world * world][rank::world]
         order = order.to(self.tensors[0].device)
@@ -175,6 +183,10 @@ class TensorDataModule(pl.LightningDataModule):
         """Batched augmentation for training; none by default."""
         return None
 
+    def train_sample_weights(self) -> Tensor | None:
+        """How often each training sample is drawn, relative to the others; None shuffles."""
+        return None
+
     def setup(self, stage: str | None = None) -> None:
         """Load the splits once (zoo's commands do it before a run folder is claimed, so bad data
         leaves nothing behind) and move them to the Trainer's device once it has one."""
@@ -214,6 +226,7 @@ class TensorDataModule(pl.LightningDataModule):
             shuffle=train,
             seed=self.seed,
             transform=self.train_transform() if train else None,
+            sample_weights=self.train_sample_weights() if train else None,
         )
 
     def train_dataloader(self) -> TensorBatches:

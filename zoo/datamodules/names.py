@@ -125,7 +125,9 @@ class NamesDataModule(TensorDataModule):
     only `val_split` is held out. `fetch_test_file=True` downloads that file (md5-checked) when
     data_dir lacks it: the tutorial's own held-out names, on which it reports its accuracy.
     `stratify` (on by default) holds out each country's share of names, so the rarest countries
-    are judged too; `dedupe` trains on one row per (name, country), validation and test unchanged.
+    are judged too; `dedupe` trains on one row per (name, country), validation and test unchanged;
+    `class_sampling` q draws each training row with weight count^-q of its country (1: every
+    country as often as any other), with replacement, instead of shuffling.
     """
 
     def __init__(
@@ -140,6 +142,7 @@ class NamesDataModule(TensorDataModule):
         fetch_test_file: bool = False,
         stratify: bool = True,
         dedupe: bool = False,
+        class_sampling: float = 0.0,
     ) -> None:
         super().__init__(data_dir, batch_size, eval_batch_size, val_split, seed)
         if not 0.0 <= test_split < 1.0 or val_split + test_split >= 1.0:
@@ -149,11 +152,14 @@ class NamesDataModule(TensorDataModule):
             )
         if max_len < 1:
             raise ZooError(f"max_len must be at least 1, got {max_len}")
+        if class_sampling < 0:
+            raise ZooError(f"class_sampling must be 0 or more, got {class_sampling}; pass e.g. 0.5, or 0 to shuffle")
         self.test_split = test_split
         self.max_len = max_len
         self.fetch_test_file = fetch_test_file
         self.stratify = stratify
         self.dedupe = dedupe
+        self.class_sampling = class_sampling
         self.input_shape = (None,)
         self.countries: list[str] = []
 
@@ -161,6 +167,13 @@ class NamesDataModule(TensorDataModule):
     def labels(self) -> list[str] | None:
         """The classes once the file is read: its countries, sorted."""
         return self.countries or None
+
+    def train_sample_weights(self) -> Tensor | None:
+        if not self.class_sampling:
+            return None
+        target = self.splits["train"][-1].cpu()
+        counts = torch.bincount(target, minlength=len(self.countries)).double()
+        return (counts ** -self.class_sampling)[target]
 
     def prepare_data(self) -> None:
         public_file(self.data_dir, TRAIN_FILE)
