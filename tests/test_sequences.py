@@ -180,6 +180,22 @@ def test_class_sampling_draws_every_country_alike_and_repeats_its_order(tmp_path
         russian, vietnamese]
 
 
+def test_class_sampling_resumes_the_draw_it_was_interrupted_in(tmp_path: Path) -> None:
+    names_of_countries(tmp_path, {"Russian": 90, "Vietnamese": 10})
+
+    def balanced() -> NamesDataModule:
+        return NamesDataModule(str(tmp_path), val_split=0.0, test_split=0.0, batch_size=8, class_sampling=1.0)
+
+    first = balanced()
+    batches = first.train_dataloader()
+    next(iter(batches))  # epoch 1 begun: its draw is made, as a checkpoint saved mid-run sees it
+    state = first.state_dict()
+    uninterrupted = [batch[0] for batch in batches]  # epoch 2
+    resumed = balanced()
+    resumed.load_state_dict(state)
+    assert all(torch.equal(a, b[0]) for a, b in zip(uninterrupted, resumed.train_dataloader(), strict=True))
+
+
 def test_logit_adjustment_and_class_weights_come_from_the_training_split() -> None:
     class Data:
         splits = {"train": (torch.zeros(4, 1), torch.tensor([0] * 30 + [1] * 10))}
