@@ -65,8 +65,9 @@ def test_zoo_test_with_pretrained_weights_scores_the_card_and_says_what_they_saw
           "--trainer.enable_progress_bar", "false"])
     out = capsys.readouterr().out
     card = SHIPPED["cnn_mnist"]["test"]
-    acc, balanced = card["test/acc"], card["test/bal_acc"]
-    assert (f"shipped cnn_mnist weights: test/acc {acc:.4f} (balanced {balanced:.4f}) on their card; "
+    acc, balanced, macro_f1 = card["test/acc"], card["test/bal_acc"], card["test/macro_f1"]
+    assert (f"shipped cnn_mnist weights: test/acc {acc:.4f} (balanced {balanced:.4f}, macro F1 {macro_f1:.4f}) "
+            "on their card; "
             "trained on mnist 4,000/0/1,000") in out
     assert f"zoo: test: test/acc {acc:.4f}," in out
     assert not list(tmp_path.glob("runs/**/*.ckpt"))
