@@ -4,7 +4,7 @@
 classifier and the small tutorial systems with `zoo.training.fit` (the configuration `zoo fit`
 uses) once per seed (0-4; 0-9 for the tiny tutorial systems), and writes
 `results/results-<device>-torch<version>.csv`: mean, standard deviation and worst seed of the
-headline test metric, a classifier's mean balanced accuracy, epochs, training seconds, device,
+headline test metric, a classifier's mean balanced accuracy and macro F1, epochs, training seconds, device,
 data and split (gru_names reads names_train.csv.gz from $ZOO_DATA_DIR). `--models NAME ...`
 reruns those models and keeps the saved rows of the others. It then rewrites docs/tables.md's results
 table from that file; a test fails when the two drift apart. `--quick` runs a tiny smoke version
@@ -47,6 +47,7 @@ of them, and a run takes about a second."""
 HEADLINE = ("test/acc", "test/mae")
 LOWER_IS_BETTER = ("test/mae",)
 BALANCED = "test/bal_acc"
+MACRO_F1 = "test/macro_f1"
 
 
 def device_label() -> str:
@@ -72,6 +73,7 @@ def one_run(name: str, recipe: str, seed: int, limits: dict[str, int]) -> dict[s
         "metric": metric,
         "value": run.test[metric],
         "bal_acc": run.test.get(BALANCED, float("nan")),
+        "macro_f1": run.test.get(MACRO_F1, float("nan")),
         "epochs": run.trainer.current_epoch,
         "seconds": seconds,
         "data": getattr(run.datamodule, "zoo_name", ""),
@@ -83,7 +85,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     grouped = runs.groupby(["model", "recipe", "metric", "data", "split"], sort=False)
     table = grouped.agg(
         seeds=("seed", "count"), mean=("value", "mean"), std=("value", "std"), best=("value", "max"),
-        lowest=("value", "min"), bal_acc=("bal_acc", "mean"), epochs=("epochs", "max"), seconds=("seconds", "mean"),
+        lowest=("value", "min"), bal_acc=("bal_acc", "mean"), macro_f1=("macro_f1", "mean"), epochs=("epochs", "max"),
+        seconds=("seconds", "mean"),
     ).reset_index()
     lower_better = table["metric"].isin(LOWER_IS_BETTER)
     table["worst"] = table["lowest"].where(~lower_better, table["best"])
@@ -95,15 +98,15 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
 
 def readme_table(table: pd.DataFrame, path: Path) -> str:
     lines = [
-        "| model | recipe | test metric, mean ± std | worst seed | balanced acc, mean | seeds | epochs "
-        "| seconds (mean) | data, train/val/test |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | recipe | test metric, mean ± std | worst seed | balanced acc, mean | macro F1, mean | seeds "
+        "| epochs | seconds (mean) | data, train/val/test |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table.itertuples():
-        balanced = "-" if pd.isna(row.bal_acc) else f"{row.bal_acc:.4f}"
+        balanced, macro_f1 = ("-" if pd.isna(value) else f"{value:.4f}" for value in (row.bal_acc, row.macro_f1))
         lines.append(
             f"| {row.model} | {row.recipe} | {row.metric.removeprefix('test/')} {row.mean:.4f} ± {row.std:.4f} "
-            f"| {row.worst:.4f} | {balanced} | {row.seeds} | {row.epochs} | {row.seconds:.1f} "
+            f"| {row.worst:.4f} | {balanced} | {macro_f1} | {row.seeds} | {row.epochs} | {row.seconds:.1f} "
             f"| {row.data}, {row.split} |"
         )
     first = table.iloc[0]
