@@ -24,6 +24,7 @@ import torch
 
 from tools.model_index import TABLES_PAGE
 from zoo.notice import quiet_lightning
+from zoo.pretrained import PER_CLASS
 from zoo.registry import MODELS
 from zoo.training import fit
 
@@ -46,8 +47,6 @@ TEN_SEEDS = ("rnncell_hello", "rnn_hello", "embedding_rnn_hello", "lstm_hello", 
 of them, and a run takes about a second."""
 HEADLINE = ("test/acc", "test/mae")
 LOWER_IS_BETTER = ("test/mae",)
-BALANCED = "test/bal_acc"
-MACRO_F1 = "test/macro_f1"
 
 
 def device_label() -> str:
@@ -72,8 +71,7 @@ def one_run(name: str, recipe: str, seed: int, limits: dict[str, int]) -> dict[s
         "seed": seed,
         "metric": metric,
         "value": run.test[metric],
-        "bal_acc": run.test.get(BALANCED, float("nan")),
-        "macro_f1": run.test.get(MACRO_F1, float("nan")),
+        **{metric.removeprefix("test/"): run.test.get(metric, float("nan")) for metric in PER_CLASS},
         "epochs": run.trainer.current_epoch,
         "seconds": seconds,
         "data": getattr(run.datamodule, "zoo_name", ""),

@@ -40,11 +40,11 @@ from torchmetrics.functional import confusion_matrix
 
 from tools.model_index import TABLES_PAGE
 from zoo.building import build_net
-from zoo.callbacks import confusion_figure
+from zoo.callbacks import class_recall, confusion_figure
 from zoo.datamodules.names import TEST_FILE, TRAIN_FILE, NamesDataModule
 from zoo.models.names import CLASS_WEIGHT
 from zoo.notice import quiet_lightning
-from zoo.training import fit
+from zoo.training import Run, fit
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "results"
@@ -105,10 +105,12 @@ def scores(logits: Tensor, target: Tensor, num_classes: int) -> dict[str, float]
     return {name: float(metric(logits, target)) for name, metric in class_metrics(num_classes).items()}
 
 
+def confusion(logits: Tensor, target: Tensor, num_classes: int) -> Tensor:
+    return confusion_matrix(logits.argmax(dim=-1), target, task="multiclass", num_classes=num_classes)
+
+
 def recall(logits: Tensor, target: Tensor, num_classes: int) -> Tensor:
-    predicted = logits.argmax(dim=-1)
-    hits = torch.bincount(target[predicted == target], minlength=num_classes).double()
-    return hits / torch.bincount(target, minlength=num_classes).double()
+    return class_recall(confusion(logits, target, num_classes))
 
 
 def split_logits(model: Any, data: NamesDataModule, split: str) -> tuple[Tensor, Tensor]:
@@ -124,6 +126,13 @@ def curve_rows(logits: Tensor, target: Tensor, log_prior: Tensor, **labels: Any)
     return [{**labels, "shift": t, **scores(logits - t * log_prior, target, len(log_prior))} for t in SHIFTS]
 
 
+def trained(recipe: str, seed: int, model_kwargs: dict[str, Any] | None, data_kwargs: dict[str, Any]) -> Run:
+    """gru_names trained as `zoo fit` trains it, final weights kept, nothing written to disk."""
+    return fit("gru_names", recipe=recipe, seed=seed, test=False, logger=False, enable_checkpointing=False,
+               enable_progress_bar=False, accelerator="cpu", devices=1, model_kwargs=model_kwargs,
+               data_kwargs=data_kwargs)
+
+
 def train_variant(variant: str, seed: int, data_dir: str) -> tuple[list[dict[str, Any]], Tensor, list[str]]:
     """Seed `seed` of a variant; an ensemble's seed s averages members of seeds s*n .. s*n+n-1."""
     spec = VARIANTS[variant]
@@ -131,9 +140,7 @@ def train_variant(variant: str, seed: int, data_dir: str) -> tuple[list[dict[str
     started = time.perf_counter()
     logits: dict[str, list[Tensor]] = {"val": [], "test": []}
     for member_seed in range(seed * members, (seed + 1) * members):
-        run = fit("gru_names", recipe=spec["recipe"], seed=member_seed, test=False, logger=False,
-                  enable_checkpointing=False, enable_progress_bar=False, accelerator="cpu", devices=1,
-                  model_kwargs=spec.get("model"), data_kwargs={"data_dir": data_dir, **spec.get("data", {})})
+        run = trained(spec["recipe"], member_seed, spec.get("model"), {"data_dir": data_dir, **spec.get("data", {})})
         data: NamesDataModule = run.datamodule  # type: ignore[assignment]
         for split in logits:
             logits[split].append(split_logits(run.model, data, split)[0].log_softmax(dim=-1))
@@ -193,9 +200,7 @@ def held_out_rows(folder: str) -> tuple[list[dict[str, Any]], Tensor, list[str]]
         logits = {(SHIPPED, 0): shipped(ids, lengths)}
     for weight in HELD_OUT_CLASS_WEIGHTS:
         for seed in HELD_OUT_SEEDS:
-            run = fit("gru_names", recipe="pretrained", seed=seed, test=False, logger=False,
-                      enable_checkpointing=False, enable_progress_bar=False, accelerator="cpu", devices=1,
-                      model_kwargs={"class_weight": weight}, data_kwargs={"data_dir": folder})
+            run = trained("pretrained", seed, {"class_weight": weight}, {"data_dir": folder})
             model = f"class weight {weight:g}"
             logits[model, seed] = split_logits(run.model, data, "test")[0]
             figures = scores(logits[model, seed], target, len(data.countries))
@@ -209,9 +214,7 @@ def held_out_rows(folder: str) -> tuple[list[dict[str, Any]], Tensor, list[str]]
             per_country = recall(shifted, target, len(data.countries)).tolist()
             rows.append({"model": model, "seed": seed, "shift": t, **scores(shifted, target, len(data.countries)),
                          **dict(zip(data.countries, per_country, strict=True))})
-    counts = confusion_matrix(logits[SHIPPED, 0].argmax(dim=-1), target, task="multiclass",
-                              num_classes=len(data.countries))
-    return rows, counts, data.countries
+    return rows, confusion(logits[SHIPPED, 0], target, len(data.countries)), data.countries
 
 
 def held_out_table(held_out: pd.DataFrame) -> str:

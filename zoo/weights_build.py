@@ -13,6 +13,7 @@ from typing import Any, cast
 import lightning
 import torch
 from safetensors.torch import save
+from torchmetrics.functional import confusion_matrix
 
 from zoo.building import build
 from zoo.callbacks import EpochMetrics, class_recall
@@ -84,9 +85,8 @@ def class_recalls(model: lightning.pytorch.LightningModule, data: TensorDataModu
         ])
     if scores.dim() != 2:  # one prediction per sequence position
         return {}
-    predicted = scores.argmax(dim=-1)
-    counts = torch.zeros(model.num_classes, model.num_classes, dtype=torch.long)
-    counts.index_put_((target.cpu(), predicted.cpu()), torch.ones_like(target.cpu()), accumulate=True)
+    counts = confusion_matrix(scores.argmax(dim=-1).cpu(), target.cpu(), task="multiclass",
+                              num_classes=model.num_classes)
     return {label: round(float(r), 4) for label, r in zip(model.labels, class_recall(counts), strict=True)}
 
 
