@@ -137,9 +137,9 @@ def option_problem(key: str, value: str | None, known: list[str], classes: dict[
         return None
     if key not in known and section not in ("model", "data"):
         return unknown_option(key, known)
-    hint = RAW_INPUT_OPTIONS.get(key[2:])
-    if hint is not None and value is not None and not fits(read_value(value), hint):
-        return f"{key} cannot be {value!r}; {wanted(hint)}"
+    option = RAW_INPUT_OPTIONS.get(key[2:])
+    if option is not None and value is not None and not fits(read_value(value), option[0]):
+        return f"{key} cannot be {value!r}; {wanted(option[0])}"
     return None
 
 

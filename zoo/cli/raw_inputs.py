@@ -9,8 +9,15 @@ from typing import Any
 
 from zoo.errors import ZooError
 
-OPTIONS: dict[str, Any] = {"top": int, "output": str | None, "length": int, "temperature": float, "seed": int | None}
-"""The options that belong to inputs, with their types (a prediction over a datamodule takes none)."""
+OPTIONS: dict[str, tuple[Any, Any, str]] = {
+    "top": (int, 3, "how many likeliest labels to show"),
+    "output": (str | None, None, "also write the answers to this CSV file"),
+    "length": (int, 200, "characters a prompt is continued by"),
+    "temperature": (float, 0.8, "sampling temperature, > 0"),
+    "seed": (int | None, None, "sampling seed: the same seed, the same text"),
+}
+"""The options that belong to inputs (a prediction over a datamodule takes none): each one's type,
+default and help."""
 
 
 def add_raw_input_arguments(parser: Any) -> None:
@@ -19,13 +26,8 @@ def add_raw_input_arguments(parser: Any) -> None:
                         help="your own inputs, of the kind the model's card names ('zoo list --json'): image files or "
                              "folders, surnames, a prompt, words, numbers; one starting with '-' goes after '--'. "
                              "None: predict over the datamodule's test split")
-    helps = {"top": ("how many likeliest labels to show", 3),
-             "output": ("also write the answers to this CSV file", None),
-             "length": ("characters a prompt is continued by", 200),
-             "temperature": ("sampling temperature, > 0", 0.8),
-             "seed": ("sampling seed: the same seed, the same text", None)}
-    for name, (text, default) in helps.items():
-        parser.add_argument(f"--{name}", type=OPTIONS[name], default=default, help=text)
+    for name, (kind, default, text) in OPTIONS.items():
+        parser.add_argument(f"--{name}", type=kind, default=default, help=text)
 
 
 def raw_inputs(section: Any) -> list[str]:
