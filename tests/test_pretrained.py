@@ -12,7 +12,8 @@ import torch
 
 from zoo import ZooError, build, build_net, model_card
 from zoo.cli import main
-from zoo.pretrained import cards, load_state, weights_dir
+from zoo.datamodules.base import rows_seen
+from zoo.pretrained import cards, load_state, measured_on, weights_dir
 from zoo.weights_build import METRICS_SUFFIX, build_weights, evaluate_pretrained
 
 SHIPPED = cards()
@@ -66,11 +67,35 @@ def test_zoo_test_with_pretrained_weights_scores_the_card_and_says_what_they_saw
     out = capsys.readouterr().out
     card = SHIPPED["cnn_mnist"]["test"]
     acc, balanced, macro_f1 = card["test/acc"], card["test/bal_acc"], card["test/macro_f1"]
-    assert (f"shipped cnn_mnist weights: test/acc {acc:.4f} (balanced {balanced:.4f}, macro F1 {macro_f1:.4f}) "
-            "on their card; "
-            "trained on mnist 4,000/0/1,000") in out
-    assert f"zoo: test: test/acc {acc:.4f}," in out
+    assert ("shipped cnn_mnist weights, trained on mnist 4,000/0/1,000 (train/val/test); their card: "
+            f"test/acc {acc:.4f} (balanced {balanced:.4f}, macro F1 {macro_f1:.4f}) on 1,000 mnist test rows") in out
+    assert f"zoo: test on 1,000 mnist test rows, none seen in training by these weights: test/acc {acc:.4f}," in out
     assert not list(tmp_path.glob("runs/**/*.ckpt"))
+
+
+def test_zoo_test_with_pretrained_weights_says_when_it_scores_rows_they_trained_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    main(["test", "--model", "rnn_hello", "--pretrained", "true", "--trainer.enable_progress_bar", "false"])
+    out = capsys.readouterr().out
+    assert "on 1 hello test row, all seen in training" in out
+    assert ("zoo: test on 1 hello test row, all seen in training by these weights "
+            "(a measure of fit, not a test): ") in out
+
+
+def test_rows_seen_counts_inputs_met_in_training_whatever_their_padding() -> None:
+    trained = (torch.tensor([[1, 2, 0], [3, 0, 0]]), torch.tensor([0, 1]))
+    scored = (torch.tensor([[3, 0], [1, 2], [2, 1]]), torch.tensor([1, 1, 0]))
+    assert rows_seen(trained, scored) == 2
+
+
+def test_every_card_counts_its_test_rows_seen_in_training() -> None:
+    for name, card in SHIPPED.items():
+        data = card["data"]
+        rows = data.get("twin_split_sizes", data["split_sizes"])["test"]
+        assert 0 <= card["test_rows_seen"] <= rows, name
+        assert (", all seen in training" in measured_on(card)) == (card["test_rows_seen"] == rows > 0), name
 
 
 def test_zoo_weights_list_gives_each_file_its_hash_size_and_test_metrics(capsys: pytest.CaptureFixture[str]) -> None:
@@ -80,7 +105,8 @@ def test_zoo_weights_list_gives_each_file_its_hash_size_and_test_metrics(capsys:
     for line, (name, card) in zip(lines, SHIPPED.items(), strict=True):
         assert line.split()[:3] == [name, card["sha256"][:12], f"{card['bytes']:,}"]
         assert all(f"{key} {value:.4f}" in line for key, value in card["test"].items())
-        assert line.endswith("(a twin's; these weights trained on every row)") == ("train" in card)
+        assert line.endswith(f" on {measured_on(card)}")
+        assert ("a twin's" in line) == ("train" in card)
 
 
 def test_a_changed_file_is_refused_before_it_is_read(tmp_path: Path) -> None:

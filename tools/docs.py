@@ -27,7 +27,7 @@ from typing import Any
 
 from tools.model_index import weights_table
 from zoo.building import build, default_datamodule
-from zoo.pretrained import cards, headline, weights_dir
+from zoo.pretrained import cards, headline, measured_on, weights_dir
 from zoo.registry import DATAMODULES, MODELS, DataCard, ModelCard, discover, list_datamodules
 from zoo.registry import list_models as model_names
 from zoo.tutorials import TUTORIALS
@@ -226,10 +226,8 @@ def weights_section(name: str) -> str:
         ["trained", f"{card['train_seconds']:g} s on {card['device']}, torch {card['torch']}, "
                     f"lightning {card['lightning']}, {card['built']}"],
         ["test", ", ".join(f"{k} {v:.4f}" for k, v in card["test"].items())],
+        ["measured on", measured_on(card)],
     ]
-    if "twin_split_sizes" in data:
-        twin = "/".join(f"{data['twin_split_sizes'][k]:,}" for k in ("train", "val", "test"))
-        rows.append(["tested on", f"a twin trained alike on {twin} (the weights saw every row)"])
     text = table(["field", "value"], rows)
     if shipped_picture(name):
         text += (f"\n\n### Confusion matrix\n\nThe shipped weights on the {data['split_sizes']['test']:,} test "

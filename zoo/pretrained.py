@@ -49,13 +49,30 @@ def weights_card(name: str, folder: Path | None = None) -> dict[str, Any]:
 
 
 def headline(card: dict[str, Any]) -> str:
-    """'test/acc 0.9910 (balanced 0.9908, macro F1 0.9905)', the card's main figure, for tables: a
-    classifier's balanced accuracy and macro F1 beside its accuracy, so a model that serves only its
-    largest classes shows."""
+    """'test/acc 0.9910 (balanced 0.9908, macro F1 0.9905) on 1,000 mnist test rows', the card's main
+    figure and what it was measured on (`measured_on`): a classifier's balanced accuracy and macro
+    F1 beside its accuracy, so a model that serves only its largest classes shows."""
     metrics = card["test"]
     key = next((k for k in HEADLINE_METRICS if k in metrics), sorted(metrics)[0])
     per_class = ", ".join(f"{label} {metrics[metric]:.4f}" for metric, label in PER_CLASS.items() if metric in metrics)
-    return f"{key} {metrics[key]:.4f}" + (f" ({per_class})" if per_class else "")
+    return f"{key} {metrics[key]:.4f}" + (f" ({per_class})" if per_class else "") + f" on {measured_on(card)}"
+
+
+def measured_on(card: dict[str, Any]) -> str:
+    """What the card's test figures were measured on, in words: how many rows, of which data, held
+    out from which weights, and how many of them the weights had seen in training anyway (a
+    duplicate row, or data too small to hold any out); every surface that shows a card's figure
+    says this beside it."""
+    data = card["data"]
+    twin = "twin_split_sizes" in data
+    rows = (data["twin_split_sizes"] if twin else data["split_sizes"])["test"]
+    what = f"{rows:,} {data['datamodule']} test row{'s' if rows != 1 else ''}"
+    if twin:
+        what = f"a twin's {what} (same recipe and seed, trained without them; these weights trained on every row)"
+    seen = card.get("test_rows_seen")
+    if seen:
+        what += f", {'all ' if seen == rows else f'{seen:,} of them '}seen in training"
+    return what
 
 
 def sha256(data: bytes) -> str:

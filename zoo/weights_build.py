@@ -17,7 +17,7 @@ from torchmetrics.functional import confusion_matrix
 
 from zoo.building import build
 from zoo.callbacks import EpochMetrics, class_recall
-from zoo.datamodules.base import TensorBatches, TensorDataModule
+from zoo.datamodules.base import TensorBatches, TensorDataModule, rows_seen
 from zoo.errors import ZooError
 from zoo.files import atomic_write
 from zoo.notice import say
@@ -138,6 +138,7 @@ def build_weights(
     if sizes["test"]:
         card["test"] = score(run.trainer, run.model, data, "test")
         tested, tested_data = run, data
+        card["test_rows_seen"] = rows_seen(data.splits["train"], data.splits["test"])
     else:
         say(f"{name}: trained on every row; testing a twin trained alike with {recipe.estimate_with} ...")
         twin_data = cast(TensorDataModule, run_datamodule(name, recipe_name, **data_kwargs | recipe.estimate_with))
@@ -145,6 +146,7 @@ def build_weights(
         card["data"]["twin_split_sizes"] = twin_data.split_sizes()
         card["test"] = score(twin.trainer, twin.model, twin_data, "test")
         tested, tested_data = twin, twin_data
+        card["test_rows_seen"] = rows_seen(twin_data.splits["train"], twin_data.splits["test"])
         card["train"] = score(run.trainer, run.model, data, "train")
     if recalls := class_recalls(tested.model, tested_data, "test"):
         card["test_recall"] = recalls
@@ -171,18 +173,30 @@ def evaluate_pretrained(name: str, data_dir: str | None = None) -> dict[str, flo
     that a file still scores what its card says: on the test split the card was tested on, or, for
     weights trained on every row (tested through a twin), on their own training rows."""
     card = weights_card(name)
-    recipe_name = weights_recipe(name)
-    overrides = {"data_dir": data_dir} if data_dir else {}
-    source = card["data"].get("used_source")
-    if source:  # the same digits the card was tested on, whatever else is on this machine
-        overrides["source"] = source
-    data = cast(TensorDataModule, run_datamodule(name, recipe_name, **overrides))
-    model = build(name, recipe=recipe_name, pretrained=True)
+    data = card_datamodule(name, data_dir)
+    model = build(name, recipe=weights_recipe(name), pretrained=True)
     trainer = lightning.pytorch.Trainer(
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False,
     )
     return score(trainer, model, data, "train" if "train" in card else "test")
+
+
+def card_datamodule(name: str, data_dir: str | None = None) -> TensorDataModule:
+    """The data the shipped weights of `name` were built on, split as their run split it (their
+    recipe's arguments and seed; the digits their card names, whatever else is on this machine),
+    from the data files in `data_dir`."""
+    overrides = {"data_dir": data_dir} if data_dir else {}
+    if source := weights_card(name)["data"].get("used_source"):
+        overrides["source"] = source
+    return cast(TensorDataModule, run_datamodule(name, weights_recipe(name), **overrides))
+
+
+def training_rows(name: str, data_dir: str | None = None) -> tuple[torch.Tensor, ...]:
+    """The rows the shipped weights of `name` trained on."""
+    data = card_datamodule(name, data_dir)
+    data.setup()
+    return data.splits["train"]
 
 
 def build_all(

@@ -30,7 +30,7 @@ from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoin
 from zoo.cli.names import add_names, which_model
 from zoo.cli.parse_errors import one_line
 from zoo.cli.raw_inputs import add_raw_input_arguments, answer_raw_inputs, check_raw_input_options, raw_inputs
-from zoo.datamodules.base import lacks_split
+from zoo.datamodules.base import lacks_split, rows_seen
 from zoo.errors import ZooError
 from zoo.files import atomic_write
 from zoo.logs import default_logger
@@ -48,6 +48,7 @@ from zoo.runs import (
 )
 from zoo.tasks import ClassificationTask, Task, takes_num_classes
 from zoo.training import attach_test_callbacks, describe, final_test, kept_checkpoints, zoo_callbacks, zoo_plugins
+from zoo.weights_build import card_datamodule, training_rows
 
 EVALUATIONS = ("validate", "test", "predict")
 EVALUATED_SPLIT = {"validate": "val", "test": "test", "predict": "test"}
@@ -89,6 +90,7 @@ class ZooCLI(LightningCLI):
         self.run_defaults = defaults
         self.checkpoint: dict[str, Any] = {}
         self.run_dir: Path | None = None
+        self.scored = ""
         if started is not None:
             started.append(self)
         super().__init__(**kwargs)
@@ -264,6 +266,8 @@ class ZooCLI(LightningCLI):
             self.model.check_data(self.datamodule)  # before a run folder is claimed
         self.load_data()
         self.check_split_present()
+        if self.config_init[self.subcommand].get("pretrained") and self.subcommand in ("validate", "test"):
+            self.scored = self.scored_rows()
         if self.subcommand:
             kwargs |= self.run_folder(section)
         return super().instantiate_trainer(**kwargs)
@@ -308,10 +312,30 @@ class ZooCLI(LightningCLI):
         card = weights_card(name)
         sizes = card["data"]["split_sizes"]
         say(
-            f"shipped {name} weights: {headline(card)} on their card; trained on {card['data']['datamodule']} "
-            f"{sizes['train']:,}/{sizes['val']:,}/{sizes['test']:,} (train/val/test), so only data outside "
-            "their training rows measures them fairly"
+            f"shipped {name} weights, trained on {card['data']['datamodule']} {sizes['train']:,}/{sizes['val']:,}/"
+            f"{sizes['test']:,} (train/val/test); their card: {headline(card)}"
         )
+
+    def scored_rows(self) -> str:
+        """Which rows an evaluation of the shipped weights scores, and how many of them those weights
+        trained on (rebuilt from their card's split of the same data files): a figure on rows a
+        model trained on is not a test of it, and the line of figures says so."""
+        split = EVALUATED_SPLIT[self.subcommand or ""]
+        rows = getattr(self.datamodule, "splits", {}).get(split)
+        name = getattr(self.model, "zoo_name", "")
+        if rows is None:
+            return ""
+        count = len(rows[-1])
+        what = f"{count:,} {getattr(self.datamodule, 'zoo_name', 'data')} {split} row{'s' if count != 1 else ''}"
+        data = self.config[self.subcommand].get("data")
+        data_dir = data.get("init_args", {}).get("data_dir") if data else None
+        if type(card_datamodule(name, data_dir)) is not type(self.datamodule):
+            return f"{what} (not the data these weights trained on: not checked for rows they saw)"
+        seen = rows_seen(training_rows(name, data_dir), rows)
+        if not seen:
+            return f"{what}, none seen in training by these weights"
+        how_many = "all" if seen == count else f"{seen:,} of them"
+        return f"{what}, {how_many} seen in training by these weights (a measure of fit, not a test)"
 
     def run_folder(self, section: Any) -> dict[str, Any]:
         """Claim this run's folder and check it (and the checkpoint folder) can be written;
@@ -390,11 +414,13 @@ class ZooCLI(LightningCLI):
                 say(f"confusion matrix: {callback.path}")
 
     def after_validate(self) -> None:
-        say(f"validation: {metrics_line(dict(self.trainer.callback_metrics))}")
+        on = f" on {self.scored}" if self.scored else ""
+        say(f"validation{on}: {metrics_line(dict(self.trainer.callback_metrics))}")
         self.say_eval_folder()
 
     def after_test(self) -> None:
-        say(f"test: {metrics_line(dict(self.trainer.callback_metrics))}")
+        on = f" on {self.scored}" if self.scored else ""
+        say(f"test{on}: {metrics_line(dict(self.trainer.callback_metrics))}")
         self.say_eval_folder()
 
     def after_predict(self) -> None:

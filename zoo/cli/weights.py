@@ -7,7 +7,7 @@ from pathlib import Path
 
 from zoo.cli.parse_errors import OneLineParser
 from zoo.notice import metrics_line, quiet_lightning
-from zoo.pretrained import cards
+from zoo.pretrained import cards, measured_on
 from zoo.registry import MODELS
 
 
@@ -31,8 +31,8 @@ def weights_main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.action == "list":
         for name, card in cards().items():
-            twin = " (a twin's; these weights trained on every row)" if "train" in card else ""
-            print(f"{name:24s} {card['sha256'][:12]}  {card['bytes']:>9,} bytes  {metrics_line(card['test'])}{twin}")
+            print(f"{name:24s} {card['sha256'][:12]}  {card['bytes']:>9,} bytes  {metrics_line(card['test'])} "
+                  f"on {measured_on(card)}")
         return
     from zoo.weights_build import build_all
 

@@ -32,6 +32,20 @@ def lacks_split(datamodule: object, split: str) -> bool:
     return callable(split_sizes) and not split_sizes()[split]
 
 
+def rows_seen(seen: tuple[Tensor, ...], rows: tuple[Tensor, ...]) -> int:
+    """How many of a split's `rows` (input tensors, then targets) have inputs equal to a row of the
+    split `seen`: figures on rows a model trained on measure its fit, not what it learned. Each
+    input is compared without its trailing zero bytes, since splits pad sequences to their own
+    longest (with id 0) and fixed-size rows lose nothing by it."""
+
+    def keys(split: tuple[Tensor, ...]) -> list[tuple[bytes, ...]]:
+        inputs = [tensor.reshape(len(tensor), -1).cpu().contiguous().numpy() for tensor in split[:-1]]
+        return [tuple(array[i].tobytes().rstrip(b"\0") for array in inputs) for i in range(len(split[-1]))]
+
+    known = set(keys(seen))
+    return sum(key in known for key in keys(rows))
+
+
 def writable_dir(folder: Path) -> Path:
     """Create the folder a download goes to; a clear error when it cannot be written."""
     try:
