@@ -68,7 +68,7 @@ def measured_on(card: dict[str, Any]) -> str:
     rows = (data["twin_split_sizes"] if twin else data["split_sizes"])["test"]
     what = f"{rows:,} {data['datamodule']} test row{'s' if rows != 1 else ''}"
     if twin:
-        what = f"a twin's {what} (same recipe and seed, trained without them; these weights trained on every row)"
+        what = f"a twin's {what} (trained alike without them; these weights saw every row)"
     seen = card.get("test_rows_seen")
     if seen:
         what += f", {'all ' if seen == rows else f'{seen:,} of them '}seen in training"
