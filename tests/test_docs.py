@@ -5,6 +5,7 @@ pictures are all there, and the built site opens in a real browser with nothing 
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from markdown.extensions.toc import slugify
 
 from tools.docs import DOCS, GENERATED, IMAGES, LIGHTNING_PAGE, REPO, lightning_versions, pictures
 from tools.docs import write as write_docs
-from tools.docs_browser import CHROMIUM, SCREENSHOTS, check_site
+from tools.docs_browser import CHROMIUM, SCREENSHOTS, check_site, site_pages
 from zoo.registry import MODELS, list_models
 
 FIX = "run: python -m tools.docs"
@@ -95,6 +96,33 @@ def test_built_site_shows_every_picture_and_no_broken_link(tmp_path: Path) -> No
                            cwd=REPO, capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-3000:]
     shots = tmp_path / "screenshots"
+    pages = site_pages(site)
+    assert len(pages) == len(list(site.rglob("index.html"))) > 50 and "reference/api/" in pages
     assert check_site(site, shots) == []
     assert sorted(p.name for p in shots.iterdir()) == sorted(SCREENSHOTS)
     assert all((shots / name).stat().st_size > 10_000 for name in SCREENSHOTS)
+
+
+def small_page(title: str, body: str) -> str:
+    """A page laid out as MkDocs Material lays one out: its contents (one entry, #second) in the
+    secondary nav, its text in the article."""
+    return ('<html><body><nav class="md-nav md-nav--secondary"><a class="md-nav__link" href="#second">second</a>'
+            f'</nav><article><h1 id="first">{title}</h1>{body}</article></body></html>')
+
+
+@pytest.mark.slow
+def test_the_browser_check_finds_a_cut_page_a_missing_picture_and_broken_links(tmp_path: Path) -> None:
+    if reason := missing_for_browser():
+        pytest.skip(reason)
+    site = tmp_path / "site"
+    (site / "models" / "m").mkdir(parents=True)
+    (site / "index.html").write_text(small_page("Home", '<h2 id="second">Second</h2><h3> </h3>'
+                                                '<a href="models/m/#nowhere">m</a><a href="gone/">gone</a>'))
+    (site / "models" / "m" / "index.html").write_text(small_page("M", '<img src="../../missing.png">'))
+    problems = "\n".join(check_site(site))
+    assert "/: 1 empty headings" in problems
+    assert "/models/m/: contents entry #second leads to nothing on the page" in problems
+    assert not re.search(r"\d/: contents entry", problems)  # the home page has its #second
+    assert "/models/m/: picture" in problems and "missing.png did not load" in problems
+    assert "models/m/#nowhere: no #nowhere on that page" in problems and "gone/: no such page" in problems
+    assert "no datasets pages in the site" in problems
