@@ -5,6 +5,7 @@ pictures are all there, and the built site opens in a real browser with nothing 
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -126,3 +127,19 @@ def test_the_browser_check_finds_a_cut_page_a_missing_picture_and_broken_links(t
     assert "/models/m/: picture" in problems and "missing.png did not load" in problems
     assert "models/m/#nowhere: no #nowhere on that page" in problems and "gone/: no such page" in problems
     assert "no datasets pages in the site" in problems
+
+
+def test_the_sidebar_leads_with_the_guides_and_lists_every_page() -> None:
+    pytest.importorskip("mkdocs")
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files
+
+    from tools import docs_nav
+
+    config = load_config(str(REPO / "mkdocs.yml"))
+    files = get_files(config)
+    docs_nav.on_files(files, config)
+    nav = config["nav"]
+    assert nav[0] == "index.md" and list(nav[1]) == ["Guides"] and nav[1]["Guides"][0] == "guides/index.md"
+    listed = json.dumps(nav)
+    assert all(f'"{page.src_uri}"' in listed for page in files.documentation_pages())

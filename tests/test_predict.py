@@ -207,6 +207,14 @@ def test_written_text_prints_as_text_with_its_line_breaks(
     assert "\\n" not in printed and "probability" not in printed
 
 
+def test_predict_help_opens_with_zoos_own_description(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["predict", "--help"])
+    opening = " ".join(capsys.readouterr().out.split("positional arguments:")[0].split())
+    assert stop.value.code == 0 and "Answer your own inputs (image files or folders" in opening
+    assert opening.endswith("save predictions.pt in the run folder.") and "Run inference" not in opening
+
+
 def test_predict_command_takes_negative_numbers_and_names(
     checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -69,7 +69,7 @@ TUTORIAL_FIGURES = ("The tutorial's own figures are not shown here: the kept cop
                     "the web addresses of its pictures), and the site is built offline.")
 OWN_COMMANDS: tuple[list[str], ...] = (
     [], ["list"], ["show"], ["plot"], ["export"], ["weights"], ["weights", "build"], ["weights", "list"],
-    ["names"], ["sample"],
+    ["serve"], ["names"], ["sample"],
 )
 LIGHTNING_COMMANDS: tuple[list[str], ...] = (["fit"], ["validate"], ["test"], ["predict"])
 RECIPE_FIELDS = ("optimizer", "lr", "momentum", "weight_decay", "scheduler", "batch_size", "max_epochs",
@@ -275,14 +275,13 @@ def curve_section(name: str) -> str:
 
 def commands_section(card: ModelCard) -> str:
     name = card.name
-    evaluate = "--pretrained true" if name in cards() else "--ckpt_path CKPT"
     lines = [f"zoo fit --model {name}                       # the default recipe"]
     lines += [f"zoo fit --model {name} --recipe {key}" for key in card.recipes if key != "default"]
+    weights = f"--model {name}" if name in cards() else "--ckpt_path CKPT"
     lines += [
-        f"zoo test --model {name} {evaluate}",
-        f"zoo predict --model {name} INPUT...{' --ckpt_path CKPT' if name not in cards() else ''}",
-        f"zoo export --model {name} --format onnx --out {name}.onnx"
-        + ("" if name in cards() else " --ckpt_path CKPT"),
+        f"zoo test {weights}" + (" --pretrained true" if name in cards() else ""),
+        f"zoo predict {weights} INPUT...",
+        f"zoo export {weights} --format onnx --out {name}.onnx",
         f"zoo show {name}",
     ]
     return "```bash\n" + "\n".join(lines) + "\n```"
