@@ -14,7 +14,19 @@ from pathlib import Path
 import pytest
 from markdown.extensions.toc import slugify
 
-from tools.docs import DOCS, GENERATED, IMAGES, LIGHTNING_PAGE, REPO, lightning_versions, pictures
+from tools.docs import (
+    DOCS,
+    GENERATED,
+    IMAGES,
+    LIGHTNING_PAGE,
+    REPO,
+    SNIPPET_IMAGE,
+    latency_file,
+    lightning_versions,
+    pictures,
+    python_snippet,
+    read_csv,
+)
 from tools.docs import write as write_docs
 from tools.docs_browser import CHROMIUM, SCREENSHOTS, check_site, site_pages
 from zoo.registry import MODELS, list_models
@@ -143,3 +155,39 @@ def test_the_sidebar_leads_with_the_guides_and_lists_every_page() -> None:
     assert nav[0] == "index.md" and list(nav[1]) == ["Guides"] and nav[1]["Guides"][0] == "guides/index.md"
     listed = json.dumps(nav)
     assert all(f'"{page.src_uri}"' in listed for page in files.documentation_pages())
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_pages_python_snippet_runs_on_the_cpu(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (60, 60), "white")
+    ImageDraw.Draw(picture).line([(20, 10), (40, 10), (25, 50)], fill="black", width=5)  # a 7, for a reader's file
+    picture.save(tmp_path / SNIPPET_IMAGE)
+    monkeypatch.chdir(tmp_path)
+    snippet = python_snippet(MODELS.get(name))
+    assert snippet in (DOCS / "models" / f"{name}.md").read_text(), FIX
+    code = snippet.removeprefix("```python\n").removesuffix("\n```")
+    exec(compile(code, f"docs/models/{name}.md", "exec"), {})  # the page's own code, run as a reader would
+    printed = capsys.readouterr().out
+    model = MODELS.get(name)
+    assert printed.strip()
+    if model.inputs is not None and model.inputs.kind != "images":
+        assert model.inputs.examples == () or model.inputs.examples[0] in printed
+
+
+def test_the_latency_tool_writes_the_csv_the_models_index_is_generated_from(tmp_path: Path) -> None:
+    from benchmarks import latency
+
+    latency.main(["--models", "cnn_mnist,lstm_hello", "--out", str(tmp_path)])
+    (written,) = tmp_path.glob("latency-cpu-torch*-t1.csv")
+    rows = {r["model"]: r for r in read_csv(written)}
+    assert sorted(rows) == ["cnn_mnist", "lstm_hello"]
+    assert rows["cnn_mnist"]["input"] == "1x1x28x28" and float(rows["cnn_mnist"]["fwd_mflop"]) > 0.5
+    assert rows["lstm_hello"]["not_counted"] == "LSTM" and rows["cnn_mnist"]["not_counted"] == ""
+    assert all(float(r["latency_ms"]) > 0 and r["threads"] == "1" and r["cpu"] for r in rows.values())
+    committed = latency_file()
+    assert committed is not None and sorted(r["model"] for r in read_csv(committed)) == list_models(), (
+        "run: python -m benchmarks.latency, then python -m tools.docs")
