@@ -219,13 +219,13 @@ def python_snippet(card: ModelCard) -> str:
     """Python that loads the model's weights, prepares an input, answers it and names the labels:
     code a test runs for every model."""
     name, kind = card.name, task_kind(card)
-    load = (f'model = build("{name}", pretrained=True).eval()  # the shipped weights, sha256 checked'
+    load = (f'model = build("{name}", pretrained=True).eval()  # shipped weights, sha256 checked'
             if name in cards() else
             f'model = build("{name}").eval()  # no shipped weights: untrained (zoo.load_checkpoint for yours)')
     lines = ["import torch", "from zoo import build", "", load,
              f"inputs = {snippet_inputs(card)}  # {card.inputs.help if card.inputs else ''}",
              "with torch.no_grad():",
-             "    output = model(*model.raw_inputs.tensors(inputs))  # prepared as its training data was"]
+             "    output = model(*model.raw_inputs.tensors(inputs))  # prepared as in training"]
     if kind == "text generation":
         lines += ["print(model.labels[output[0, -1].argmax()])  # the likeliest character after the prompt",
                   "(row,) = model.answer(inputs, length=100, temperature=0.8, seed=0)  # as zoo predict writes",
