@@ -1,6 +1,7 @@
 """The documentation site: its generated pages are what `python -m tools.docs` writes today (a page
 that drifted from the registry, the cards, the recipes, the CSVs or the parsers fails), its
-pictures are all there, and the built site opens in a real browser with nothing broken."""
+pictures are all there, every model page's Python runs, the sidebar leads with the guides, and the
+built site opens in a real browser, every page of it, with nothing broken."""
 
 from __future__ import annotations
 
