@@ -21,6 +21,7 @@ from benchmarks.data import zoo_datamodule
 from benchmarks.loops import EpochLog, run_plain, run_zoo
 from zoo.building import build_net
 from zoo.registry import recipe_for
+from zoo.training import forward_flops
 
 NAME = "efficiency"
 RECIPE = "default"
@@ -51,9 +52,7 @@ def matmul_peak(device: torch.device, size: int, trials: int = 5) -> float:
 
 def count_flops(net: nn.Module, x: Tensor, y: Tensor) -> tuple[float, float]:
     """Forward FLOPs and training-step (forward + backward) FLOPs per sample of a batch."""
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        net(x)
-    forward = counter.get_total_flops()
+    forward = forward_flops(net, x)
     with FlopCounterMode(display=False) as counter:
         F.cross_entropy(net(x), y).backward()
     return forward / len(y), counter.get_total_flops() / len(y)

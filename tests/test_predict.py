@@ -12,7 +12,7 @@ from conftest import IMAGE_MODES, quiet_trainer, save_in_mode
 from PIL import Image, ImageDraw
 
 from zoo import ZooError, build
-from zoo.answers import format_table
+from zoo.answers import TEXT_RULE, format_table
 from zoo.checkpoints import load_model
 from zoo.cli import main
 from zoo.datamodules import mnist
@@ -172,13 +172,47 @@ def test_names_prompts_words_and_numbers(checkpoints: dict[str, Path]) -> None:
         (row,) = load_model(hello, str(checkpoints[hello])).answer(["hello"])
         assert len(row.prediction) == 5 and set(row.prediction) <= set("ehlo")
     binary = load_model(None, str(checkpoints["logistic_regression"])).answer(["-2", "0.5"])
-    assert all(r.prediction == ("1" if r.probability >= 0.5 else "0") for r in binary)  # type: ignore[operator]
+    assert all(r.probability == r.top[0][1] >= 0.5 and r.prediction == r.top[0][0] for r in binary)
     (value,) = load_model(None, str(checkpoints["linear_regression"])).answer(["4"])
     assert float(value.prediction) == pytest.approx(
         float(load_model(None, str(checkpoints["linear_regression"]))(torch.tensor([[4.0]]))), rel=1e-5)
     (diabetes,) = load_model(None, str(checkpoints["diabetes_mlp"])).answer(["-0.3,0.5,0.2,-0.3,0,0,-0.5,0"])
     assert 0 <= diabetes.probability <= 1  # type: ignore[operator]
     assert "probability" in format_table(binary).splitlines()[0]
+
+
+def test_a_binary_answer_carries_its_own_probability_and_p1_under_label_1(tmp_path: Path) -> None:
+    model = build("logistic_regression")
+    with torch.no_grad():
+        model.net.linear.weight.fill_(1.0)
+        model.net.linear.bias.fill_(0.0)
+    low, high = model.answer(["-2", "2"])
+    p1 = torch.sigmoid(torch.tensor(2.0)).item()
+    assert (low.prediction, high.prediction) == ("0", "1")
+    assert low.probability == pytest.approx(p1) and high.probability == pytest.approx(p1)
+    assert dict(low.top)["1"] == pytest.approx(1 - p1) and dict(high.top)["1"] == pytest.approx(p1)
+    assert [label for label, _ in low.top] == ["0", "1"]
+    (one,) = model.answer(["-2"], k=1)
+    assert one.top == [("0", pytest.approx(p1))]
+
+
+def test_written_text_prints_as_text_with_its_line_breaks(
+    checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ckpt = str(checkpoints["char_rnn_shakespeare"])
+    rows = load_model(None, ckpt).answer(["ROMEO:", "JULIET:"], length=40, seed=2)
+    main(["predict", "--ckpt_path", ckpt, "ROMEO:", "JULIET:", "--length", "40", "--seed", "2"])
+    printed = capsys.readouterr().out
+    assert printed == f"ROMEO:{rows[0].prediction}{TEXT_RULE}JULIET:{rows[1].prediction}\n"
+    assert "\\n" not in printed and "probability" not in printed
+
+
+def test_predict_help_opens_with_zoos_own_description(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["predict", "--help"])
+    opening = " ".join(capsys.readouterr().out.split("positional arguments:")[0].split())
+    assert stop.value.code == 0 and "Answer your own inputs (image files or folders" in opening
+    assert opening.endswith("save predictions.pt in the run folder.") and "Run inference" not in opening
 
 
 def test_predict_command_takes_negative_numbers_and_names(

@@ -1,6 +1,7 @@
 """Development tool: the documentation site's generated pages and pictures, written from the
-registry's cards, the recipes, the shipped weights' cards, the results CSVs and the command
-parsers, so nothing on them is typed twice.
+registry's cards, the recipes, the shipped weights' cards, the results and benchmark CSVs (the
+models' FLOPs and CPU latency: `python -m benchmarks.latency`) and the command parsers, so nothing
+on them is typed twice. Each model page leads with Python that runs (a test runs every one).
 
 `python -m tools.docs` rewrites every generated page under docs/ and its pictures;
 `--no-pictures` writes the pages alone. A test regenerates the pages into a temporary folder and
@@ -27,9 +28,11 @@ from typing import Any
 
 from tools.model_index import weights_table
 from zoo.building import build, default_datamodule
+from zoo.inputs import EXAMPLE_LENGTH
 from zoo.pretrained import cards, headline, measured_on, weights_dir
 from zoo.registry import DATAMODULES, MODELS, DataCard, ModelCard, discover, list_datamodules
 from zoo.registry import list_models as model_names
+from zoo.tasks import BinaryTask, LanguageModelTask, RegressionTask
 from zoo.tutorials import TUTORIALS
 from zoo.weights_build import METRICS_SUFFIX
 
@@ -69,13 +72,20 @@ TUTORIAL_FIGURES = ("The tutorial's own figures are not shown here: the kept cop
                     "the web addresses of its pictures), and the site is built offline.")
 OWN_COMMANDS: tuple[list[str], ...] = (
     [], ["list"], ["show"], ["plot"], ["export"], ["weights"], ["weights", "build"], ["weights", "list"],
-    ["names"], ["sample"],
+    ["serve"], ["names"], ["sample"],
 )
 LIGHTNING_COMMANDS: tuple[list[str], ...] = (["fit"], ["validate"], ["test"], ["predict"])
 RECIPE_FIELDS = ("optimizer", "lr", "momentum", "weight_decay", "scheduler", "batch_size", "max_epochs",
                  "task_args", "data_args", "estimate_with")
 CURVE_CSV = "time_to_accuracy"
 ACCURATE_CSV = "time_to_99"
+LATENCY_CSV = "latency-cpu-*.csv"
+"""`python -m benchmarks.latency`'s files in benchmarks/results/: the tables' FLOPs and CPU latency."""
+SNIPPET_IMAGE = "picture.png"
+"""The image file a model page's Python snippet reads (the reader's own; the test draws one)."""
+TASK_KINDS = ("image classification", "sequence classification", "sequence labelling", "text generation",
+              "binary classification", "regression")
+"""The models index's groups, in its order."""
 
 
 # ---- small helpers -------------------------------------------------------------------------
@@ -157,6 +167,9 @@ def card_rows(card: ModelCard) -> list[list[str]]:
         ["network", f"`{card.net.__module__}.{card.net.__qualname__}`"],
         ["task", f"`{card.task.__module__}.{card.task.__qualname__}`"],
         ["parameters", f"{card.num_params:,}"],
+        ["what it does", task_kind(card)],
+        ["FLOPs, CPU latency", f"{flops_cell(card.name)}, {latency_cell(card.name)} at batch 1 "
+                               "([how measured](index.md))"],
         ["input", f"`{tuple(card.input_shape)}`"],
         ["output", f"`{tuple(card.output_shape)}`"],
         ["raw inputs", card.inputs.describe() if card.inputs else "not said: predict over a datamodule"],
@@ -175,6 +188,59 @@ def network_source(card: ModelCard) -> str:
     path = Path(inspect.getfile(card.net)).resolve()
     where = relative(path) if path.is_relative_to(REPO) else path.name
     return f"From `{where}`, as the tutorial writes it:\n\n```python\n{source.rstrip()}\n```"
+
+
+def task_kind(card: ModelCard) -> str:
+    """What the model does, one of TASK_KINDS: from its task and the inputs and outputs it takes."""
+    if issubclass(card.task, LanguageModelTask):
+        return "text generation"
+    if issubclass(card.task, BinaryTask):
+        return "binary classification"
+    if issubclass(card.task, RegressionTask):
+        return "regression"
+    if card.inputs is not None and card.inputs.kind == "images":
+        return "image classification"
+    return "sequence labelling" if card.output_shape[0] is None else "sequence classification"
+
+
+def snippet_inputs(card: ModelCard) -> str:
+    """The Python expression of the raw inputs a model page's snippet answers."""
+    inputs = card.inputs
+    if inputs is None:
+        raise ValueError(f"{card.name}: its card names no raw inputs, so its page can show no snippet")
+    if inputs.kind == "images":
+        return f'["{SNIPPET_IMAGE}"]'
+    if inputs.examples:
+        return repr(list(inputs.examples[:2]))
+    return f'[",".join(["0.5"] * {getattr(inputs, "features", 1)})]'
+
+
+def python_snippet(card: ModelCard) -> str:
+    """Python that loads the model's weights, prepares an input, answers it and names the labels:
+    code a test runs for every model."""
+    name, kind = card.name, task_kind(card)
+    load = (f'model = build("{name}", pretrained=True).eval()  # shipped weights, sha256 checked'
+            if name in cards() else
+            f'model = build("{name}").eval()  # no shipped weights: untrained (zoo.load_checkpoint for yours)')
+    lines = ["import torch", "from zoo import build", "", load,
+             f"inputs = {snippet_inputs(card)}  # {card.inputs.help if card.inputs else ''}",
+             "with torch.no_grad():",
+             "    output = model(*model.raw_inputs.tensors(inputs))  # prepared as in training"]
+    if kind == "text generation":
+        lines += ["print(model.labels[output[0, -1].argmax()])  # the likeliest character after the prompt",
+                  "(row,) = model.answer(inputs, length=100, temperature=0.8, seed=0)  # as zoo predict writes",
+                  "print(row.input + row.prediction)",
+                  'print(repr("".join(model.labels)))  # the characters it writes']
+        return "```python\n" + "\n".join(lines) + "\n```"
+    answer = {"binary classification": "class 0 or 1; P(class 1) is label 1's in row.top",
+              "regression": "the values", "sequence labelling": "a label per character"}
+    lines += [f"print(model.prediction(output))  # {'the values' if kind == 'regression' else 'probabilities'}",
+              f"for row in model.answer(inputs{', k=3' if kind.endswith(' classification') else ''}):"
+              "  # the rows zoo predict prints",
+              f"    print(row.input, row.prediction, row.probability, row.top)  # {answer.get(kind, 'the top 3')}"]
+    if kind not in ("binary classification", "regression"):
+        lines.append("print(model.labels)  # the label of each output")
+    return "```python\n" + "\n".join(lines) + "\n```"
 
 
 def recipe_value(recipe: dict[str, Any], field: str) -> str:
@@ -273,14 +339,13 @@ def curve_section(name: str) -> str:
 
 def commands_section(card: ModelCard) -> str:
     name = card.name
-    evaluate = "--pretrained true" if name in cards() else "--ckpt_path CKPT"
     lines = [f"zoo fit --model {name}                       # the default recipe"]
     lines += [f"zoo fit --model {name} --recipe {key}" for key in card.recipes if key != "default"]
+    weights = f"--model {name}" if name in cards() else "--ckpt_path CKPT"
     lines += [
-        f"zoo test --model {name} {evaluate}",
-        f"zoo predict --model {name} INPUT...{' --ckpt_path CKPT' if name not in cards() else ''}",
-        f"zoo export --model {name} --format onnx --out {name}.onnx"
-        + ("" if name in cards() else " --ckpt_path CKPT"),
+        f"zoo test {weights}" + (" --pretrained true" if name in cards() else ""),
+        f"zoo predict {weights} INPUT...",
+        f"zoo export {weights} --format onnx --out {name}.onnx",
         f"zoo show {name}",
     ]
     return "```bash\n" + "\n".join(lines) + "\n```"
@@ -290,6 +355,7 @@ def model_page(card: ModelCard) -> str:
     doc = inspect.getdoc(card.net) or ""
     return "\n\n".join([
         f"# {card.name}", doc,
+        "## In Python", python_snippet(card),
         "## Card", table(["field", "value"], card_rows(card)),
         "## The network", network_source(card),
         "## Recipes", recipes_section(card),
@@ -300,14 +366,61 @@ def model_page(card: ModelCard) -> str:
     ]) + "\n"
 
 
+def latency_file() -> Path | None:
+    """The CPU latency CSV the tables show: the one with the fewest threads (a laptop's view)."""
+    found = sorted((REPO / "benchmarks" / "results").glob(LATENCY_CSV),
+                   key=lambda p: int(p.stem.rsplit("-t", 1)[1]))
+    return found[0] if found else None
+
+
+def latencies() -> dict[str, dict[str, str]]:
+    """Each model's row of the latency CSV (forward FLOPs, CPU latency at batch 1), by name."""
+    path = latency_file()
+    return {r["model"]: r for r in read_csv(path)} if path else {}
+
+
+def flops_cell(name: str) -> str:
+    row = latencies().get(name)
+    if row is None:
+        return "-"
+    flops = float(row["fwd_mflop"]) * 1e6
+    missing = f" (without {row['not_counted']})" if row["not_counted"] else ""
+    return (f"{flops:,.0f}" if flops < 1e4 else f"{flops / 1e6:.3g} M") + missing
+
+
+def latency_cell(name: str) -> str:
+    row = latencies().get(name)
+    return f"{float(row['latency_ms']):.3g} ms" if row else "-"
+
+
+def latency_conditions() -> str:
+    """Where the FLOPs and latencies come from and how they were measured, for the tables."""
+    path = latency_file()
+    if path is None:
+        return "No latency CSV in `benchmarks/results/` yet: `python -m benchmarks.latency` writes one."
+    first = read_csv(path)[0]
+    machine = (f"{first['cpu']} ({first['cpu_count']} cores, load {float(first['load_1min']):.1f} when it "
+               f"started), {first['threads']} thread(s), torch {first['torch']}")
+    return (f"FLOPs: one forward pass at batch 1 as torch's FlopCounterMode counts it (matrix products and "
+            f"convolutions). CPU latency: the median of that forward pass under no_grad on {machine}, a text "
+            f"input {EXAMPLE_LENGTH} characters long; measured by `python -m benchmarks.latency` into "
+            f"`{relative(path)}` (with each one's spread), not by the docs build.")
+
+
 def models_index() -> str:
-    rows = [[model_link(n), f"{MODELS.get(n).num_params:,}", data_link(MODELS.get(n).datamodule),
-             MODELS.get(n).tutorial or "-", headline(cards()[n]) if n in cards() else "-"]
-            for n in model_names()]
-    return ("# Models\n\nEvery registered model, from `zoo.registry`.\n\n"
-            + table(["model", "parameters", "data", "tutorial", "pretrained"], rows)
-            + "\n\n## Shipped weights\n\nFrom their cards, `zoo/weights/cards.json` (the README's table).\n\n"
-            + weights_table(cards()) + "\n")
+    parts = ["# Models", "Every registered model, from `zoo.registry`, by what it does. " + latency_conditions()]
+    for kind in TASK_KINDS:
+        names = [n for n in model_names() if task_kind(MODELS.get(n)) == kind]
+        if not names:
+            continue
+        rows = [[model_link(n), f"{MODELS.get(n).num_params:,}", flops_cell(n), latency_cell(n),
+                 data_link(MODELS.get(n).datamodule), MODELS.get(n).tutorial or "-",
+                 headline(cards()[n]) if n in cards() else "-"] for n in names]
+        parts += [f"## {kind.capitalize()}", table(["model", "parameters", "FLOPs (forward)", "CPU latency",
+                                                    "data", "tutorial", "pretrained"], rows)]
+    parts += ["## Shipped weights", "From their cards, `zoo/weights/cards.json` (the README's table).",
+              weights_table(cards())]
+    return "\n\n".join(parts) + "\n"
 
 
 # ---- tutorial pages ------------------------------------------------------------------------

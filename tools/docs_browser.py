@@ -1,13 +1,15 @@
 """Development tool: open the built documentation site in a real headless browser (Debian's
 chromium through Playwright), served from 127.0.0.1, and report what a reader would find broken.
 
-    mkdocs build --strict && python -m tools.docs_browser site --screenshots docs/screenshots
+    NO_MKDOCS_2_WARNING=1 mkdocs build --strict && python -m tools.docs_browser site --screenshots docs/screenshots
 
-Every page must show its pictures (each image loaded, naturalWidth > 0: the model pages' confusion
-matrices and curves, the dataset pages' example inputs), and a model page with a confusion-matrix
-section must show a picture; no link or image
-between the site's own pages may lead nowhere (every page's internal links are followed). A
-screenshot of a model page and of a tutorial page is saved where `--screenshots` says.
+EVERY page the build wrote is opened (404.html aside: it is served at any address, so its links
+are written from the root). On each: one title heading and no empty heading; every entry of its
+table of contents leads to a heading on the page (a docstring's stray `<title>` once swallowed
+half the API reference while the strict build passed); every picture loaded (naturalWidth > 0),
+and a model page with a confusion-matrix section shows one; every link and image between the
+site's own pages leads to a file that is there, and every #anchor to an element on its page.
+A screenshot of a model page and of a tutorial page is saved where `--screenshots` says.
 """
 
 from __future__ import annotations
@@ -17,14 +19,30 @@ import contextlib
 import functools
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urldefrag, urljoin, urlparse
+from urllib.parse import urldefrag, urljoin
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 SCREENSHOTS = {"model-page.png": "models/inception_mnist/#pretrained-weights", "tutorial-page.png": "tutorials/002/"}
 """The pages (and where on them) the screenshots show, by file name."""
+PAGE_FACTS = """() => ({
+  ids: [...document.querySelectorAll('[id]')].map(e => e.id),
+  titles: document.querySelectorAll('article h1').length,
+  emptyHeadings: [...document.querySelectorAll('article :is(h1, h2, h3, h4, h5, h6)')]
+    .filter(h => !h.textContent.trim()).length,
+  toc: [...new Set([...document.querySelectorAll('nav.md-nav--secondary a.md-nav__link')]
+    .map(a => a.getAttribute('href')))],
+  pictures: [...document.querySelectorAll('article img')].length,
+  brokenPictures: [...document.querySelectorAll('article img')]
+    .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src),
+  links: [...document.querySelectorAll('a[href], img[src], link[href]')].map(e => e.href || e.src),
+  confusionMatrix: document.querySelector('#confusion-matrix') !== null,
+})"""
+"""What the checks need of an open page, read in the browser in one call (the table of contents:
+MkDocs Material's secondary nav)."""
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -45,32 +63,52 @@ def serve(folder: Path) -> Iterator[str]:
         server.server_close()
 
 
-def pages_under(site: Path, folder: str) -> list[str]:
-    """The site's pages in `folder` (e.g. 'models/'), as paths relative to the site's root."""
-    return sorted(p.parent.relative_to(site).as_posix() + "/" for p in (site / folder).glob("*/index.html"))
+def site_pages(site: Path) -> list[str]:
+    """Every page the build wrote, as its address relative to the site's root ('' for the home
+    page, 'models/cnn_mnist/'), 404.html aside."""
+    return sorted("" if p.parent == site else p.parent.relative_to(site).as_posix() + "/"
+                  for p in site.rglob("index.html"))
 
 
-def broken_images(page: object) -> list[str]:
-    """The pictures of the open page that did not load."""
-    found: list[str] = page.eval_on_selector_all(  # type: ignore[attr-defined]
-        "article img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
-    return found
+@dataclass
+class OpenedPage:
+    """What was found on one page: the ids its links can point at, and where it links to."""
+
+    ids: set[str]
+    links: set[str] = field(default_factory=set)
 
 
-def picture_problems(page: object, address: str, model_page: bool) -> list[str]:
-    """A page's pictures that did not load; none at all on a model page with a confusion matrix."""
-    problems = [f"{address}: picture {src} did not load" for src in broken_images(page)]
-    shown = page.eval_on_selector_all("article img", "imgs => imgs.length")  # type: ignore[attr-defined]
-    if model_page and page.locator("#confusion-matrix").count() and not shown:  # type: ignore[attr-defined]
+def page_problems(address: str, facts: dict, model_page: bool) -> list[str]:
+    """What is wrong on one open page with its headings, contents and pictures."""
+    problems = []
+    if facts["titles"] != 1:
+        problems.append(f"{address}: {facts['titles']} title headings (h1), not one")
+    if facts["emptyHeadings"]:
+        problems.append(f"{address}: {facts['emptyHeadings']} empty headings")
+    ids = set(facts["ids"])
+    problems += [f"{address}: contents entry {entry} leads to nothing on the page"
+                 for entry in facts["toc"] if entry.startswith("#") and entry[1:] not in ids]
+    problems += [f"{address}: picture {src} did not load" for src in facts["brokenPictures"]]
+    if model_page and facts["confusionMatrix"] and not facts["pictures"]:
         problems.append(f"{address}: has a confusion matrix section but shows no picture")
     return problems
 
 
-def internal_links(page: object, root: str) -> set[str]:
-    """Every link and image address of the open page that stays on the site, without #anchors."""
-    addresses: list[str] = page.eval_on_selector_all(  # type: ignore[attr-defined]
-        "a[href], img[src], link[href]", "els => els.map(e => e.href || e.src)")
-    return {urldefrag(a)[0] for a in addresses if a.startswith(root)}
+def link_problems(opened: dict[str, OpenedPage], root: str, status: dict[str, int]) -> list[str]:
+    """Every on-site link of every page: to a page that was opened (and an id on it), or to a
+    file the server has (`status`: its HTTP status by address)."""
+    problems = []
+    for address, page in opened.items():
+        for link in sorted(page.links):
+            target, anchor = urldefrag(link)
+            if target in opened:
+                if anchor and anchor not in opened[target].ids:
+                    problems.append(f"{address}: link to {link}: no #{anchor} on that page")
+            elif target.endswith("/"):
+                problems.append(f"{address}: link to {link}: no such page")
+            elif status[target] != 200:
+                problems.append(f"{address}: link to {link}: HTTP {status[target]}")
+    return problems
 
 
 def check_site(site: Path, screenshots: Path | None = None) -> list[str]:
@@ -78,31 +116,26 @@ def check_site(site: Path, screenshots: Path | None = None) -> list[str]:
     from playwright.sync_api import sync_playwright
 
     problems: list[str] = []
+    pages = site_pages(site)
+    problems += [f"no {kind} pages in the site" for kind in ("models", "datasets", "guides", "reference")
+                 if not any(p.startswith(f"{kind}/") for p in pages)]
     with serve(site) as root, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 900})
-        models, datasets = pages_under(site, "models"), pages_under(site, "datasets")
-        problems += [f"no {kind} pages in the site" for kind, found in (("model", models), ("dataset", datasets))
-                     if not found]
-        seen: set[str] = set()
-        waiting = [urljoin(root, p) for p in ["", *models, *datasets]]
-        while waiting:
-            address = waiting.pop()
-            if address in seen:
-                continue
-            seen.add(address)
-            if not urlparse(address).path.endswith("/"):
-                # a picture, a stylesheet, a file: fetched, not opened (some would start a download)
-                status = page.request.get(address).status
-                if status != 200:
-                    problems.append(f"{address}: HTTP {status}")
-                continue
+        opened: dict[str, OpenedPage] = {}
+        for path in pages:
+            address = urljoin(root, path)
             response = page.goto(address, wait_until="load")
             if response is None or response.status != 200:
                 problems.append(f"{address}: HTTP {response.status if response else 'no answer'}")
                 continue
-            problems += picture_problems(page, address, urlparse(address).path.lstrip("/") in models)
-            waiting += sorted(internal_links(page, root) - seen)
+            facts = page.evaluate(PAGE_FACTS)
+            problems += page_problems(address, facts, path.startswith("models/") and path != "models/")
+            opened[address] = OpenedPage(set(facts["ids"]), {a for a in facts["links"] if a.startswith(root)})
+        files = {urldefrag(a)[0] for p in opened.values() for a in p.links} - set(opened)
+        # a picture, a stylesheet, a file: fetched, not opened (some would start a download)
+        status = {f: page.request.get(f).status for f in sorted(files) if not f.endswith("/")}
+        problems += link_problems(opened, root, status)
         if screenshots is not None:
             screenshots.mkdir(parents=True, exist_ok=True)
             for file, path in SCREENSHOTS.items():
@@ -118,7 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--screenshots", type=Path, help="save the screenshots into this folder")
     args = parser.parse_args(argv)
     problems = check_site(args.site, args.screenshots)
-    print("\n".join(problems) or "no broken picture or link")
+    print("\n".join(problems) or f"{len(site_pages(args.site))} pages: no broken heading, contents entry, "
+          "picture or link")
     raise SystemExit(1 if problems else 0)
 
 

@@ -17,9 +17,9 @@ from zoo.files import atomic_write
 
 @dataclass
 class Row:
-    """One answer: the input as given, what the model made of it, how sure it is (a classifier's
-    probability of its prediction, a binary model's P(class 1), blank for values and text) and
-    the likeliest labels."""
+    """One answer: the input as given, what the model made of it, how sure it is (the probability
+    of that prediction, a binary model's included; blank for values and text) and the likeliest
+    labels with theirs (a binary model's P(class 1) is label "1"'s)."""
 
     input: str
     prediction: str
@@ -56,8 +56,19 @@ def row_record(row: Row) -> dict[str, Any]:
     return record
 
 
+TEXT_RULE = "\n" + "-" * 40 + "\n"
+"""What stands between two prompts' texts: a blank line could be the text's own."""
+
+
+def format_text(rows: Sequence[Row]) -> str:
+    """Written text as a reader reads it: each prompt followed by its continuation, line breaks
+    as breaks (a table cell would show them as `\\n`), a rule between two."""
+    return TEXT_RULE.join(row.input + row.prediction for row in rows)
+
+
 def format_table(rows: Sequence[Row]) -> str:
-    """A fixed-width table: input, prediction, probability, top-k (label and percent)."""
+    """A fixed-width table: input, prediction, probability, top-k (label and percent), for answers
+    of one line each (text a model writes goes through `format_text`)."""
     header = ("input", "prediction", "probability", "top-k")
     table = [
         (

@@ -188,8 +188,9 @@ class Task(pl.LightningModule):
     def answer(self, raw: Sequence[Any], k: int = 3, length: int = 200, temperature: float = 0.8,
                seed: int | None = None) -> list[Row]:
         """An answer row for each raw input (a folder of images: each of its files), read as
-        `raw_inputs` says: the likeliest `k` labels of a classifier, a value, P(class 1). `length`,
-        `temperature` and `seed` are for models that write text (`LanguageModelTask`)."""
+        `raw_inputs` says: the likeliest `k` labels of a classifier (of two, a binary one's), a
+        value. `length`, `temperature` and `seed` are for models that write text
+        (`LanguageModelTask`)."""
         if not raw:
             raise ZooError("no inputs given; pass at least one input after the options")
         checks.whole(k, "--top (labels to show)", 1)
@@ -632,7 +633,7 @@ class BinaryTask(PointwiseLossTask):
     models do before their `BCELoss`. Accuracy (threshold 0.5) and AUROC as metrics; predict
     returns P(class 1)."""
 
-    answers = "class 0 or 1, with P(class 1)"
+    answers = "class 0 or 1 with its probability; label 1's probability in the top-k is P(class 1)"
 
     def make_metrics(self) -> dict[str, torchmetrics.Metric]:
         return {
@@ -644,10 +645,12 @@ class BinaryTask(PointwiseLossTask):
         return output.reshape(-1), target.reshape(-1).long()
 
     def rows(self, items: Sequence[str], predictions: Tensor, k: int) -> list[Row]:
-        """Each input's class (1 from P(class 1) = 0.5 up) with P(class 1) as its probability."""
+        """Each input's class (1 from P(class 1) = 0.5 up) with that class's probability, then the
+        `k` likelier of the two classes with theirs."""
         rows = []
         for item, p in zip(items, predictions.reshape(len(items), -1)[:, 0].tolist(), strict=True):
-            rows.append(Row(item, "1" if p >= 0.5 else "0", p, sorted([("1", p), ("0", 1 - p)], key=lambda c: -c[1])))
+            top = sorted([("1", p), ("0", 1 - p)], key=lambda c: -c[1])
+            rows.append(Row(item, top[0][0], top[0][1], top[:k]))
         return rows
 
     def pointwise_loss(self, output: Tensor, target: Tensor, reduction: str) -> Tensor:

@@ -130,19 +130,26 @@ def kept_checkpoints(trainer: pl.Trainer) -> list[str]:
     return paths
 
 
+def forward_flops(model: torch.nn.Module, *inputs: torch.Tensor) -> int:
+    """The FLOPs of one forward pass on `inputs`, as torch's FlopCounterMode counts them (matrix
+    products and convolutions; element-wise work is not counted)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(*inputs)
+    return int(counter.get_total_flops())
+
+
 def describe(model: pl.LightningModule) -> str:
     """One line on the model: its name, parameters and forward FLOPs per sample where its
     inputs have a fixed shape (the summary Lightning's table would give, minus the noise)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
     name = getattr(model, "zoo_name", type(model).__name__)
     params = sum(p.numel() for p in model.parameters())
     line = f"model {name}: {params:,} parameters"
     shape = MODELS.get(name).input_shape if name in MODELS else (None,)
     if all(s is not None for s in shape):
-        with FlopCounterMode(display=False) as counter, torch.no_grad():
-            model(torch.zeros(1, *shape, device=model.device))  # type: ignore[arg-type]
-        line += f", {counter.get_total_flops() / 1e6:,.2f} MFLOPs per sample forward"
+        flops = forward_flops(model, torch.zeros(1, *shape, device=model.device))  # type: ignore[arg-type]
+        line += f", {flops / 1e6:,.2f} MFLOPs per sample forward"
     return line
 
 

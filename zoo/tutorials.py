@@ -18,7 +18,7 @@ class Tutorial:
     url: str
 
     def cite(self, section: str) -> str:
-        """'<title> (<english>), <section>, <url>' for docstrings, cards and `zoo list --json`."""
+        """`tutorial KEY 'TITLE' (ENGLISH), SECTION; URL`, for docstrings, cards and `zoo list --json`."""
         where = self.url or "no public URL recorded in the copy"
         return f"tutorial {self.key} '{self.title}' ({self.english}), {section}; {where}"
 

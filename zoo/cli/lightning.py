@@ -51,6 +51,12 @@ from zoo.training import attach_test_callbacks, describe, final_test, kept_check
 from zoo.weights_build import card_datamodule, training_rows
 
 EVALUATIONS = ("validate", "test", "predict")
+PREDICT_DESCRIPTION = (
+    "Answer your own inputs (image files or folders, surnames, a prompt, words, numbers) with a model's "
+    "shipped weights or a --ckpt_path: a table of the answers, and with --output a CSV of them. With no "
+    "inputs, predict over the datamodule's test split and save predictions.pt in the run folder."
+)
+"""What `zoo predict --help` opens with (Lightning's own line is of its Trainer.predict, cut short)."""
 EVALUATED_SPLIT = {"validate": "val", "test": "test", "predict": "test"}
 """The datamodule split each evaluation reads (predict without inputs reads the test split)."""
 
@@ -472,7 +478,7 @@ def run(args: list[str]) -> None:
             subclass_mode_data=True,
             args=args,
             auto_configure_optimizers=False,
-            parser_kwargs={"exit_on_error": False},
+            parser_kwargs={"exit_on_error": False, "predict": {"description": PREDICT_DESCRIPTION}},
         )
     except SIGTERMException:
         raise stopped(started[-1] if started else None, "terminated (SIGTERM)", 143) from None

@@ -53,15 +53,17 @@ def check_raw_input_options(section: Any) -> None:
 
 
 def answer_raw_inputs(model: Any, section: Any, device: Any) -> None:
-    """Print the answer table (and write the CSV) for the inputs, from the checkpoint's model when
-    one is given (loaded the safe way), else `model` as built (shipped weights or untrained)."""
-    from zoo.answers import format_table, write_csv
+    """Print the answers to the inputs (a table; written text as text) and write the CSV, from the
+    checkpoint's model when one is given (loaded the safe way), else `model` as built (shipped
+    weights or untrained)."""
+    from zoo.answers import format_table, format_text, write_csv
     from zoo.checkpoints import load_checkpoint
+    from zoo.tasks import LanguageModelTask
 
     if section.get("ckpt_path"):
         model = load_checkpoint(section["ckpt_path"])
     rows = model.to(device).answer(raw_inputs(section), k=section["top"], length=section["length"],
                                    temperature=section["temperature"], seed=section["seed"])
-    print(format_table(rows))
+    print(format_text(rows) if isinstance(model, LanguageModelTask) else format_table(rows))
     if section.get("output"):
         print(f"zoo: predictions saved to {write_csv(rows, section['output'])}")
