@@ -63,9 +63,9 @@ def test_a_failed_output_write_leaves_the_old_file_and_no_temporary(
         with pytest.raises(OSError, match="No space left"):
             write_csv([Row("4", "8")], path)
     else:
-        monkeypatch.setattr(torch.jit, "save", lambda module, file: half_written(file))
+        monkeypatch.setattr(torch.jit, "save", lambda module, file: half_written(file.name))
         with pytest.raises(OSError, match="No space left"):
-            export(build("linear_regression"), "torchscript", path)
+            export(build("linear_regression"), "torchscript", path, overwrite=True)
     assert path.read_bytes() == b"the old output"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
