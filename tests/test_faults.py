@@ -214,3 +214,72 @@ def test_zoo_plot_refuses_to_write_over_an_event_file(tmp_path: Path, capsys: py
         "pass --out with another file name\n"
     )
     assert events.read_bytes() == before
+
+
+def test_a_full_disk_under_tensorboard_s_writer_stops_zoo_fit_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TensorBoard writes its events from a thread of its own, through a plain `write`: the full
+    disk it meets names no file, and reached the training thread as a 70-line traceback."""
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    def disk_full(writer: RecordWriter, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(RecordWriter, "write", disk_full)
+    with pytest.raises(SystemExit) as stop:
+        main(["fit", "--model", "mlp_mnist", "--trainer.max_epochs", "2", *QUICK])
+    err = capsys.readouterr().err
+    folder = "runs/mlp_mnist/lightning_logs/version_0"
+    assert stop.value.code == 2 and "Traceback" not in err and "Exception in thread" not in err, err
+    assert err.splitlines()[-1] in {
+        f"zoo: error: the disk of run folder '{folder}' is full (No space left on device); {then}"
+        for then in (
+            "free some space, or pass --trainer.default_root_dir on another disk, and start the run again",
+            f"the checkpoints saved before are whole: free some space, then resume with --ckpt_path "
+            f"{folder}/checkpoints/last.ckpt",  # the writer's thread may fail after the first epoch
+        )
+    }, err
+
+
+def test_a_full_disk_during_zoo_export_is_one_line_naming_the_file_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """torch.jit.save given a path aborts the whole process on a full disk; zoo saves through a
+    Python file, whose `write` raises an OSError like this one."""
+
+    def fills_the_disk(module: Any, file: Any) -> None:
+        file.write(b"PK\x03\x04 the first bytes")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(torch.jit, "save", fills_the_disk)
+    with pytest.raises(SystemExit) as stop:
+        main(["export", "--model", "linear_regression", "--format", "torchscript", "--out", "net.pt"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        "zoo: error: the disk is full (No space left on device writing 'net.pt'); free some space on it, "
+        "or write the file to a folder on another disk\n")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_full_disk_naming_no_file_is_told_against_the_run_folder(tmp_path: Path) -> None:
+    from zoo.runs import write_failure
+
+    run_dir = tmp_path / "version_0"
+    (run_dir / "checkpoints").mkdir(parents=True)
+    try:
+        raise RuntimeError("the logger failed") from OSError(errno.ENOSPC, "No space left on device")
+    except RuntimeError as err:
+        without_last = write_failure(err, run_dir)
+        (run_dir / "checkpoints/last.ckpt").write_bytes(b"a checkpoint")
+        with_last = write_failure(err, run_dir)
+        outside_a_run = write_failure(err, None)
+    assert str(without_last) == (f"the disk of run folder '{run_dir}' is full (No space left on device); free some "
+                                 "space, or pass --trainer.default_root_dir on another disk, and start the run again")
+    assert str(with_last) == (f"the disk of run folder '{run_dir}' is full (No space left on device); the "
+                              "checkpoints saved before are whole: free some space, then resume with --ckpt_path "
+                              f"{run_dir}/checkpoints/last.ckpt")
+    assert str(outside_a_run) == ("the disk is full (No space left on device); free some space on it, or write the "
+                                  "file to a folder on another disk")

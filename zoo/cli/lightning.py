@@ -405,8 +405,9 @@ class ZooCLI(LightningCLI):
         root = Path(self.trainer.log_dir or self.trainer.default_root_dir)
         root.mkdir(parents=True, exist_ok=True)
         path = root / "predictions.pt"
-        with atomic_write(path) as temporary:
-            torch.save(stacked, temporary)
+        # Through a Python file: saved to a path, a full disk is a RuntimeError naming no file.
+        with atomic_write(path) as temporary, open(temporary, "wb") as file:
+            torch.save(stacked, file)
         say(f"{len(stacked)} predictions of shape {tuple(stacked.shape[1:])} saved to {path}")
 
 
