@@ -41,11 +41,13 @@ def true_or_false(value: str) -> bool:
     return value.lower() == "true"
 
 
-def add_overwrite_argument(parser: ArgumentParser) -> None:
+REPLACES = "an existing output file (never a checkpoint, a weights file or one of the command's inputs)"
+
+
+def add_overwrite_argument(parser: ArgumentParser, replaces: str = REPLACES) -> None:
     """`--overwrite true`, spelt as on `zoo predict` (where LightningCLI parses it), or alone."""
     parser.add_argument("--overwrite", type=true_or_false, nargs="?", const=True, default=False,
-                        metavar="true|false", help="replace an existing output file (never a checkpoint, a "
-                        "weights file or one of the command's inputs)")
+                        metavar="true|false", help=f"replace {replaces}")
 
 
 def option_values(argv: list[str]) -> Iterator[tuple[str, str | None]]:

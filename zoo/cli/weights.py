@@ -28,7 +28,7 @@ def weights_main(argv: list[str]) -> None:
     )
     build.add_argument("--out", help="folder to write the weights and cards.json to (default: zoo's own, "
                        "whose shipped weights the build replaces)")
-    add_overwrite_argument(build)
+    add_overwrite_argument(build, "the weights and metrics files of the named models in --out")
     sub.add_parser("list", help="the shipped weights and their cards' figures")
     args = parser.parse_args(argv)
     if args.action == "list":
