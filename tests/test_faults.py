@@ -63,9 +63,9 @@ def test_a_failed_output_write_leaves_the_old_file_and_no_temporary(
         with pytest.raises(OSError, match="No space left"):
             write_csv([Row("4", "8")], path)
     else:
-        monkeypatch.setattr(torch.jit, "save", lambda module, file: half_written(file))
+        monkeypatch.setattr(torch.jit, "save", lambda module, file: half_written(file.name))
         with pytest.raises(OSError, match="No space left"):
-            export(build("linear_regression"), "torchscript", path)
+            export(build("linear_regression"), "torchscript", path, overwrite=True)
     assert path.read_bytes() == b"the old output"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
@@ -86,7 +86,10 @@ def test_a_full_disk_during_a_checkpoint_save_is_one_line_and_keeps_the_saved_ch
     saves: list[Path] = []
 
     def disk_fills_after_the_first_save(obj: Any, file: Any, *args: Any, **kwargs: Any) -> None:
-        saves.append(Path(file.name))
+        if file.file is None:  # zoo hashing a checkpoint to compare it with the one before: no file
+            real_save(obj, file, *args, **kwargs)
+            return
+        saves.append(Path(file.file.name))
         if len(saves) == 1:
             real_save(obj, file, *args, **kwargs)
             return
@@ -100,12 +103,9 @@ def test_a_full_disk_during_a_checkpoint_save_is_one_line_and_keeps_the_saved_ch
     monkeypatch.setattr(torch, "save", real_save)
     folder = Path("runs/mlp_mnist/lightning_logs/version_0")
     assert stop.value.code == 2 and "Traceback" not in err, err
-    assert err.splitlines()[-1] in {
-        f"zoo: error: the disk of run folder '{folder}' is full (No space left on device writing '{name}'); "
-        f"the checkpoints saved before are whole: free some space, then resume with --ckpt_path "
-        f"{folder}/checkpoints/last.ckpt"
-        for name in ("best.ckpt", "last.ckpt")  # the second save: whichever callback saves second
-    }, err
+    assert err.splitlines()[-1] == (  # best.ckpt saves first, then last.ckpt: no last.ckpt to resume from
+        f"zoo: error: the disk of run folder '{folder}' is full (No space left on device writing 'last.ckpt'); "
+        "free some space, or pass --trainer.default_root_dir on another disk, and start the run again"), err
     assert [p.parent.name for p in saves] == ["checkpoints", "checkpoints"]
     assert all(p.name.startswith((".best.tmp-", ".last.tmp-")) for p in saves), "zoo fit saves through a temporary"
     kept = sorted(p.name for p in (tmp_path / folder / "checkpoints").iterdir())
@@ -214,3 +214,115 @@ def test_zoo_plot_refuses_to_write_over_an_event_file(tmp_path: Path, capsys: py
         "pass --out with another file name\n"
     )
     assert events.read_bytes() == before
+
+
+def test_a_full_disk_under_tensorboard_s_writer_stops_zoo_fit_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TensorBoard writes its events from a thread of its own, through a plain `write`: the full
+    disk it meets names no file, and reached the training thread as a 70-line traceback."""
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    def disk_full(writer: RecordWriter, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(RecordWriter, "write", disk_full)
+    with pytest.raises(SystemExit) as stop:
+        main(["fit", "--model", "mlp_mnist", "--trainer.max_epochs", "2", *QUICK])
+    err = capsys.readouterr().err
+    folder = "runs/mlp_mnist/lightning_logs/version_0"
+    assert stop.value.code == 2 and "Traceback" not in err and "Exception in thread" not in err, err
+    assert err.splitlines()[-1] in {
+        f"zoo: error: the disk of run folder '{folder}' is full (No space left on device); {then}"
+        for then in (
+            "free some space, or pass --trainer.default_root_dir on another disk, and start the run again",
+            f"the checkpoints saved before are whole: free some space, then resume with --ckpt_path "
+            f"{folder}/checkpoints/last.ckpt",  # the writer's thread may fail after the first epoch
+        )
+    }, err
+
+
+def test_a_full_disk_during_zoo_export_is_one_line_naming_the_file_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """torch.jit.save given a path aborts the whole process on a full disk; zoo saves through a
+    Python file, whose `write` raises an OSError like this one."""
+
+    def fills_the_disk(module: Any, file: Any) -> None:
+        file.write(b"PK\x03\x04 the first bytes")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(torch.jit, "save", fills_the_disk)
+    with pytest.raises(SystemExit) as stop:
+        main(["export", "--model", "linear_regression", "--format", "torchscript", "--out", "net.pt"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        "zoo: error: the disk is full (No space left on device writing 'net.pt'); free some space on it, "
+        "or write the file to a folder on another disk\n")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_full_disk_naming_no_file_is_told_against_the_run_folder(tmp_path: Path) -> None:
+    from zoo.runs import write_failure
+
+    run_dir = tmp_path / "version_0"
+    (run_dir / "checkpoints").mkdir(parents=True)
+    try:
+        raise RuntimeError("the logger failed") from OSError(errno.ENOSPC, "No space left on device")
+    except RuntimeError as err:
+        without_last = write_failure(err, run_dir)
+        (run_dir / "checkpoints/last.ckpt").write_bytes(b"a checkpoint")
+        with_last = write_failure(err, run_dir)
+        outside_a_run = write_failure(err, None)
+    assert str(without_last) == (f"the disk of run folder '{run_dir}' is full (No space left on device); free some "
+                                 "space, or pass --trainer.default_root_dir on another disk, and start the run again")
+    assert str(with_last) == (f"the disk of run folder '{run_dir}' is full (No space left on device); the "
+                              "checkpoints saved before are whole: free some space, then resume with --ckpt_path "
+                              f"{run_dir}/checkpoints/last.ckpt")
+    assert str(outside_a_run) == ("the disk is full (No space left on device); free some space on it, or write the "
+                                  "file to a folder on another disk")
+
+
+def test_a_checkpoint_of_the_same_bytes_at_the_same_step_is_a_hard_link_else_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = AtomicCheckpointIO()
+    weights = {"epoch": 1, "global_step": 10, "state_dict": {"w": torch.arange(4.0)}}
+    writer.save_checkpoint(weights, tmp_path / "best.ckpt")
+    writer.save_checkpoint(dict(weights), tmp_path / "last.ckpt")
+    assert (tmp_path / "last.ckpt").samefile(tmp_path / "best.ckpt")
+    other_weights = weights | {"state_dict": {"w": torch.ones(4)}}
+    writer.save_checkpoint(other_weights, tmp_path / "other.ckpt")
+    later = weights | {"global_step": 11}
+    writer.save_checkpoint(later, tmp_path / "later.ckpt")
+    monkeypatch.setattr(os, "link", lambda source, target: (_ for _ in ()).throw(OSError(errno.EPERM, "no links")))
+    writer.save_checkpoint(dict(later), tmp_path / "copy.ckpt")
+    inodes = {p.name: p.stat().st_ino for p in tmp_path.iterdir()}
+    assert sorted(inodes) == ["best.ckpt", "copy.ckpt", "last.ckpt", "later.ckpt", "other.ckpt"], "no temporary"
+    assert len({inodes["best.ckpt"], inodes["other.ckpt"], inodes["later.ckpt"], inodes["copy.ckpt"]}) == 4
+    assert (tmp_path / "copy.ckpt").read_bytes() == (tmp_path / "later.ckpt").read_bytes()
+    for name, saved in [("last.ckpt", weights), ("other.ckpt", other_weights), ("copy.ckpt", later)]:
+        loaded = torch.load(tmp_path / name, weights_only=True)
+        assert loaded["global_step"] == saved["global_step"]
+        assert torch.equal(loaded["state_dict"]["w"], saved["state_dict"]["w"])
+
+
+def test_last_ckpt_of_an_epoch_that_saved_best_ckpt_is_one_file_with_it_and_resumes_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    quiet = ["--model", "linear_regression", "--trainer.enable_progress_bar", "false"]
+    main(["fit", *quiet, "--trainer.max_epochs", "2"])
+    checkpoints = tmp_path / "runs/linear_regression/lightning_logs/version_0/checkpoints"
+    best, last = torch.load(checkpoints / "best.ckpt", weights_only=True), checkpoints / "last.ckpt"
+    assert best["epoch"] == 1, "the second epoch was the best, so both were saved at its end"
+    assert last.samefile(checkpoints / "best.ckpt") and last.stat().st_nlink == 2
+    main(["fit", *quiet, "--trainer.max_epochs", "3", "--ckpt_path", str(last)])
+    main(["fit", *quiet, "--trainer.max_epochs", "3"])  # the same run, never stopped: version_1
+    resumed = torch.load(last, weights_only=True)
+    whole = torch.load(str(last).replace("version_0", "version_1"), weights_only=True)
+    assert resumed["epoch"] == whole["epoch"] == 2
+    assert resumed["state_dict"].keys() == whole["state_dict"].keys()
+    assert all(torch.equal(resumed["state_dict"][k], whole["state_dict"][k]) for k in whole["state_dict"])

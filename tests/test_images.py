@@ -15,7 +15,7 @@ from torchvision.io import write_png
 
 from zoo import ZooError, build
 from zoo.datamodules.cifar10 import BATCH_FOLDER, MEAN, STD, CIFAR10DataModule
-from zoo.datamodules.image_folder import IMAGENET_MEAN, IMAGENET_STD, ImageFolderDataModule
+from zoo.datamodules.image_folder import IMAGENET_MEAN, IMAGENET_STD, MAX_CLASSES, ImageFolderDataModule
 from zoo.datamodules.image_tensors import random_crop_flip
 from zoo.datamodules.mnist import MEAN as MNIST_MEAN
 from zoo.datamodules.mnist import STD as MNIST_STD
@@ -251,6 +251,29 @@ def test_image_folder_refuses_missing_and_empty_folders(tmp_path: Path) -> None:
     with pytest.raises(ZooError, match="no images in"):
         ImageFolderDataModule(str(tmp_path)).setup()
 
+
+
+def test_more_label_folders_than_zoo_classifies_are_refused_at_once_without_a_run_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """10,000 label folders once kept `zoo fit` silent for five minutes (LightningCLI checking the
+    labels in the run's configuration); empty folders are enough to be refused."""
+    from zoo.cli import main
+
+    root = tmp_path / "photos"
+    for i in range(MAX_CLASSES + 1):
+        (root / f"label{i:05d}").mkdir(parents=True)
+    refusal = (f"{root} holds more than 1,000 label folders, and zoo classifies at most 1,000 classes; "
+               "pass --data.root with at most 1,000, ROOT/<label>/<image>")
+    with pytest.raises(ZooError) as raised:
+        ImageFolderDataModule(str(root)).setup()
+    assert str(raised.value) == refusal
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(["fit", "--model", "cnn_cifar10", "--data", "image_folder", "--data.root", str(root)])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == f"zoo: error: {refusal}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"], "no run folder"
 
 def test_cnn_cifar10_fits_an_image_folder(tmp_path: Path) -> None:
     ants_and_bees(tmp_path / "images")

@@ -18,20 +18,22 @@ from zoo.tasks import Task
 EXPORT_FORMATS = ("onnx", "torchscript")
 
 
-def export(model: Task, fmt: str, out: str | Path) -> Path:
+def export(model: Task, fmt: str, out: str | Path, overwrite: bool = False) -> Path:
     """Write the plain network `model.net` as ONNX (the batch size left dynamic) or TorchScript
-    (traced), for use without zoo."""
+    (traced), for use without zoo. An existing file at `out` is replaced only with `overwrite`
+    (never a checkpoint or weights file: `zoo.files.output_path`)."""
     if fmt not in EXPORT_FORMATS:
         raise ZooError(f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
-    path = output_path(out, "--out")
+    path = output_path(out, "--out", overwrite=overwrite)
     net = copy.deepcopy(model.net).cpu().eval().to(memory_format=torch.contiguous_format)
     example = model.raw_inputs.example(1, torch.Generator().manual_seed(0))
     if fmt == "torchscript":
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(net, example)
-        with atomic_write(path) as temporary:
-            torch.jit.save(traced, str(temporary))
+        # Through a Python file: saved to a path, a full disk aborts the process inside torch.
+        with atomic_write(path) as temporary, open(temporary, "wb") as file:
+            torch.jit.save(traced, file)
         return path
     try:
         import onnx  # noqa: F401

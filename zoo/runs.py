@@ -7,12 +7,12 @@ cannot drift apart. It is plain data shaped like LightningCLI's config.
 
 from __future__ import annotations
 
-import errno
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from zoo.errors import ZooError
+from zoo.files import DISK_FULL, full_disk
 from zoo.registry import DATAMODULES, MODELS, class_path, recipe_for
 
 SEED = 42
@@ -131,18 +131,16 @@ def check_writable(
         ) from err
 
 
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-
-
 def failed_write(err: BaseException) -> OSError | None:
-    """The OSError naming a file behind an exception (Lightning re-raises inside its own, and a
-    logger failing as the run stops adds another); None when zoo already explained it in a
-    ZooError on the way (a data folder that cannot be created, say)."""
+    """The OSError naming a file, or telling of a full disk, behind an exception (Lightning
+    re-raises inside its own, and a logger failing as the run stops adds another; a full disk
+    under a plain `write`, such as TensorBoard's or the config's, names no file); None when zoo
+    already explained it in a ZooError on the way (a data folder that cannot be created, say)."""
     seen: BaseException | None = err
     while seen is not None:
         if isinstance(seen, ZooError):
             return None
-        if isinstance(seen, OSError) and seen.filename is not None:
+        if isinstance(seen, OSError) and (seen.filename is not None or seen.errno in DISK_FULL):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
@@ -154,15 +152,11 @@ def write_failure(err: BaseException, run_dir: str | os.PathLike[str] | None) ->
     found = failed_write(err)
     if found is None:
         return None
+    if found.errno in DISK_FULL:
+        return full_run_disk(found, run_dir)
     file = Path(os.path.abspath(os.fsdecode(found.filename)))
     folder = Path(run_dir) if run_dir is not None else file.parent
-    last = folder / "checkpoints" / "last.ckpt"
-    again = f"resume with --ckpt_path {last}" if last.is_file() else "start the run again"
-    if found.errno in DISK_FULL:
-        return ZooError(
-            f"the disk of run folder {str(folder)!r} is full ({found.strerror} writing {file.name!r}); "
-            f"the checkpoints saved before are whole: free some space, then {again}"
-        )
+    again = resume_or_start_again(folder)
     if file != folder.absolute() and folder.absolute() not in file.parents:
         return None
     if not folder.is_dir():
@@ -172,3 +166,23 @@ def write_failure(err: BaseException, run_dir: str | os.PathLike[str] | None) ->
         )
     return ZooError(f"run folder {str(folder)!r}: {file.name!r} could not be written ({found.strerror}); "
                     f"make the folder writable, then {again}")
+
+
+def resume_or_start_again(folder: Path) -> str:
+    """How a run stopped early goes on: from its last.ckpt when it saved one."""
+    last = folder / "checkpoints" / "last.ckpt"
+    return f"resume with --ckpt_path {last}" if last.is_file() else "start the run again"
+
+
+def full_run_disk(err: OSError, run_dir: str | os.PathLike[str] | None) -> ZooError:
+    """A full disk under a run folder, naming the file when the failed write did; without a run
+    folder (`zoo predict --output`), the plain full disk of `zoo.files.full_disk`."""
+    if run_dir is None:
+        return cast(ZooError, full_disk(err))
+    folder = Path(run_dir)
+    file = f" writing {Path(os.fsdecode(err.filename)).name!r}" if err.filename is not None else ""
+    if (folder / "checkpoints" / "last.ckpt").is_file():
+        kept = f"the checkpoints saved before are whole: free some space, then {resume_or_start_again(folder)}"
+    else:
+        kept = "free some space, or pass --trainer.default_root_dir on another disk, and start the run again"
+    return ZooError(f"the disk of run folder {str(folder)!r} is full ({err.strerror}{file}); {kept}")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import importlib
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import lightning.pytorch as pl
 import torch
@@ -59,6 +60,41 @@ def zoo_callbacks(
     return [*given, TimedProgressBar() if sys.stderr.isatty() else EpochLines()]
 
 
+class Digest:
+    """A file to save through that keeps the sha256 of every byte written, passing them on to
+    `file` (or, without one, only hashing them)."""
+
+    def __init__(self, file: BinaryIO | None = None) -> None:
+        self.file = file
+        self.sha256 = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        return self.file.write(data) if self.file is not None else len(data)
+
+    def flush(self) -> None:
+        if self.file is not None:
+            self.file.flush()
+
+
+def saved_digest(checkpoint: dict[str, Any], file: BinaryIO | None = None) -> str:
+    """The sha256 of the bytes torch.save makes of `checkpoint`, written to `file` if given."""
+    digest = Digest(file)
+    torch.save(checkpoint, cast(BinaryIO, digest))  # torch.save calls only write and flush
+    return digest.sha256.hexdigest()
+
+
+def link_in_place(source: Path, path: Path) -> bool:
+    """Make `path` a hard link to `source`, renamed into place whole; False where the file system
+    makes no hard links (or `path` is a device), so the caller writes a copy instead."""
+    try:
+        with atomic_write(path) as temporary:
+            os.link(source, temporary)
+    except OSError:
+        return False
+    return True
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning's checkpoint writer, writing each checkpoint to a temporary name in its own
     folder and renaming it into place (`zoo.files.atomic_write`): a save cut short by a full
@@ -66,25 +102,46 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     writes to the system's temporary folder and moves the file, which is a copy, and not
     atomic, when that folder is on another disk. Remote paths are left to Lightning.
 
+    A checkpoint whose bytes are those of the one saved just before, at the same step in the same
+    folder (`last.ckpt` in an epoch that saved `best.ckpt`), is a hard link to that file instead
+    of a second copy, so a run needs the space of one checkpoint less; where links fail, a copy.
+    Checked on the bytes torch.save makes, so a resume from the link is a resume from the very
+    checkpoint a copy would hold. Every file is replaced by a rename, never written in place, so
+    the next save of one name leaves the other as it was.
+
     A folder it saved into that has since been deleted is an error, not created again: the run
     it belongs to lost its logs and config, and stops saying so (`zoo.runs.write_failure`)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.folders: set[Path] = set()
+        self.previous: tuple[tuple[Any, Any], Path, str] | None = None
+        """The last checkpoint saved: its (epoch, global_step), path and sha256."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
         if storage_options is not None or "://" in str(path):
             super().save_checkpoint(checkpoint, path, storage_options)
             return
-        folder = Path(path).parent
+        path = Path(path)
+        folder = path.parent
         if folder in self.folders and not folder.is_dir():
             raise FileNotFoundError(errno.ENOENT, "folder deleted during the run", str(folder))
         folder.mkdir(parents=True, exist_ok=True)
         self.folders.add(folder)
+        step = (checkpoint.get("epoch"), checkpoint.get("global_step"))
+        if self.previous is not None and self.linked_to_previous(checkpoint, step, path):
+            return
         # Through a Python file, so that a full disk is an OSError naming its errno.
         with atomic_write(path) as temporary, open(temporary, "wb") as file:
-            torch.save(checkpoint, file)
+            self.previous = (step, path, saved_digest(checkpoint, file))
+
+    def linked_to_previous(self, checkpoint: dict[str, Any], step: tuple[Any, Any], path: Path) -> bool:
+        """Save `checkpoint` as a hard link to the previous file when it would hold its bytes."""
+        assert self.previous is not None
+        saved_at, source, sha256 = self.previous
+        if saved_at != step or source == path or source.parent != path.parent or not source.is_file():
+            return False
+        return saved_digest(checkpoint) == sha256 and link_in_place(source, path)
 
 
 def zoo_plugins(plugins: Any) -> list[Any]:

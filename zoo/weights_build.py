@@ -19,7 +19,7 @@ from zoo.building import build
 from zoo.callbacks import EpochMetrics, class_recall
 from zoo.datamodules.base import TensorBatches, TensorDataModule, rows_seen
 from zoo.errors import ZooError
-from zoo.files import atomic_write
+from zoo.files import OVERWRITE, atomic_write
 from zoo.notice import say
 from zoo.pretrained import CARDS_FILE, cards, headline, sha256, weights_card, weights_dir
 from zoo.registry import MODELS, recipe_for
@@ -199,16 +199,31 @@ def training_rows(name: str, data_dir: str | None = None) -> tuple[torch.Tensor,
     return data.splits["train"]
 
 
+def check_replaced(folder: Path, names: list[str]) -> None:
+    """Refuse a build into a folder of one's own (`--out`) that already holds a named model's
+    weights or metrics: cards.json is updated, keeping the other models' cards, but those two
+    files would be replaced."""
+    for name in names:
+        for path in (folder / f"{name}.safetensors", folder / f"{name}{METRICS_SUFFIX}"):
+            if path.exists():
+                raise ZooError(f"--out folder {str(folder)!r} already holds {path.name!r}, which would be "
+                               f"overwritten; pass {OVERWRITE} to replace it, or --out with another folder")
+
+
 def build_all(
-    names: list[str], data_dir: str | None = None, folder: Path | None = None, progress: bool = False
+    names: list[str], data_dir: str | None = None, folder: Path | None = None, progress: bool = False,
+    overwrite: bool = False,
 ) -> None:
     """Build each named model's weights in turn, saying what each scored; with `progress`, each
-    training run shows zoo's progress bar. The folder (the package's own by default) is checked
-    writable first, not after minutes of training."""
+    training run shows zoo's progress bar. The folder (the package's own by default, whose
+    shipped weights a build is meant to replace) is checked writable first, and a folder of
+    one's own for files it would replace unless `overwrite`, not after minutes of training."""
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         MODELS.get(unknown[0])
     check_writable(folder or weights_dir(), "weights folder", "pass --out with a writable folder")
+    if folder is not None and not overwrite:
+        check_replaced(folder, names)
     for name in names:
         say(f"building {name} with its {weights_recipe(name)!r} recipe ...")
         card = build_weights(name, data_dir, folder, progress)

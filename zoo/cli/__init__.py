@@ -8,6 +8,7 @@ import os
 import sys
 
 from zoo.errors import ZooError
+from zoo.files import full_disk
 from zoo.registry import unknown_name_message
 
 LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(0) from None
     except Exception as err:
-        found = zoo_error_in(err)
+        found = zoo_error_in(err) or full_disk(err)
         if found is None:
             raise
         print(f"zoo: error: {found}", file=sys.stderr)

@@ -3,7 +3,7 @@ without zoo (onnxruntime, or torch.jit.load)."""
 
 from __future__ import annotations
 
-from zoo.cli.parse_errors import OneLineParser
+from zoo.cli.parse_errors import OneLineParser, add_overwrite_argument
 
 
 def export_main(argv: list[str]) -> None:
@@ -12,12 +12,13 @@ def export_main(argv: list[str]) -> None:
     parser.add_argument("--ckpt_path", help="checkpoint to export (default: zoo's pretrained weights)")
     parser.add_argument("--format", required=True, choices=("onnx", "torchscript"), help="file format")
     parser.add_argument("--out", required=True, help="file to write, e.g. model.onnx")
+    add_overwrite_argument(parser)
     args = parser.parse_args(argv)
     from zoo.checkpoints import load_model
     from zoo.export import export
     from zoo.files import output_path
 
-    output_path(args.out, "--out", [args.ckpt_path])  # before the model is loaded
+    output_path(args.out, "--out", [args.ckpt_path], args.overwrite)  # before the model is loaded
     model = load_model(args.model, args.ckpt_path)
-    path = export(model, args.format, args.out)
+    path = export(model, args.format, args.out, args.overwrite)
     print(f"zoo: {model.zoo_name} exported as {args.format} to {path}")

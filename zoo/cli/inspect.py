@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo.building import build_net
-from zoo.cli.parse_errors import OneLineParser
+from zoo.cli.parse_errors import OneLineParser, add_overwrite_argument
 from zoo.errors import ZooError
 from zoo.files import atomic_write
 
@@ -63,6 +63,15 @@ def metric_points(scalars: dict[str, list[tuple[int, float]]], metric: str) -> t
     return "step", sorted((step, value) for step, value in scalars[metric])
 
 
+def check_image_format(out: Path, formats: dict[str, str]) -> None:
+    """Refuse a file name whose suffix names no format matplotlib writes (`notes.txt`), before
+    drawing; no suffix at all is matplotlib's default, PNG."""
+    suffix = out.suffix.lower().removeprefix(".")
+    if suffix and suffix not in formats:
+        raise ZooError(f"--out {str(out)!r} names no image format matplotlib writes; pass --out ending in one "
+                       f"of: {', '.join('.' + f for f in sorted(formats))}")
+
+
 def plot_command(argv: list[str]) -> None:
     parser = OneLineParser(prog="zoo plot", description="Plot a metric of a run: per epoch "
                            "for val/* and test/*, per step for step-level ones such as train/loss.")
@@ -70,6 +79,7 @@ def plot_command(argv: list[str]) -> None:
     parser.add_argument("--metric", default="val/acc", help="the scalar to plot (default val/acc)")
     parser.add_argument("--out", type=Path, help="image file to write (default: in the log folder; "
                         "a missing folder is created)")
+    add_overwrite_argument(parser)
     args = parser.parse_args(argv)
     scalars = read_scalars(args.log_dir)
     if args.metric not in scalars:
@@ -84,13 +94,16 @@ def plot_command(argv: list[str]) -> None:
                        "pass --out in a folder you can write") from None
     from zoo.files import output_path
 
-    output_path(out, "--out", event_files(args.log_dir))
+    output_path(out, "--out", event_files(args.log_dir), args.overwrite)
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.backend_bases import FigureCanvasBase
     from matplotlib.ticker import MaxNLocator
+
+    check_image_format(out, FigureCanvasBase.get_supported_filetypes())
 
     figure, axes = plt.subplots(figsize=(6, 4))
     axes.plot([p[0] for p in points], [p[1] for p in points], marker="o" if len(points) <= 50 else None)

@@ -25,7 +25,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from zoo import checks
 from zoo.building import load_pretrained
-from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
+from zoo.callbacks import ConfusionMatrixCallback, LastCheckpoint, LogSampleImages
 from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint, task_arguments
 from zoo.cli.names import add_names, which_model
 from zoo.cli.parse_errors import one_line
@@ -276,7 +276,9 @@ class ZooCLI(LightningCLI):
             self.scored = self.scored_rows()
         if self.subcommand:
             kwargs |= self.run_folder(section)
-        return super().instantiate_trainer(**kwargs)
+        trainer = super().instantiate_trainer(**kwargs)
+        last_checkpoint_last(trainer)
+        return trainer
 
     def _run_subcommand(self, subcommand: str) -> None:
         """LightningCLI's run of the subcommand; `zoo predict` with inputs answers them instead."""
@@ -437,9 +439,19 @@ class ZooCLI(LightningCLI):
         root = Path(self.trainer.log_dir or self.trainer.default_root_dir)
         root.mkdir(parents=True, exist_ok=True)
         path = root / "predictions.pt"
-        with atomic_write(path) as temporary:
-            torch.save(stacked, temporary)
+        # Through a Python file: saved to a path, a full disk is a RuntimeError naming no file.
+        with atomic_write(path) as temporary, open(temporary, "wb") as file:
+            torch.save(stacked, file)
         say(f"{len(stacked)} predictions of shape {tuple(stacked.shape[1:])} saved to {path}")
+
+
+def last_checkpoint_last(trainer: Trainer) -> None:
+    """Move `LastCheckpoint` behind the `--checkpoint.*` callback LightningCLI adds after zoo's:
+    saving after it, last.ckpt holds the best checkpoint's state of its own epoch (saved before
+    it, the epoch before's, which a resumed run would take for the best score), and in an epoch
+    that saved best.ckpt it holds best.ckpt's very bytes, so it is a hard link to that file
+    (`zoo.training.AtomicCheckpointIO`)."""
+    trainer.callbacks.sort(key=lambda callback: isinstance(callback, LastCheckpoint))  # type: ignore[attr-defined]
 
 
 def on_sigterm(signum: int, frame: Any) -> None:

@@ -13,7 +13,7 @@ import importlib
 import re
 import types
 import typing
-from argparse import ArgumentError, ArgumentParser
+from argparse import ArgumentError, ArgumentParser, ArgumentTypeError
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -32,6 +32,22 @@ class OneLineParser(ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise ZooError(f"{message}; see '{self.prog} --help'")
+
+
+def true_or_false(value: str) -> bool:
+    """A bool written as LightningCLI's commands take one: true or false."""
+    if value.lower() not in ("true", "false"):
+        raise ArgumentTypeError(f"expected true or false, got {value!r}")
+    return value.lower() == "true"
+
+
+REPLACES = "an existing output file (never a checkpoint, a weights file or one of the command's inputs)"
+
+
+def add_overwrite_argument(parser: ArgumentParser, replaces: str = REPLACES) -> None:
+    """`--overwrite true`, spelt as on `zoo predict` (where LightningCLI parses it), or alone."""
+    parser.add_argument("--overwrite", type=true_or_false, nargs="?", const=True, default=False,
+                        metavar="true|false", help=f"replace {replaces}")
 
 
 def option_values(argv: list[str]) -> Iterator[tuple[str, str | None]]:

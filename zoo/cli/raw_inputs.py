@@ -12,6 +12,7 @@ from zoo.errors import ZooError
 OPTIONS: dict[str, tuple[Any, Any, str]] = {
     "top": (int, 3, "how many likeliest labels to show"),
     "output": (str | None, None, "also write the answers to this CSV file"),
+    "overwrite": (bool, False, "replace an existing --output file (never a checkpoint, a weights file or an input)"),
     "length": (int, 200, "characters a prompt is continued by"),
     "temperature": (float, 0.8, "sampling temperature, > 0"),
     "seed": (int | None, None, "sampling seed: the same seed, the same text"),
@@ -47,7 +48,7 @@ def check_raw_input_options(section: Any) -> None:
                            "(a prediction over the data saves predictions.pt in its run folder)")
         return
     if section.get("output"):
-        output_path(section["output"], "--output", [*inputs, section.get("ckpt_path")])
+        output_path(section["output"], "--output", [*inputs, section.get("ckpt_path")], section["overwrite"])
     if not section.get("ckpt_path") and not section.get("untrained"):
         section["pretrained"] = True  # your own inputs are answered by zoo's shipped weights by default
 

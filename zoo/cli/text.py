@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zoo.cli.parse_errors import OneLineParser
+from zoo.cli.parse_errors import OneLineParser, add_overwrite_argument
 from zoo.notice import notice
 
 if TYPE_CHECKING:
@@ -40,12 +40,13 @@ def names_main(argv: list[str]) -> None:
     parser.add_argument("names", nargs="+", help="surnames, e.g. Nguyen Schmidt")
     parser.add_argument("--top", type=int, default=3, help="how many countries to show (3)")
     parser.add_argument("--output", help="also write the answers to this CSV file")
+    add_overwrite_argument(parser)
     args = parser.parse_args(argv)
     notice(f"'zoo names' is deprecated; use 'zoo predict --ckpt_path {args.ckpt} NAME...'")
     from zoo.answers import write_csv
     from zoo.files import output_path
 
-    output = output_path(args.output, "--output", [args.ckpt, *args.names]) if args.output else None
+    output = output_path(args.output, "--output", [args.ckpt, *args.names], args.overwrite) if args.output else None
     model = loaded(args.ckpt, "names", "names")
     rows = model.answer(args.names, k=args.top)
     width = max(len(name) for name in args.names)

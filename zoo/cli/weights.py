@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from zoo.cli.parse_errors import OneLineParser
+from zoo.cli.parse_errors import OneLineParser, add_overwrite_argument
 from zoo.notice import metrics_line, quiet_lightning
 from zoo.pretrained import cards, measured_on
 from zoo.registry import MODELS
@@ -26,7 +26,9 @@ def weights_main(argv: list[str]) -> None:
     build.add_argument(
         "--data-dir", "--data_dir", dest="data_dir", help="folder with the data files (default $ZOO_DATA_DIR)"
     )
-    build.add_argument("--out", help="folder to write the weights and cards.json to (default: zoo's own)")
+    build.add_argument("--out", help="folder to write the weights and cards.json to (default: zoo's own, "
+                       "whose shipped weights the build replaces)")
+    add_overwrite_argument(build, "the weights and metrics files of the named models in --out")
     sub.add_parser("list", help="the shipped weights and their cards' figures")
     args = parser.parse_args(argv)
     if args.action == "list":
@@ -38,4 +40,5 @@ def weights_main(argv: list[str]) -> None:
 
     quiet_lightning()
     folder = Path(args.out) if args.out else None
-    build_all(args.names or default_models(), args.data_dir, folder, progress=sys.stderr.isatty())
+    build_all(args.names or default_models(), args.data_dir, folder, progress=sys.stderr.isatty(),
+              overwrite=args.overwrite)
