@@ -9,6 +9,7 @@ checks come out as one `ZooError` line (see `zoo.cli.parse_errors`).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import threading
@@ -47,7 +48,15 @@ from zoo.runs import (
     write_failure,
 )
 from zoo.tasks import ClassificationTask, Task, takes_num_classes
-from zoo.training import attach_test_callbacks, describe, final_test, kept_checkpoints, zoo_callbacks, zoo_plugins
+from zoo.training import (
+    attach_test_callbacks,
+    describe,
+    final_test,
+    kept_checkpoints,
+    last_after_best,
+    zoo_callbacks,
+    zoo_plugins,
+)
 
 EVALUATIONS = ("validate", "test", "predict")
 EVALUATED_SPLIT = {"validate": "val", "test": "test", "predict": "test"}
@@ -266,7 +275,9 @@ class ZooCLI(LightningCLI):
         self.check_split_present()
         if self.subcommand:
             kwargs |= self.run_folder(section)
-        return super().instantiate_trainer(**kwargs)
+        trainer = super().instantiate_trainer(**kwargs)
+        trainer.callbacks = last_after_best(trainer.callbacks)  # type: ignore[attr-defined]
+        return trainer
 
     def _run_subcommand(self, subcommand: str) -> None:
         """LightningCLI's run of the subcommand; `zoo predict` with inputs answers them instead."""
@@ -325,6 +336,7 @@ class ZooCLI(LightningCLI):
         fitting = self.subcommand == "fit"
         ckpt_path = section.get("ckpt_path")
         run_dir = saved_checkpoint_dir(self.checkpoint, ckpt_path) if fitting and ckpt_path else None
+        resumed = run_dir is not None
         if run_dir is not None:
             # A resumed run keeps the run's config.yaml and saves its own beside it.
             resumes = 1
@@ -338,6 +350,9 @@ class ZooCLI(LightningCLI):
             checkpoint = section.get("checkpoint")
             dirpath = getattr(checkpoint, "dirpath", None) or run_dir / "checkpoints"
             check_writable(dirpath, "checkpoint folder")
+            if resumed:
+                # Lightning's notice that the folder holds checkpoints already: they are this run's.
+                warnings.filterwarnings("ignore", message=re.escape(f"Checkpoint directory {dirpath} exists"))
         self.run_dir = run_dir
         if logger is False:
             return {"default_root_dir": str(run_dir)}
