@@ -14,6 +14,8 @@ import torch
 from conftest import REPO
 
 from zoo.cli import main
+from zoo.errors import ZooError
+from zoo.runs import hold_run_dir
 
 SMALL = ["--trainer.max_epochs", "3", "--trainer.limit_train_batches", "10", "--trainer.limit_val_batches", "1",
          "--trainer.enable_progress_bar", "false"]
@@ -171,3 +173,34 @@ def test_resuming_a_run_made_longer_is_refused_before_a_step(
     assert exit_info.value.code == 2 and "Traceback" not in err
     assert f"{scheduler} schedule was planned for 2 steps, but resuming it as given runs 4" in err
     assert last.resolve().stat().st_mtime_ns == before, "the checkpoint is left as it was"
+
+
+def test_a_run_folder_is_held_by_one_process_at_a_time(tmp_path: Path) -> None:
+    held = hold_run_dir(tmp_path)
+    with pytest.raises(ZooError, match="is held by another 'zoo fit'"):
+        hold_run_dir(tmp_path)
+    os.close(held)
+    os.close(hold_run_dir(tmp_path))
+
+
+def test_a_second_resume_of_a_run_in_progress_is_refused(
+    run_zoo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    quick = ["--model", "mlp_mnist", "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "2",
+             "--trainer.limit_val_batches", "1", "--trainer.enable_progress_bar", "false"]
+    main(["fit", *quick, "--trainer.max_epochs", "1"])
+    run = Path("runs/mlp_mnist/lightning_logs/version_0")
+    last = run / "checkpoints/last.ckpt"
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob("*"))
+    held = hold_run_dir(run)  # as a zoo fit training or resuming this run holds it
+    try:
+        refused = run_zoo("fit", *quick, "--ckpt_path", str(last))
+    finally:
+        os.close(held)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stderr.splitlines()[-1] == (
+        f"zoo: error: run folder {str(run)!r} is held by another 'zoo fit' training or resuming it; "
+        "wait until that one ends, then resume"
+    )
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob("*")) == before, "nothing written"

@@ -8,6 +8,7 @@ cannot drift apart. It is plain data shaped like LightningCLI's config.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,24 @@ def new_run_dir(parent: str | os.PathLike[str]) -> Path:
                 "pass --trainer.default_root_dir with a writable folder"
             ) from err
         return folder
+
+
+def hold_run_dir(run_dir: str | os.PathLike[str]) -> int:
+    """Hold a run folder for this process, so that a second `zoo fit` resuming the same run
+    is refused rather than writing its checkpoints beside the first's: an exclusive `flock`
+    on the folder itself, released by closing the descriptor returned. The kernel drops it
+    when the process ends however it ends (SIGKILL included), so no stale lock outlives a run.
+    """
+    descriptor = os.open(run_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise ZooError(
+            f"run folder {str(run_dir)!r} is held by another 'zoo fit' training or resuming it; "
+            "wait until that one ends, then resume"
+        ) from None
+    return descriptor
 
 
 def checkpoint_run_dir(ckpt_path: str | os.PathLike[str]) -> Path | None:

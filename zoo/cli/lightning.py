@@ -22,7 +22,9 @@ import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI, instantiate_class
+from lightning.pytorch.plugins.environments import LightningEnvironment
 from lightning.pytorch.utilities.exceptions import SIGTERMException
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
 from zoo import checks
 from zoo.building import load_pretrained
@@ -43,6 +45,7 @@ from zoo.runs import (
     TRAIN_RUNS,
     check_writable,
     checkpoint_run_dir,
+    hold_run_dir,
     new_run_dir,
     run_config,
     write_failure,
@@ -98,6 +101,7 @@ class ZooCLI(LightningCLI):
         self.run_defaults = defaults
         self.checkpoint: dict[str, Any] = {}
         self.run_dir: Path | None = None
+        self.run_hold: int | None = None
         if started is not None:
             started.append(self)
         super().__init__(**kwargs)
@@ -335,16 +339,16 @@ class ZooCLI(LightningCLI):
         root = Path(trainer.get("default_root_dir") or os.getcwd())
         fitting = self.subcommand == "fit"
         ckpt_path = section.get("ckpt_path")
-        run_dir = saved_checkpoint_dir(self.checkpoint, ckpt_path) if fitting and ckpt_path else None
-        resumed = run_dir is not None
-        if run_dir is not None:
+        resumed = saved_checkpoint_dir(self.checkpoint, ckpt_path) if fitting and ckpt_path else None
+        run_dir = resumed or new_run_dir(root / (TRAIN_RUNS if fitting else EVAL_RUNS))
+        if fitting and first_process():
+            self.run_hold = hold_run_dir(run_dir)
+        if resumed:
             # A resumed run keeps the run's config.yaml and saves its own beside it.
             resumes = 1
             while (run_dir / f"config_resume_{resumes}.yaml").exists():
                 resumes += 1
             self.save_config_kwargs["config_filename"] = f"config_resume_{resumes}.yaml"
-        else:
-            run_dir = new_run_dir(root / (TRAIN_RUNS if fitting else EVAL_RUNS))
         check_writable(run_dir)
         if fitting and trainer.get("enable_checkpointing") is not False:
             checkpoint = section.get("checkpoint")
@@ -357,6 +361,12 @@ class ZooCLI(LightningCLI):
         if logger is False:
             return {"default_root_dir": str(run_dir)}
         return {"logger": default_logger(run_dir)}
+
+    def release_run_dir(self) -> None:
+        """Let the run folder go (`zoo.runs.hold_run_dir`), once the command is over."""
+        if self.run_hold is not None:
+            os.close(self.run_hold)
+            self.run_hold = None
 
     def _check(self) -> None:
         say(describe(self.model))
@@ -425,6 +435,13 @@ class ZooCLI(LightningCLI):
         say(f"{len(stacked)} predictions of shape {tuple(stacked.shape[1:])} saved to {path}")
 
 
+def first_process() -> bool:
+    """Whether this is the first process of a run (global rank 0, as Lightning reads it from the
+    environment before the Trainer starts): the one that holds the run folder; the other ranks
+    of a DDP run start later, in the same folder, and hold nothing."""
+    return rank_zero_only.rank == 0 and LightningEnvironment().node_rank() == 0
+
+
 def on_sigterm(signum: int, frame: Any) -> None:
     """SIGTERM outside a Trainer's run stops zoo as Lightning stops a run (SIGTERMException).
     While a Trainer runs, Lightning's own handler is installed and calls this one after it has
@@ -480,6 +497,8 @@ def run(args: list[str]) -> None:
             raise
         raise failure from None
     finally:
+        for cli in started:
+            cli.release_run_dir()
         if main_thread:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
         if torch.distributed.is_available() and torch.distributed.is_initialized():
