@@ -439,7 +439,7 @@ def first_process() -> bool:
     """Whether this is the first process of a run (global rank 0, as Lightning reads it from the
     environment before the Trainer starts): the one that holds the run folder; the other ranks
     of a DDP run start later, in the same folder, and hold nothing."""
-    return rank_zero_only.rank == 0 and LightningEnvironment().node_rank() == 0
+    return getattr(rank_zero_only, "rank", 0) == 0 and LightningEnvironment().node_rank() == 0
 
 
 def on_sigterm(signum: int, frame: Any) -> None:
