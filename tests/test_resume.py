@@ -204,3 +204,33 @@ def test_a_second_resume_of_a_run_in_progress_is_refused(
         "wait until that one ends, then resume"
     )
     assert sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob("*")) == before, "nothing written"
+
+
+def test_a_resume_keeps_the_runs_options_and_refuses_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    quick = ["--model", "mlp_mnist", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
+             "--trainer.enable_progress_bar", "false"]
+    main(["fit", *quick, "--trainer.max_epochs", "1", "--data.batch_size", "32", "--model.scheduler", "null"])
+    run = Path("runs/mlp_mnist/lightning_logs/version_0")
+    last = run / "checkpoints/last.ckpt"
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob("*"))
+    refused = [("--model.lr 0.5", "0.003"), ("--model.optimizer sgd", "adam"), ("--recipe tutorial", "default"),
+               ("--data.batch_size 64", "32"), ("--seed_everything 7", "42"), ("--trainer.limit_train_batches 3", "2")]
+    for option, own in refused:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            main(["fit", "--ckpt_path", str(last), *option.split()])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and "Traceback" not in err, err
+        said = f"zoo: error: resuming run {str(run)!r} with {option}, but the run trains with {own}; resume without "
+        assert len(err.splitlines()) == 1 and err.startswith(said + option.split()[0]), err
+        assert "or start a new run without --ckpt_path" in err
+        assert sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob("*")) == before, option
+
+    # The bare command resumes with the run's own options; its length and display may change.
+    main(["fit", "--ckpt_path", str(last), "--trainer.max_epochs", "2", "--trainer.enable_model_summary", "true"])
+    resumed = (run / "config_resume_1.yaml").read_text()
+    assert "batch_size: 32" in resumed and "scheduler: null" in resumed and "max_epochs: 2" in resumed
+    assert torch.load(last, weights_only=True)["epoch"] == 1

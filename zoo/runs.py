@@ -105,6 +105,15 @@ def new_run_dir(parent: str | os.PathLike[str]) -> Path:
         return folder
 
 
+def run_config_file(run_dir: str | os.PathLike[str]) -> Path | None:
+    """The configuration a run was last started or resumed with: its latest
+    `config_resume_N.yaml`, else its `config.yaml`; None when neither is there."""
+    folder = Path(run_dir)
+    resumes = sorted(folder.glob("config_resume_*.yaml"), key=lambda p: int(p.stem.rsplit("_", 1)[-1] or 0))
+    files = [folder / "config.yaml", *resumes]
+    return next((file for file in reversed(files) if file.is_file()), None)
+
+
 def hold_run_dir(run_dir: str | os.PathLike[str]) -> int:
     """Hold a run folder for this process, so that a second `zoo fit` resuming the same run
     is refused rather than writing its checkpoints beside the first's: an exclusive `flock`

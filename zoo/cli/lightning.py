@@ -48,6 +48,7 @@ from zoo.runs import (
     hold_run_dir,
     new_run_dir,
     run_config,
+    run_config_file,
     write_failure,
 )
 from zoo.tasks import ClassificationTask, Task, takes_num_classes
@@ -60,6 +61,19 @@ from zoo.training import (
     zoo_callbacks,
     zoo_plugins,
 )
+
+RESUME_MAY_CHANGE = frozenset({
+    "trainer.max_epochs", "trainer.max_steps", "trainer.max_time", "trainer.min_epochs", "trainer.min_steps",
+    "trainer.enable_progress_bar", "trainer.enable_model_summary", "trainer.log_every_n_steps",
+    "trainer.profiler", "trainer.default_root_dir", "trainer.limit_test_batches", "trainer.limit_predict_batches",
+    "confusion_matrix.normalize", "sample_images.count",
+})
+"""Options a resumed run may set apart from the run's own: its length (a learning-rate schedule
+planned for the run refuses another length itself), how it shows its progress and what the
+final test reads. Every other option would make the resumed run differ from the run it
+continues, so a resume refuses it."""
+RESUME_BOOKKEEPING = frozenset({"config", "ckpt_path", "weights_only"})
+"""Options that say how a command reads its inputs, not what the run is."""
 
 EVALUATIONS = ("validate", "test", "predict")
 EVALUATED_SPLIT = {"validate": "val", "test": "test", "predict": "test"}
@@ -166,6 +180,7 @@ class ZooCLI(LightningCLI):
         self.check_weights_given()
         self.check_seed()
         self.check_checkpoint_model()
+        self.resume_as_run(parser, args)
 
     def check_seed(self) -> None:
         """Refuse a --seed_everything Lightning cannot seed with, in zoo's one line."""
@@ -211,6 +226,52 @@ class ZooCLI(LightningCLI):
                 f"pass --model {written_by}, or a checkpoint of {wanted}"
             )
         checked_checkpoint(self.checkpoint, path)
+
+    def resume_as_run(self, parser: Any, args: Any) -> None:
+        """A resumed run continues with its own options, the latest config file in its run folder,
+        with the command line's on top; an option that differs from the run's is refused in one
+        line, unless it is one a resume may change (`RESUME_MAY_CHANGE`). The model's options are
+        the checkpoint's: one typed on the command line (told from zoo's defaults by parsing the
+        bare resume command) must equal the checkpoint's."""
+        if self.config.get("subcommand") != "fit" or not self.checkpoint or not isinstance(args, list):
+            return
+        section = self.config.fit
+        path = section.ckpt_path
+        run_dir = saved_checkpoint_dir(self.checkpoint, path)
+        recorded_file = run_config_file(run_dir) if run_dir is not None else None
+        if run_dir is None or recorded_file is None:
+            return
+        recorded = dict(self.parse_run_config(parser, recorded_file).items())
+        at = args.index("fit") + 1
+        merged = parser.parse_args([*args[:at], "--config", str(recorded_file), *args[at:]]).fit
+        bare = dict(parser.parse_args(["fit", "--ckpt_path", path]).fit.items())
+        trained = {f"model.init_args.{k}": v for k, v in (self.checkpoint.get("hyper_parameters") or {}).items()}
+        differ = [(key, value, recorded.get(key)) for key, value in merged.items() if not key.startswith("model.")
+                  and key not in RESUME_BOOKKEEPING | RESUME_MAY_CHANGE and recorded.get(key) != value]
+        differ += [(key, value, trained[key]) for key, value in section.items()
+                   if key in trained and bare.get(key) != value and trained[key] != value]
+        if differ:
+            key, value, own = next((d for d in differ if d[0] == "recipe"), differ[0])
+            option = "--" + key.replace(".init_args.", ".")
+            raise ZooError(
+                f"resuming run {str(run_dir)!r} with {option} {value}, but the run trains with {own}; resume "
+                f"without {option} (the run keeps its own options), or start a new run without --ckpt_path "
+                f"to train with {value}"
+            )
+        for key in RESUME_BOOKKEEPING:
+            merged[key] = section.get(key)
+        self.config.fit = merged
+
+    @staticmethod
+    def parse_run_config(parser: Any, path: Path) -> Any:
+        """A run's config file as the `fit` options it holds."""
+        try:
+            return parser.parse_args(["fit", "--config", str(path)]).fit
+        except ArgumentError as err:
+            raise ZooError(
+                f"run configuration {str(path)!r} cannot be read ({str(err).splitlines()[0]}); restore the "
+                "file, or start a new run without --ckpt_path"
+            ) from None
 
     def instantiate_classes(self) -> None:
         """LightningCLI's, after giving a classifier the datamodule's labels (`link_labels`)."""
