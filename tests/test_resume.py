@@ -15,7 +15,7 @@ from conftest import REPO
 
 from zoo.cli import main
 from zoo.errors import ZooError
-from zoo.runs import hold_run_dir
+from zoo.runs import hold_run_dir, run_config_file
 
 SMALL = ["--trainer.max_epochs", "3", "--trainer.limit_train_batches", "10", "--trainer.limit_val_batches", "1",
          "--trainer.enable_progress_bar", "false"]
@@ -234,3 +234,10 @@ def test_a_resume_keeps_the_runs_options_and_refuses_others(
     resumed = (run / "config_resume_1.yaml").read_text()
     assert "batch_size: 32" in resumed and "scheduler: null" in resumed and "max_epochs: 2" in resumed
     assert torch.load(last, weights_only=True)["epoch"] == 1
+
+
+def test_a_run_resumes_from_its_latest_config(tmp_path: Path) -> None:
+    assert run_config_file(tmp_path) is None
+    for name in ("config.yaml", "config_resume_2.yaml", "config_resume_10.yaml", "config_resume_x.yaml"):
+        (tmp_path / name).write_text("")
+    assert run_config_file(tmp_path) == tmp_path / "config_resume_10.yaml"

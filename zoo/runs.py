@@ -109,8 +109,9 @@ def run_config_file(run_dir: str | os.PathLike[str]) -> Path | None:
     """The configuration a run was last started or resumed with: its latest
     `config_resume_N.yaml`, else its `config.yaml`; None when neither is there."""
     folder = Path(run_dir)
-    resumes = sorted(folder.glob("config_resume_*.yaml"), key=lambda p: int(p.stem.rsplit("_", 1)[-1] or 0))
-    files = [folder / "config.yaml", *resumes]
+    resumes = {int(number): path for path in folder.glob("config_resume_*.yaml")
+               if (number := path.stem.removeprefix("config_resume_")).isdigit()}
+    files = [folder / "config.yaml", *(resumes[n] for n in sorted(resumes))]
     return next((file for file in reversed(files) if file.is_file()), None)
 
 
