@@ -217,7 +217,8 @@ def test_a_resume_keeps_the_runs_options_and_refuses_others(
     last = run / "checkpoints/last.ckpt"
     before = sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob("*"))
     refused = [("--model.lr 0.5", "0.003"), ("--model.optimizer sgd", "adam"), ("--recipe tutorial", "default"),
-               ("--data.batch_size 64", "32"), ("--seed_everything 7", "42"), ("--trainer.limit_train_batches 3", "2")]
+               ("--model.scheduler onecycle", "None"), ("--data.batch_size 64", "32"),
+               ("--seed_everything 7", "42"), ("--trainer.limit_train_batches 3", "2")]
     for option, own in refused:
         capsys.readouterr()
         with pytest.raises(SystemExit) as exit_info:

@@ -30,7 +30,7 @@ from zoo import checks
 from zoo.building import load_pretrained
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
 from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint, task_arguments
-from zoo.cli.names import add_names, which_model
+from zoo.cli.names import add_names, is_name, which_model
 from zoo.cli.parse_errors import one_line
 from zoo.cli.raw_inputs import add_raw_input_arguments, answer_raw_inputs, check_raw_input_options, raw_inputs
 from zoo.datamodules.base import lacks_split
@@ -229,27 +229,25 @@ class ZooCLI(LightningCLI):
 
     def resume_as_run(self, parser: Any, args: Any) -> None:
         """A resumed run continues with its own options, the latest config file in its run folder,
-        with the command line's on top; an option that differs from the run's is refused in one
-        line, unless it is one a resume may change (`RESUME_MAY_CHANGE`). The model's options are
-        the checkpoint's: one typed on the command line (told from zoo's defaults by parsing the
-        bare resume command) must equal the checkpoint's."""
+        with the command line's on top; an option that differs from the run's (the model's: from
+        the checkpoint's) is refused in one line, unless it is one a resume may change
+        (`RESUME_MAY_CHANGE`). `--model NAME` only names the model, already checked to be the
+        checkpoint's: it is left out, so that it does not reset the run's model options."""
         if self.config.get("subcommand") != "fit" or not self.checkpoint or not isinstance(args, list):
             return
         section = self.config.fit
-        path = section.ckpt_path
-        run_dir = saved_checkpoint_dir(self.checkpoint, path)
+        run_dir = saved_checkpoint_dir(self.checkpoint, section.ckpt_path)
         recorded_file = run_config_file(run_dir) if run_dir is not None else None
         if run_dir is None or recorded_file is None:
             return
         recorded = dict(self.parse_run_config(parser, recorded_file).items())
+        hparams = self.checkpoint.get("hyper_parameters") or {}
+        trained = recorded | {f"model.init_args.{k}": v for k, v in hparams.items()}
         at = args.index("fit") + 1
-        merged = parser.parse_args([*args[:at], "--config", str(recorded_file), *args[at:]]).fit
-        bare = dict(parser.parse_args(["fit", "--ckpt_path", path]).fit.items())
-        trained = {f"model.init_args.{k}": v for k, v in (self.checkpoint.get("hyper_parameters") or {}).items()}
-        differ = [(key, value, recorded.get(key)) for key, value in merged.items() if not key.startswith("model.")
-                  and key not in RESUME_BOOKKEEPING | RESUME_MAY_CHANGE and recorded.get(key) != value]
-        differ += [(key, value, trained[key]) for key, value in section.items()
-                   if key in trained and bare.get(key) != value and trained[key] != value]
+        merged = parser.parse_args([*args[:at], "--config", str(recorded_file), *without_model_names(args[at:])]).fit
+        differ = [(key, value, trained[key]) for key, value in merged.items()
+                  if key not in RESUME_BOOKKEEPING | RESUME_MAY_CHANGE and key in recorded
+                  and recorded[key] != value and trained[key] != value]
         if differ:
             key, value, own = next((d for d in differ if d[0] == "recipe"), differ[0])
             option = "--" + key.replace(".init_args.", ".")
@@ -494,6 +492,18 @@ class ZooCLI(LightningCLI):
         with atomic_write(path) as temporary:
             torch.save(stacked, temporary)
         say(f"{len(stacked)} predictions of shape {tuple(stacked.shape[1:])} saved to {path}")
+
+
+def without_model_names(args: list[str]) -> list[str]:
+    """A command line less its `--model NAME` options (a registry name, not a class path or a
+    config)."""
+    kept: list[str] = []
+    for arg in args:
+        if kept and kept[-1] == "--model" and is_name(arg):
+            kept.pop()
+        elif not (arg.startswith("--model=") and is_name(arg.removeprefix("--model="))):
+            kept.append(arg)
+    return kept
 
 
 def first_process() -> bool:
