@@ -14,6 +14,7 @@ import torch
 from conftest import REPO
 
 from zoo.cli import main
+from zoo.cli.lightning import without_model_names
 from zoo.errors import ZooError
 from zoo.runs import hold_run_dir, run_config_file
 
@@ -242,3 +243,8 @@ def test_a_run_resumes_from_its_latest_config(tmp_path: Path) -> None:
     for name in ("config.yaml", "config_resume_2.yaml", "config_resume_10.yaml", "config_resume_x.yaml"):
         (tmp_path / name).write_text("")
     assert run_config_file(tmp_path) == tmp_path / "config_resume_10.yaml"
+
+
+def test_a_resume_leaves_out_only_the_model_name() -> None:
+    args = ["--model", "cnn_mnist", "--model.lr", "0.1", "--model=mlp_mnist", "--model", "my/model.yaml"]
+    assert without_model_names(args) == ["--model.lr", "0.1", "--model", "my/model.yaml"]
