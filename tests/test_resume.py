@@ -13,6 +13,7 @@ import pytest
 import torch
 from conftest import REPO
 
+from zoo import build
 from zoo.cli import main
 from zoo.cli.lightning import without_model_names
 from zoo.errors import ZooError
@@ -248,3 +249,20 @@ def test_a_run_resumes_from_its_latest_config(tmp_path: Path) -> None:
 def test_a_resume_leaves_out_only_the_model_name() -> None:
     args = ["--model", "cnn_mnist", "--model.lr", "0.1", "--model=mlp_mnist", "--model", "my/model.yaml"]
     assert without_model_names(args) == ["--model.lr", "0.1", "--model", "my/model.yaml"]
+
+
+def test_resuming_from_callbacks_that_are_not_a_mapping_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    model = build("linear_regression")
+    torch.save({"hyper_parameters": dict(model.hparams), "state_dict": model.state_dict(), "callbacks": [1, 2]},
+               "odd.ckpt")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--ckpt_path", "odd.ckpt"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "Traceback" not in err, err
+    assert err.splitlines() == ["zoo: error: checkpoint 'odd.ckpt' holds callbacks of type list, not a mapping of "
+                                "their states, so training cannot resume from it; pass a last.ckpt written by "
+                                "'zoo fit'"]
+    assert not Path("runs").exists()

@@ -226,6 +226,12 @@ class ZooCLI(LightningCLI):
                 f"pass --model {written_by}, or a checkpoint of {wanted}"
             )
         checked_checkpoint(self.checkpoint, path)
+        states = self.checkpoint.get("callbacks", {})
+        if subcommand == "fit" and not isinstance(states, dict):
+            raise ZooError(
+                f"checkpoint {path!r} holds callbacks of type {type(states).__name__}, not a mapping of their "
+                "states, so training cannot resume from it; pass a last.ckpt written by 'zoo fit'"
+            )
 
     def resume_as_run(self, parser: Any, args: Any) -> None:
         """A resumed run continues with its own options, the latest config file in its run folder,
