@@ -5,6 +5,9 @@ or two each, so a checkpoint `zoo fit` writes is proved usable everywhere it is 
 from __future__ import annotations
 
 import gzip
+import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -160,3 +163,74 @@ def test_the_pass_curve_example_reads_a_checkpoint_zoo_fit_wrote(run_zoo, tmp_pa
                           cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+
+
+HALT = '''
+import os
+import signal
+
+import lightning.pytorch as pl
+
+
+class Halt(pl.Callback):
+    """Stops a fresh run at the start of epoch `epoch`, when every checkpoint of the epoch before
+    is on disk: by SIGKILL, or as Ctrl+C does (KeyboardInterrupt in the training loop)."""
+
+    def __init__(self, epoch: int, how: str) -> None:
+        self.epoch = epoch
+        self.how = how
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.ckpt_path is not None or trainer.current_epoch != self.epoch:
+            return
+        if self.how == "SIGKILL":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise KeyboardInterrupt
+'''
+
+
+def halted_at(epoch: int, how: str) -> list[str]:
+    """The `zoo fit` option that stops a run at a known point (`Halt`, in the test's folder)."""
+    callback = {"class_path": "halt.Halt", "init_args": {"epoch": epoch, "how": how}}
+    return ["--trainer.callbacks", json.dumps([callback])]
+
+
+def checkpoint_files(run: Path) -> list[str]:
+    return sorted(p.name for p in (run / "checkpoints").iterdir())
+
+
+def best_score(checkpoint: dict[str, object]) -> object:
+    """The monitored score a best checkpoint saved itself for (its ModelCheckpoint's state)."""
+    states = checkpoint["callbacks"]
+    assert isinstance(states, dict)
+    return next(state["best_model_score"] for key, state in states.items() if key.startswith("ModelCheckpoint"))
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_resumes_to_the_uninterrupted_runs_best_checkpoint(run_zoo, tmp_path: Path) -> None:
+    """fit N epochs; fit again, stopped after epoch 1 (SIGKILL) or 2 (Ctrl+C) with its checkpoints
+    saved; resume from last.ckpt: one best.ckpt, the same as the uninterrupted run's."""
+    (tmp_path / "halt.py").write_text(HALT)
+    env = {"PYTHONPATH": f"{REPO}{os.pathsep}{tmp_path}"}
+    run = ["--model", "mlp_mnist", "--trainer.max_epochs", "4", "--trainer.limit_train_batches", "3",
+           "--trainer.limit_val_batches", "1", "--trainer.enable_progress_bar", "false"]
+    succeeded(run_zoo("fit", *run, extra_env=env))
+    whole = tmp_path / RUN.format(model="mlp_mnist", n=0)
+    expected = torch.load(whole / "checkpoints/best.ckpt", weights_only=True)
+
+    for n, (epoch, how, code) in enumerate([(1, "SIGKILL", -signal.SIGKILL), (2, "Ctrl+C", 130)], start=1):
+        stopped = run_zoo("fit", *run, *halted_at(epoch, how), extra_env=env)
+        assert stopped.returncode == code, stopped.stderr
+        folder = tmp_path / RUN.format(model="mlp_mnist", n=n)
+        last = folder / "checkpoints/last.ckpt"
+        assert torch.load(last, weights_only=True)["epoch"] == epoch - 1, "stopped where it was told to"
+
+        out = succeeded(run_zoo("fit", *run, "--ckpt_path", str(last), extra_env=env))
+        assert checkpoint_files(folder) == ["best.ckpt", "last.ckpt"], how
+        assert "is not empty" not in out, "Lightning's warning about the run's own checkpoint folder"
+        best = torch.load(folder / "checkpoints/best.ckpt", weights_only=True)
+        assert best["epoch"] == expected["epoch"] and best["global_step"] == expected["global_step"], how
+        assert torch.equal(best_score(best), best_score(expected)), how
+        assert best["state_dict"].keys() == expected["state_dict"].keys()
+        for name, tensor in expected["state_dict"].items():
+            assert torch.equal(best["state_dict"][name], tensor), (how, name)

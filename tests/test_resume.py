@@ -13,7 +13,11 @@ import pytest
 import torch
 from conftest import REPO
 
+from zoo import build
 from zoo.cli import main
+from zoo.cli.lightning import without_model_names
+from zoo.errors import ZooError
+from zoo.runs import hold_run_dir, run_config_file
 
 SMALL = ["--trainer.max_epochs", "3", "--trainer.limit_train_batches", "10", "--trainer.limit_val_batches", "1",
          "--trainer.enable_progress_bar", "false"]
@@ -171,3 +175,94 @@ def test_resuming_a_run_made_longer_is_refused_before_a_step(
     assert exit_info.value.code == 2 and "Traceback" not in err
     assert f"{scheduler} schedule was planned for 2 steps, but resuming it as given runs 4" in err
     assert last.resolve().stat().st_mtime_ns == before, "the checkpoint is left as it was"
+
+
+def test_a_run_folder_is_held_by_one_process_at_a_time(tmp_path: Path) -> None:
+    held = hold_run_dir(tmp_path)
+    with pytest.raises(ZooError, match="is held by another 'zoo fit'"):
+        hold_run_dir(tmp_path)
+    os.close(held)
+    os.close(hold_run_dir(tmp_path))
+
+
+def test_a_second_resume_of_a_run_in_progress_is_refused(
+    run_zoo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    quick = ["--model", "mlp_mnist", "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "2",
+             "--trainer.limit_val_batches", "1", "--trainer.enable_progress_bar", "false"]
+    main(["fit", *quick, "--trainer.max_epochs", "1"])
+    run = Path("runs/mlp_mnist/lightning_logs/version_0")
+    last = run / "checkpoints/last.ckpt"
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob("*"))
+    held = hold_run_dir(run)  # as a zoo fit training or resuming this run holds it
+    try:
+        refused = run_zoo("fit", *quick, "--ckpt_path", str(last))
+    finally:
+        os.close(held)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stderr.splitlines()[-1] == (
+        f"zoo: error: run folder {str(run)!r} is held by another 'zoo fit' training or resuming it; "
+        "wait until that one ends, then resume"
+    )
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob("*")) == before, "nothing written"
+
+
+def test_a_resume_keeps_the_runs_options_and_refuses_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    quick = ["--model", "mlp_mnist", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
+             "--trainer.enable_progress_bar", "false"]
+    main(["fit", *quick, "--trainer.max_epochs", "1", "--data.batch_size", "32", "--model.scheduler", "null"])
+    run = Path("runs/mlp_mnist/lightning_logs/version_0")
+    last = run / "checkpoints/last.ckpt"
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob("*"))
+    refused = [("--model.lr 0.5", "0.003"), ("--model.optimizer sgd", "adam"), ("--recipe tutorial", "default"),
+               ("--model.scheduler onecycle", "None"), ("--data.batch_size 64", "32"),
+               ("--seed_everything 7", "42"), ("--trainer.limit_train_batches 3", "2")]
+    for option, own in refused:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            main(["fit", "--ckpt_path", str(last), *option.split()])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and "Traceback" not in err, err
+        said = f"zoo: error: resuming run {str(run)!r} with {option}, but the run trains with {own}; resume without "
+        assert len(err.splitlines()) == 1 and err.startswith(said + option.split()[0]), err
+        assert "or start a new run without --ckpt_path" in err
+        assert sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob("*")) == before, option
+
+    # The bare command resumes with the run's own options; its length and display may change.
+    main(["fit", "--ckpt_path", str(last), "--trainer.max_epochs", "2", "--trainer.enable_model_summary", "true"])
+    resumed = (run / "config_resume_1.yaml").read_text()
+    assert "batch_size: 32" in resumed and "scheduler: null" in resumed and "max_epochs: 2" in resumed
+    assert torch.load(last, weights_only=True)["epoch"] == 1
+
+
+def test_a_run_resumes_from_its_latest_config(tmp_path: Path) -> None:
+    assert run_config_file(tmp_path) is None
+    for name in ("config.yaml", "config_resume_2.yaml", "config_resume_10.yaml", "config_resume_x.yaml"):
+        (tmp_path / name).write_text("")
+    assert run_config_file(tmp_path) == tmp_path / "config_resume_10.yaml"
+
+
+def test_a_resume_leaves_out_only_the_model_name() -> None:
+    args = ["--model", "cnn_mnist", "--model.lr", "0.1", "--model=mlp_mnist", "--model", "my/model.yaml"]
+    assert without_model_names(args) == ["--model.lr", "0.1", "--model", "my/model.yaml"]
+
+
+def test_resuming_from_callbacks_that_are_not_a_mapping_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    model = build("linear_regression")
+    torch.save({"hyper_parameters": dict(model.hparams), "state_dict": model.state_dict(), "callbacks": [1, 2]},
+               "odd.ckpt")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--ckpt_path", "odd.ckpt"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "Traceback" not in err, err
+    assert err.splitlines() == ["zoo: error: checkpoint 'odd.ckpt' holds callbacks of type list, not a mapping of "
+                                "their states, so training cannot resume from it; pass a last.ckpt written by "
+                                "'zoo fit'"]
+    assert not Path("runs").exists()

@@ -7,6 +7,7 @@ cannot drift apart. It is plain data shaped like LightningCLI's config.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 from typing import Any, cast
@@ -102,6 +103,34 @@ def new_run_dir(parent: str | os.PathLike[str]) -> Path:
                 "pass --trainer.default_root_dir with a writable folder"
             ) from err
         return folder
+
+
+def run_config_file(run_dir: str | os.PathLike[str]) -> Path | None:
+    """The configuration a run was last started or resumed with: its latest
+    `config_resume_N.yaml`, else its `config.yaml`; None when neither is there."""
+    folder = Path(run_dir)
+    resumes = {int(number): path for path in folder.glob("config_resume_*.yaml")
+               if (number := path.stem.removeprefix("config_resume_")).isdigit()}
+    files = [folder / "config.yaml", *(resumes[n] for n in sorted(resumes))]
+    return next((file for file in reversed(files) if file.is_file()), None)
+
+
+def hold_run_dir(run_dir: str | os.PathLike[str]) -> int:
+    """Hold a run folder for this process, so that a second `zoo fit` resuming the same run
+    is refused rather than writing its checkpoints beside the first's: an exclusive `flock`
+    on the folder itself, released by closing the descriptor returned. The kernel drops it
+    when the process ends however it ends (SIGKILL included), so no stale lock outlives a run.
+    """
+    descriptor = os.open(run_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise ZooError(
+            f"run folder {str(run_dir)!r} is held by another 'zoo fit' training or resuming it; "
+            "wait until that one ends, then resume"
+        ) from None
+    return descriptor
 
 
 def checkpoint_run_dir(ckpt_path: str | os.PathLike[str]) -> Path | None:

@@ -95,6 +95,19 @@ def link_in_place(source: Path, path: Path) -> bool:
     return True
 
 
+def last_after_best(callbacks: list[pl.Callback]) -> list[pl.Callback]:
+    """The callbacks with `LastCheckpoint` moved behind every other one. Lightning runs the
+    checkpoint callbacks in their order at each epoch's end, and `last.ckpt` carries the best
+    checkpoint's tracking state: saved before the best one took the epoch in, a run resumed
+    from it would not know that epoch's score (nor, after the first epoch, that `best.ckpt`
+    exists, and write `best-v1.ckpt` beside it). Saved after it, in an epoch that saved
+    best.ckpt it holds best.ckpt's very bytes, and so is a hard link to that file
+    (`AtomicCheckpointIO`)."""
+    return [c for c in callbacks if not isinstance(c, LastCheckpoint)] + [
+        c for c in callbacks if isinstance(c, LastCheckpoint)
+    ]
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning's checkpoint writer, writing each checkpoint to a temporary name in its own
     folder and renaming it into place (`zoo.files.atomic_write`): a save cut short by a full

@@ -9,6 +9,7 @@ checks come out as one `ZooError` line (see `zoo.cli.parse_errors`).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import threading
@@ -21,13 +22,15 @@ import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI, instantiate_class
+from lightning.pytorch.plugins.environments import LightningEnvironment
 from lightning.pytorch.utilities.exceptions import SIGTERMException
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
 from zoo import checks
 from zoo.building import load_pretrained
-from zoo.callbacks import ConfusionMatrixCallback, LastCheckpoint, LogSampleImages
+from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
 from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint, task_arguments
-from zoo.cli.names import add_names, which_model
+from zoo.cli.names import add_names, is_name, which_model
 from zoo.cli.parse_errors import one_line
 from zoo.cli.raw_inputs import add_raw_input_arguments, answer_raw_inputs, check_raw_input_options, raw_inputs
 from zoo.datamodules.base import lacks_split, rows_seen
@@ -42,13 +45,36 @@ from zoo.runs import (
     TRAIN_RUNS,
     check_writable,
     checkpoint_run_dir,
+    hold_run_dir,
     new_run_dir,
     run_config,
+    run_config_file,
     write_failure,
 )
 from zoo.tasks import ClassificationTask, Task, takes_num_classes
-from zoo.training import attach_test_callbacks, describe, final_test, kept_checkpoints, zoo_callbacks, zoo_plugins
+from zoo.training import (
+    attach_test_callbacks,
+    describe,
+    final_test,
+    kept_checkpoints,
+    last_after_best,
+    zoo_callbacks,
+    zoo_plugins,
+)
 from zoo.weights_build import card_datamodule, training_rows
+
+RESUME_MAY_CHANGE = frozenset({
+    "trainer.max_epochs", "trainer.max_steps", "trainer.max_time", "trainer.min_epochs", "trainer.min_steps",
+    "trainer.enable_progress_bar", "trainer.enable_model_summary", "trainer.log_every_n_steps",
+    "trainer.profiler", "trainer.default_root_dir", "trainer.limit_test_batches", "trainer.limit_predict_batches",
+    "confusion_matrix.normalize", "sample_images.count",
+})
+"""Options a resumed run may set apart from the run's own: its length (a learning-rate schedule
+planned for the run refuses another length itself), how it shows its progress and what the
+final test reads. Every other option would make the resumed run differ from the run it
+continues, so a resume refuses it."""
+RESUME_BOOKKEEPING = frozenset({"config", "ckpt_path", "weights_only"})
+"""Options that say how a command reads its inputs, not what the run is."""
 
 EVALUATIONS = ("validate", "test", "predict")
 PREDICT_DESCRIPTION = (
@@ -97,6 +123,7 @@ class ZooCLI(LightningCLI):
         self.checkpoint: dict[str, Any] = {}
         self.run_dir: Path | None = None
         self.scored = ""
+        self.run_hold: int | None = None
         if started is not None:
             started.append(self)
         super().__init__(**kwargs)
@@ -161,6 +188,7 @@ class ZooCLI(LightningCLI):
         self.check_weights_given()
         self.check_seed()
         self.check_checkpoint_model()
+        self.resume_as_run(parser, args)
 
     def check_seed(self) -> None:
         """Refuse a --seed_everything Lightning cannot seed with, in zoo's one line."""
@@ -206,6 +234,56 @@ class ZooCLI(LightningCLI):
                 f"pass --model {written_by}, or a checkpoint of {wanted}"
             )
         checked_checkpoint(self.checkpoint, path)
+        states = self.checkpoint.get("callbacks", {})
+        if subcommand == "fit" and not isinstance(states, dict):
+            raise ZooError(
+                f"checkpoint {path!r} holds callbacks of type {type(states).__name__}, not a mapping of their "
+                "states, so training cannot resume from it; pass a last.ckpt written by 'zoo fit'"
+            )
+
+    def resume_as_run(self, parser: Any, args: Any) -> None:
+        """A resumed run continues with its own options, the latest config file in its run folder,
+        with the command line's on top; an option that differs from the run's (the model's: from
+        the checkpoint's) is refused in one line, unless it is one a resume may change
+        (`RESUME_MAY_CHANGE`). `--model NAME` only names the model, already checked to be the
+        checkpoint's: it is left out, so that it does not reset the run's model options."""
+        if self.config.get("subcommand") != "fit" or not self.checkpoint or not isinstance(args, list):
+            return
+        section = self.config.fit
+        run_dir = saved_checkpoint_dir(self.checkpoint, section.ckpt_path)
+        recorded_file = run_config_file(run_dir) if run_dir is not None else None
+        if run_dir is None or recorded_file is None:
+            return
+        recorded = dict(self.parse_run_config(parser, recorded_file).items())
+        hparams = self.checkpoint.get("hyper_parameters") or {}
+        trained = recorded | {f"model.init_args.{k}": v for k, v in hparams.items()}
+        at = args.index("fit") + 1
+        merged = parser.parse_args([*args[:at], "--config", str(recorded_file), *without_model_names(args[at:])]).fit
+        differ = [(key, value, trained[key]) for key, value in merged.items()
+                  if key not in RESUME_BOOKKEEPING | RESUME_MAY_CHANGE and key in recorded
+                  and recorded[key] != value and trained[key] != value]
+        if differ:
+            key, value, own = next((d for d in differ if d[0] == "recipe"), differ[0])
+            option = "--" + key.replace(".init_args.", ".")
+            raise ZooError(
+                f"resuming run {str(run_dir)!r} with {option} {value}, but the run trains with {own}; resume "
+                f"without {option} (the run keeps its own options), or start a new run without --ckpt_path "
+                f"to train with {value}"
+            )
+        for key in RESUME_BOOKKEEPING:
+            merged[key] = section.get(key)
+        self.config.fit = merged
+
+    @staticmethod
+    def parse_run_config(parser: Any, path: Path) -> Any:
+        """A run's config file as the `fit` options it holds."""
+        try:
+            return parser.parse_args(["fit", "--config", str(path)]).fit
+        except ArgumentError as err:
+            raise ZooError(
+                f"run configuration {str(path)!r} cannot be read ({str(err).splitlines()[0]}); restore the "
+                "file, or start a new run without --ckpt_path"
+            ) from None
 
     def instantiate_classes(self) -> None:
         """LightningCLI's, after giving a classifier the datamodule's labels (`link_labels`)."""
@@ -277,7 +355,7 @@ class ZooCLI(LightningCLI):
         if self.subcommand:
             kwargs |= self.run_folder(section)
         trainer = super().instantiate_trainer(**kwargs)
-        last_checkpoint_last(trainer)
+        trainer.callbacks = last_after_best(trainer.callbacks)  # type: ignore[attr-defined]
         return trainer
 
     def _run_subcommand(self, subcommand: str) -> None:
@@ -356,24 +434,34 @@ class ZooCLI(LightningCLI):
         root = Path(trainer.get("default_root_dir") or os.getcwd())
         fitting = self.subcommand == "fit"
         ckpt_path = section.get("ckpt_path")
-        run_dir = saved_checkpoint_dir(self.checkpoint, ckpt_path) if fitting and ckpt_path else None
-        if run_dir is not None:
+        resumed = saved_checkpoint_dir(self.checkpoint, ckpt_path) if fitting and ckpt_path else None
+        run_dir = resumed or new_run_dir(root / (TRAIN_RUNS if fitting else EVAL_RUNS))
+        if fitting and first_process():
+            self.run_hold = hold_run_dir(run_dir)
+        if resumed:
             # A resumed run keeps the run's config.yaml and saves its own beside it.
             resumes = 1
             while (run_dir / f"config_resume_{resumes}.yaml").exists():
                 resumes += 1
             self.save_config_kwargs["config_filename"] = f"config_resume_{resumes}.yaml"
-        else:
-            run_dir = new_run_dir(root / (TRAIN_RUNS if fitting else EVAL_RUNS))
         check_writable(run_dir)
         if fitting and trainer.get("enable_checkpointing") is not False:
             checkpoint = section.get("checkpoint")
             dirpath = getattr(checkpoint, "dirpath", None) or run_dir / "checkpoints"
             check_writable(dirpath, "checkpoint folder")
+            if resumed:
+                # Lightning's notice that the folder holds checkpoints already: they are this run's.
+                warnings.filterwarnings("ignore", message=re.escape(f"Checkpoint directory {dirpath} exists"))
         self.run_dir = run_dir
         if logger is False:
             return {"default_root_dir": str(run_dir)}
         return {"logger": default_logger(run_dir)}
+
+    def release_run_dir(self) -> None:
+        """Let the run folder go (`zoo.runs.hold_run_dir`), once the command is over."""
+        if self.run_hold is not None:
+            os.close(self.run_hold)
+            self.run_hold = None
 
     def _check(self) -> None:
         say(describe(self.model))
@@ -445,13 +533,23 @@ class ZooCLI(LightningCLI):
         say(f"{len(stacked)} predictions of shape {tuple(stacked.shape[1:])} saved to {path}")
 
 
-def last_checkpoint_last(trainer: Trainer) -> None:
-    """Move `LastCheckpoint` behind the `--checkpoint.*` callback LightningCLI adds after zoo's:
-    saving after it, last.ckpt holds the best checkpoint's state of its own epoch (saved before
-    it, the epoch before's, which a resumed run would take for the best score), and in an epoch
-    that saved best.ckpt it holds best.ckpt's very bytes, so it is a hard link to that file
-    (`zoo.training.AtomicCheckpointIO`)."""
-    trainer.callbacks.sort(key=lambda callback: isinstance(callback, LastCheckpoint))  # type: ignore[attr-defined]
+def without_model_names(args: list[str]) -> list[str]:
+    """A command line less its `--model NAME` options (a registry name, not a class path or a
+    config)."""
+    kept: list[str] = []
+    for arg in args:
+        if kept and kept[-1] == "--model" and is_name(arg):
+            kept.pop()
+        elif not (arg.startswith("--model=") and is_name(arg.removeprefix("--model="))):
+            kept.append(arg)
+    return kept
+
+
+def first_process() -> bool:
+    """Whether this is the first process of a run (global rank 0, as Lightning reads it from the
+    environment before the Trainer starts): the one that holds the run folder; the other ranks
+    of a DDP run start later, in the same folder, and hold nothing."""
+    return getattr(rank_zero_only, "rank", 0) == 0 and LightningEnvironment().node_rank() == 0
 
 
 def on_sigterm(signum: int, frame: Any) -> None:
@@ -509,6 +607,8 @@ def run(args: list[str]) -> None:
             raise
         raise failure from None
     finally:
+        for cli in started:
+            cli.release_run_dir()
         if main_thread:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
         if torch.distributed.is_available() and torch.distributed.is_initialized():
