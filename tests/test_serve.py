@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import os
 import signal
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.slow  # each test module server takes 10 to 20 s to sta
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = ["cnn_mnist", "cnn_deep_mnist", "inception_mnist", "lenet_mnist", "mlp_mnist", "resnet_mnist"]
-MODELS = [*MNIST, "gru_names", "rnn_hello", "char_rnn_shakespeare", "linear_regression"]
+MODELS = [*MNIST, "gru_names", "rnn_hello", "char_rnn_shakespeare", "diabetes_mlp", "linear_regression"]
 """Served by the test's server; linear_regression from a checkpoint of the user's own (y = 3x)."""
 CHROMIUM = "/usr/bin/chromium"
 
@@ -306,6 +307,39 @@ def test_a_digit_drawn_on_the_page(server: str, tmp_path: Path) -> None:
     assert screenshot.stat().st_size > 0
 
 
+def test_the_page_shows_a_refusal_in_place_of_the_answer(server: str, tmp_path: Path) -> None:
+    """A surname answered, then one refused: the old answer goes and the error takes its place,
+    in the model's panel; every numbers panel's default input (its card's example) is answered."""
+    with browser_page(server) as page:
+        page.click("#names-form button")
+        page.wait_for_function("document.querySelector('#pred-gru_names').textContent !== ''", timeout=60_000)
+        labels = [box(page, "#bars-gru_names .label", i) for i in range(3)]
+        fills = [box(page, "#bars-gru_names .fill", i) for i in range(3)]
+        page.fill("#names-input", "Ng4uyen")
+        page.click("#names-form button")
+        page.wait_for_selector("#error-gru_names", timeout=60_000)
+        refused = (page.locator("#pred-gru_names").text_content(), page.locator("#error-gru_names").text_content(),
+                   page.locator("#bars-gru_names .bar").count())
+        for name in ("diabetes_mlp", "linear_regression"):
+            page.click(f"#model-{name} form button")
+            page.wait_for_function(f"document.querySelector('#pred-{name}').textContent !== ''", timeout=60_000)
+        page.screenshot(path=str(tmp_path / "refused.png"), full_page=True)
+        diabetes, numbers = (page.locator(f"#pred-{name}").text_content() for name in ("diabetes_mlp",
+                                                                                       "linear_regression"))
+        errors = page.locator(".error").count()
+    assert all(label["x"] + label["width"] <= min(f["x"] for f in fills) for label in labels), (labels, fills)
+    assert all(a["y"] + a["height"] <= b["y"] + 1 for a, b in itertools.pairwise(labels)), labels  # one a row
+    assert refused[0] == "" and refused[2] == 0, refused
+    assert refused[1] is not None and refused[1].startswith("surname 'Ng4uyen' has '4'"), refused
+    assert diabetes in ("0", "1") and numbers == "12" and errors == 1, (diabetes, numbers, errors)
+
+
+def box(page: Any, selector: str, index: int) -> dict[str, float]:
+    found = page.locator(selector).nth(index).bounding_box()
+    assert found is not None, f"{selector} number {index} is not shown"
+    return found
+
+
 def test_a_request_waiting_past_the_timeout_is_answered_504() -> None:
     """Eight pictures of the largest size allowed (2048x2048) keep the only worker busy for over
     a second; a request queued behind them past `--timeout` is answered 504 in JSON, and the server
@@ -409,9 +443,11 @@ def test_a_text_past_the_timeout_ends_with_the_limit() -> None:
         with browser_page(url) as page:
             page.fill("#prompt-length", "2000")
             page.click("#prompt-form button")
-            page.wait_for_function("document.querySelector('#error').textContent !== ''", timeout=30_000)
-            shown = page.locator("#error").text_content()
-    assert shown is not None and shown.startswith("char_rnn_shakespeare: the text took longer than the server's")
+            page.wait_for_selector("#error-char_rnn_shakespeare", timeout=30_000)
+            shown = page.locator("#error-char_rnn_shakespeare").text_content()
+            written_shown = page.locator("#text-char_rnn_shakespeare").text_content()
+    assert shown is not None and shown.startswith("the text took longer than the server's limit of 0.01 s")
+    assert written_shown is not None and written_shown.startswith("ROMEO:")  # the text written until then
 
 
 @pytest.mark.parametrize(("signum", "to_all", "status", "line"), [

@@ -248,7 +248,8 @@ def written(request: PromptRequest, text: str) -> dict[str, Any]:
 
 
 def card(name: str, model: pl.LightningModule, ckpt_path: str | None, docs: str | None) -> dict[str, Any]:
-    """What `GET /models` says of a served model: its input, labels, weights and docs page (the
+    """What `GET /models` says of a served model: its input and an example of it from its card
+    (the page's default; empty when the card gives none), labels, weights and docs page (the
     address the server serves it at, or None)."""
     inputs = card_inputs(name)
     registered = MODELS.get(name)
@@ -259,6 +260,7 @@ def card(name: str, model: pl.LightningModule, ckpt_path: str | None, docs: str 
         "endpoint": f"/predict/{name}",
         "streams": streams(name),
         "input": inputs.help,
+        "example": inputs.examples[0] if inputs.examples else "",
         "labels": list(getattr(model, "labels", None) or []),
         "weights": weights,
         "num_params": registered.num_params,
