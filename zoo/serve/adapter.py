@@ -159,8 +159,8 @@ def base64_payload(image: str) -> str | Refusal:
     return data
 
 
-def image_bytes(request: ImageRequest) -> ImageBytes | Refusal:
-    """The uploaded file, refused when it is not base64, not an image, or has more pixels than
+def image_bytes(request: ImageRequest) -> bytes | Refusal:
+    """The uploaded file's bytes, refused when it is not base64, not an image, or has more pixels than
     `max_pixels()`: its header is read, nothing is decoded, so a refusal costs the server nothing."""
     from PIL import Image
 
@@ -183,10 +183,9 @@ def image_bytes(request: ImageRequest) -> ImageBytes | Refusal:
         return Refusal(413, f"image has more than {2 * pillow_limit():,} pixels, {limit}")
     except Exception as err:  # whatever Pillow raises for a file it cannot read, the file is to blame
         return Refusal(400, str(BadImage(upload, f"{type(err).__name__}: not an image Pillow can decode")))
-    upload.seek(0)
     if width * height > max_pixels():
         return Refusal(413, f"image is {width}x{height} = {width * height:,} pixels, {limit}")
-    return upload
+    return data
 
 
 def checked(request: Body) -> Query | Refusal:
@@ -194,7 +193,7 @@ def checked(request: Body) -> Query | Refusal:
     made here, in the HTTP server, so a bad request never reaches a batch."""
     if isinstance(request, ImageRequest):
         upload = image_bytes(request)
-        return upload if isinstance(upload, Refusal) else Query(upload.getvalue(), request.top)
+        return upload if isinstance(upload, Refusal) else Query(upload, request.top)
     assert isinstance(request, TextRequest)
     return Query(request.input, request.top)
 

@@ -18,8 +18,9 @@ Four parts are plain FastAPI routes on LitServe's own app (`LitServer.app`), bec
   200 before its worker has read it, so a prompt it must refuse (a character outside the model's
   vocabulary) could not get a 4xx; the route checks the prompt first, then streams from a thread;
 - LitServe's batched loop answers every request of a batch with the error of any one of them, so
-  the API never raises per request: `adapter.answer` returns a `Refusal` for the bad one and
-  `encode_response` turns it into its own 4xx JSON answer;
+  nothing a request brings may raise in the worker: the route refuses a malformed request
+  (`adapter.checked`) before it is queued, `adapter.answer` returns a `Refusal` for an input the
+  model refuses (400) or fails on (500), and `encode_response` turns it into its own JSON answer;
 - `GET /`, the page's files, `GET /models`, the docs site at `/site/`, and a 404 naming the
   served models for an unknown one.
 
