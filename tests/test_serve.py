@@ -542,3 +542,43 @@ def test_an_answer_json_cannot_carry_is_a_500_of_its_own() -> None:
     response = ModelsAPI({}).encode_response({"prediction": "\ud800"})
     assert response.status_code == 500 and json.loads(response.body)["detail"].startswith(
         "the answer cannot be written as JSON")
+
+
+ORPHAN = """
+import os, signal, sys, time
+from zoo.serve import lifeline
+if sys.argv[1] == "watch":
+    lifeline.kernel_kills_orphan = lambda: False  # the way of a system without prctl
+parent = os.getpid()
+child = os.fork()
+if child == 0:
+    lifeline.die_with(parent)
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+    os._exit(0)
+time.sleep(0.5)
+os.kill(parent, signal.SIGKILL)
+"""
+
+
+def ended(pid: int) -> bool:
+    """Whether the process is gone (or a zombie, ended and waiting to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the processes from Linux's /proc")
+@pytest.mark.parametrize("way", ["kernel", "watch"])
+def test_a_child_ends_with_its_parent(way: str) -> None:
+    """`lifeline.die_with`, both ways: the kernel's PR_SET_PDEATHSIG, and the thread that looks
+    for the parent every second where there is no prctl; the child ends within seconds of a
+    SIGKILL of its parent."""
+    result = subprocess.run([sys.executable, "-c", ORPHAN, way], capture_output=True, text=True, timeout=60,
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    child = int(result.stdout.split()[0])
+    gone = any(ended(child) or time.sleep(0.1) for _ in range(100))
+    if not gone:
+        os.kill(child, signal.SIGKILL)
+    assert gone, f"the child outlived its parent ({way})"
