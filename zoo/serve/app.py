@@ -11,9 +11,10 @@ model's text streams for at most `--timeout` seconds, then ends with a `detail` 
 Four parts are plain FastAPI routes on LitServe's own app (`LitServer.app`), because LitServe
 0.2.19 cannot do them:
 - LitServe gives each LitAPI a worker process of its own, and each imports torch and Lightning:
-  sixteen models took 91 s to start on two busy cores, one worker for all of them 14 s. The
-  `/predict/<name>` routes are ours, and queue for the one LitAPI through LitServe's own
-  `RegularRequestHandler`, as the route LitServe makes for a LitAPI does;
+  sixteen models took 91 s to start on two busy cores, so one worker serves them all (its start
+  time is in docs/guides/serving.md). The `/predict/<name>` routes are ours, and queue for the
+  one LitAPI through LitServe's own `RegularRequestHandler`, as the route LitServe makes for a
+  LitAPI does;
 - a language model's `POST /predict/<name>` streams text, and LitServe answers a streamed request
   200 before its worker has read it, so a prompt it must refuse (a character outside the model's
   vocabulary) could not get a 4xx; the route checks the prompt first, then streams from a thread;
