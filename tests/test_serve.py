@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -341,20 +342,26 @@ def box(page: Any, selector: str, index: int) -> dict[str, float]:
 
 
 def test_a_request_waiting_past_the_timeout_is_answered_504() -> None:
-    """Sixteen RGBA pictures of the largest size allowed (2048x2048, a few tenths of a second each)
-    keep the only worker busy; small requests sent one after another meanwhile (20 at most) wait
-    for the batch in hand, and one waiting past `--timeout` is answered 504 in JSON; the server
-    keeps serving."""
+    """Four clients keep the only worker busy, each sending RGBA pictures of the largest size
+    allowed (2048x2048, a few tenths of a second each) one after another; small requests sent
+    meanwhile (20 at most) wait for the picture in hand, and one waiting past `--timeout` is
+    answered 504 in JSON; the server keeps serving."""
     small = {"image": png((100, 100), True)}
+    done = threading.Event()
     with zoo_serve(["--model", "cnn_mnist", "--timeout", "0.15"]) as url:
         large = {"image": png_with_stroke((2048, 2048), width=100, mode="RGBA")}
-        with ThreadPoolExecutor(16) as pool:
-            slow = [pool.submit(request, url + "/predict/cnn_mnist", large) for _ in range(16)]
+
+        def keep_busy() -> list[int]:
+            return [request(url + "/predict/cnn_mnist", large)[0] for _ in range(40) if not done.is_set()]
+
+        with ThreadPoolExecutor(4) as pool:
+            busy = [pool.submit(keep_busy) for _ in range(4)]
             queued: list[tuple[int, str]] = []
             while len(queued) < 20 and not any(code == 504 for code, _ in queued):
                 time.sleep(0.1)
                 queued.append(request(url + "/predict/cnn_mnist", small))
-            assert {answer.result()[0] for answer in slow} <= {200, 504}
+            done.set()
+            assert {code for client in busy for code in client.result()} <= {200, 504}
         assert (504, {"detail": "Request timed out"}) in [(code, json.loads(text)) for code, text in queued], queued
         assert request(url + "/predict/cnn_mnist", small)[0] == 200
 
