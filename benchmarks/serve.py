@@ -1,7 +1,7 @@
 """Serving: requests per second and p50/p99 latency of `zoo serve` (LitServe, batching requests
 across clients) under 1, 8 and 64 concurrent clients, beside one request at a time through a
-bare FastAPI endpoint that calls the same network the same way (`zoo.serve.adapter.answer`,
-unbatched). Each request sends the same drawn "1" as a base64 PNG. Bounded: a fixed number of
+bare FastAPI endpoint that checks and answers the same way (`zoo.serve.adapter.checked` and
+`answer`, unbatched). Each request sends the same drawn "1" as a base64 PNG. Bounded: a fixed number of
 requests per setting and a time limit, on 127.0.0.1 only. The clients are threads of this
 process; the bare server and `zoo serve` (its HTTP process and one worker for the models) run
 in processes of their own."""
@@ -149,7 +149,8 @@ def bare_app(models: list[str]) -> Any:
         model = adapter.load(name, None)
 
         async def endpoint(request: adapter.ImageRequest, model: Any = model) -> Any:
-            return adapter.answer(model, [request])[0]
+            query = adapter.checked(request)
+            return query if isinstance(query, adapter.Refusal) else adapter.answer(model, [query])[0]
 
         app.add_api_route(f"/predict/{name}", endpoint, methods=["POST"])
     return app

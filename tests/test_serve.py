@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,16 +27,16 @@ import pytest
 
 pytest.importorskip("litserve", reason="zoo serve needs the serve extra: pip install -e '.[serve]'")
 
-from benchmarks.serve import ctrl_c_stops, free_port, wait_healthy, zoo_serve
+from benchmarks.serve import ctrl_c_stops, digit_body, free_port, wait_healthy, zoo_serve
+from tools.docs_browser import draw_a_one
 
 pytestmark = pytest.mark.slow  # each test module server takes 10 to 20 s to start
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = ["cnn_mnist", "cnn_deep_mnist", "inception_mnist", "lenet_mnist", "mlp_mnist", "resnet_mnist"]
-MODELS = [*MNIST, "gru_names", "rnn_hello", "char_rnn_shakespeare", "linear_regression"]
+MODELS = [*MNIST, "gru_names", "rnn_hello", "char_rnn_shakespeare", "diabetes_mlp", "linear_regression"]
 """Served by the test's server; linear_regression from a checkpoint of the user's own (y = 3x)."""
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOT = ROOT / "docs" / "serve-page.png"
 
 
 def request(url: str, body: dict | None = None, raw: bytes | None = None,
@@ -85,13 +87,13 @@ def png(size: tuple[int, int], stroke: bool) -> str:
     return png_with_stroke(size, width=10 if stroke else 0)
 
 
-def png_with_stroke(size: tuple[int, int], width: int) -> str:
+def png_with_stroke(size: tuple[int, int], width: int, mode: str = "L") -> str:
     """A black PNG, base64, with a vertical white stroke (a "1") `width` pixels wide, if any."""
     from PIL import Image, ImageDraw
 
-    image = Image.new("L", size, 0)
+    image = Image.new(mode, size, "black")
     if width:
-        ImageDraw.Draw(image).line([(size[0] // 2, 10), (size[0] // 2, size[1] - 10)], fill=255, width=width)
+        ImageDraw.Draw(image).line([(size[0] // 2, 10), (size[0] // 2, size[1] - 10)], fill="white", width=width)
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return base64.b64encode(buffer.getvalue()).decode()
@@ -117,7 +119,8 @@ class Upload:
 
 
 ONE = "__one__"
-IMAGES = {ONE: ((100, 100), True), "__blank__": ((50, 50), False), "__bomb__": ((9500, 9500), False)}
+IMAGES = {ONE: ((100, 100), True), "__blank__": ((50, 50), False), "__bomb__": ((9500, 9500), False),
+          "__large__": ((2049, 2048), False)}
 """What the placeholders in a row's body stand for: a PNG's size, and whether a "1" is drawn on it."""
 ANSWERS = [  # what | path | body | status | a field of the JSON answer, or the start of its "detail"
     ("a digit", "/predict/cnn_mnist", {"image": ONE}, 200, {"prediction": "1"}),
@@ -132,6 +135,27 @@ ANSWERS = [  # what | path | body | status | a field of the JSON answer, or the 
 ]
 REFUSALS = [
     ("not base64", "/predict/cnn_mnist", {"image": "!!!"}, 400, "image is not base64"),
+    ("a data URL without its data", "/predict/cnn_mnist", b'{"image": "data:image/png;base64"}', 400,
+     "image is a data URL without base64 data after a comma ('data:image/png;base64'); send the whole"),
+    ("a data URL that is not base64", "/predict/cnn_mnist", {"image": "data:text/plain,hello"}, 400,
+     "image is a data URL without base64 data after a comma ('data:text/plain')"),
+    ("an empty data URL", "/predict/cnn_mnist", {"image": "data:image/png;base64,"}, 400,
+     "cannot read image 'upload' (UnidentifiedImageError: not an image Pillow can decode)"),
+    ("an image that is a number", "/predict/cnn_mnist", {"image": 7}, 422, "image: Input should be a valid string"),
+    ("an empty image", "/predict/cnn_mnist", {"image": ""}, 422, "image: String should have at least 1 character"),
+    ("a huge top", "/predict/cnn_mnist", {"image": ONE, "top": 10**30}, 422, "top: Input should be less than"),
+    ("a top of 5000 digits", "/predict/gru_names", b'{"input": "Nguyen", "top": ' + b"9" * 5000 + b"}", 400,
+     "the body cannot be read as JSON"),
+    ("a body that is not UTF-8", "/predict/gru_names", b'{"input": "\xff\xfe"}', 400,
+     "the body cannot be read as JSON (not UTF-8, nested too deep, or a number of thousands of digits); send"),
+    ("a surname that is a list", "/predict/gru_names", {"input": ["Nguyen"]}, 422, "input: Input should be a valid"),
+    ("a lone surrogate", "/predict/gru_names", b'{"input": "\\ud800"}', 422, "input: Input should be a valid string"),
+    ("a seed over 2**63", "/predict/char_rnn_shakespeare", {"prompt": "A", "seed": 2**64}, 422,
+     "seed: Input should be less than or equal to"),
+    ("an infinite temperature", "/predict/char_rnn_shakespeare", b'{"prompt": "A", "temperature": 1e999}', 422,
+     "temperature: Input should be a finite number"),
+    ("an image over 2048x2048 pixels", "/predict/cnn_mnist", {"image": "__large__"}, 413,
+     "image is 2049x2048 = 4,196,352 pixels, over the limit of 4,194,304; send a smaller image (scale it down)"),
     ("not an image", "/predict/cnn_mnist", {"image": base64.b64encode(b"hello").decode()}, 400,
      "cannot read image 'upload'"),
     ("no digit on it", "/predict/cnn_mnist", {"image": "__blank__"}, 400, "image 'upload' shows no digit"),
@@ -205,7 +229,7 @@ def test_endpoint(server: str, what: str, path: str, body: dict | bytes | Upload
     assert request(server + "/health") == (200, "ok")  # still serving after any request
 
 
-def test_prompt_streams_the_text_of_zoo_predict(server: str) -> None:
+def test_prompt_streams_the_text_of_zoo_predict(server: str, tmp_path: Path) -> None:
     code, text = request(server + "/predict/char_rnn_shakespeare", {"prompt": "ROMEO:", "length": 40, "seed": 1})
     lines = [json.loads(line) for line in text.splitlines()]
     assert code == 200
@@ -214,7 +238,7 @@ def test_prompt_streams_the_text_of_zoo_predict(server: str) -> None:
     assert lines[-1]["input"] == "ROMEO:"
     command = subprocess.run(
         [sys.executable, "-m", "zoo", "predict", "--model", "char_rnn_shakespeare", "ROMEO:", "--length", "40",
-         "--seed", "1", "--output", os.devnull], capture_output=True, text=True, cwd=ROOT,
+         "--seed", "1", "--output", str(tmp_path / "written.csv")], capture_output=True, text=True, cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     assert lines[-1]["prediction"].replace("\n", "\\n") in command.stdout
 
@@ -267,42 +291,153 @@ def browser_page(url: str) -> Iterator[Any]:
         browser.close()
 
 
-def test_a_digit_drawn_on_the_page(server: str) -> None:
+def test_a_digit_drawn_on_the_page(server: str, tmp_path: Path) -> None:
+    """The page as people use it (its screenshot goes to tmp_path; the docs' picture is
+    `python -m tools.docs_browser --serve-page docs/serve-page.png`)."""
+    screenshot = tmp_path / "serve-page.png"
     with browser_page(server) as page:
-        canvas = page.locator("#canvas").bounding_box()
-        assert canvas is not None
-        x = canvas["x"] + canvas["width"] * 0.5
-        page.mouse.move(x, canvas["y"] + canvas["height"] * 0.15)
-        page.mouse.down()
-        page.mouse.move(x + 4, canvas["y"] + canvas["height"] * 0.85, steps=25)  # a "1", top to bottom
-        page.mouse.up()
-        answered = " && ".join(f"document.querySelector('#pred-{name}').textContent !== ''" for name in MNIST)
-        page.wait_for_function(answered, timeout=60_000)
-        page.wait_for_timeout(2000)  # the answers to the finished stroke
+        draw_a_one(page)
         digits = {name: page.locator(f"#pred-{name}").text_content() for name in MNIST}
         docs_link = page.locator("#model-cnn_mnist .meta a").get_attribute("href")
         no_docs = page.locator("#model-gru_names .meta").text_content()
-        page.screenshot(path=str(SCREENSHOT))
+        page.screenshot(path=str(screenshot))
     assert digits["cnn_mnist"] == "1", digits
     assert list(digits.values()).count("1") >= 4, digits
     assert docs_link == "/site/models/cnn_mnist/"
     assert no_docs is not None and no_docs.endswith("docs: make docs")
-    assert SCREENSHOT.stat().st_size > 0
+    assert screenshot.stat().st_size > 0
+
+
+def test_the_page_shows_a_refusal_in_place_of_the_answer(server: str, tmp_path: Path) -> None:
+    """A surname answered, then one refused: the old answer goes and the error takes its place,
+    in the model's panel; every numbers panel's default input (its card's example) is answered."""
+    with browser_page(server) as page:
+        page.click("#names-form button")
+        page.wait_for_function("document.querySelector('#pred-gru_names').textContent !== ''", timeout=60_000)
+        labels = [box(page, "#bars-gru_names .label", i) for i in range(3)]
+        fills = [box(page, "#bars-gru_names .fill", i) for i in range(3)]
+        page.fill("#names-input", "Ng4uyen")
+        page.click("#names-form button")
+        page.wait_for_selector("#error-gru_names", timeout=60_000)
+        refused = (page.locator("#pred-gru_names").text_content(), page.locator("#error-gru_names").text_content(),
+                   page.locator("#bars-gru_names .bar").count())
+        for name in ("diabetes_mlp", "linear_regression"):
+            page.click(f"#model-{name} form button")
+            page.wait_for_function(f"document.querySelector('#pred-{name}').textContent !== ''", timeout=60_000)
+        page.screenshot(path=str(tmp_path / "refused.png"), full_page=True)
+        diabetes, numbers = (page.locator(f"#pred-{name}").text_content() for name in ("diabetes_mlp",
+                                                                                       "linear_regression"))
+        errors = page.locator(".error").count()
+    assert all(label["x"] + label["width"] <= min(f["x"] for f in fills) for label in labels), (labels, fills)
+    assert all(a["y"] + a["height"] <= b["y"] + 1 for a, b in itertools.pairwise(labels)), labels  # one a row
+    assert refused[0] == "" and refused[2] == 0, refused
+    assert refused[1] is not None and refused[1].startswith("surname 'Ng4uyen' has '4'"), refused
+    assert diabetes in ("0", "1") and numbers == "12" and errors == 1, (diabetes, numbers, errors)
+
+
+def box(page: Any, selector: str, index: int) -> dict[str, float]:
+    found = page.locator(selector).nth(index).bounding_box()
+    assert found is not None, f"{selector} number {index} is not shown"
+    return found
 
 
 def test_a_request_waiting_past_the_timeout_is_answered_504() -> None:
-    """A 9000x9000 picture keeps the only worker busy for about a second (6000x6000 took 0.4 s
-    on an idle machine, too short); a request queued behind it past `--timeout` is answered 504
-    in JSON, and the server keeps serving."""
-    with zoo_serve(["--model", "cnn_mnist", "--timeout", "0.5"]) as url:
-        slow_body = {"image": png_with_stroke((9000, 9000), width=400)}
-        with ThreadPoolExecutor(1) as pool:
-            slow = pool.submit(request, url + "/predict/cnn_mnist", slow_body)
-            time.sleep(0.1)
-            queued = request(url + "/predict/cnn_mnist", {"image": png((100, 100), True)})
-            assert slow.result()[0] == 200
-        assert queued[0] == 504 and json.loads(queued[1]) == {"detail": "Request timed out"}
-        assert request(url + "/predict/cnn_mnist", {"image": png((100, 100), True)})[0] == 200
+    """Four clients keep the only worker busy, each sending RGBA pictures of the largest size
+    allowed (2048x2048, a few tenths of a second each) one after another; small requests sent
+    meanwhile (20 at most) wait for the picture in hand, and one waiting past `--timeout` is
+    answered 504 in JSON; the server keeps serving."""
+    small = {"image": png((100, 100), True)}
+    done = threading.Event()
+    with zoo_serve(["--model", "cnn_mnist", "--timeout", "0.15"]) as url:
+        large = {"image": png_with_stroke((2048, 2048), width=100, mode="RGBA")}
+
+        def keep_busy() -> list[int]:
+            return [request(url + "/predict/cnn_mnist", large)[0] for _ in range(40) if not done.is_set()]
+
+        with ThreadPoolExecutor(4) as pool:
+            busy = [pool.submit(keep_busy) for _ in range(4)]
+            queued: list[tuple[int, str]] = []
+            while len(queued) < 20 and not any(code == 504 for code, _ in queued):
+                time.sleep(0.1)
+                queued.append(request(url + "/predict/cnn_mnist", small))
+            done.set()
+            assert {code for client in busy for code in client.result()} <= {200, 504}
+        assert (504, {"detail": "Request timed out"}) in [(code, json.loads(text)) for code, text in queued], queued
+        assert request(url + "/predict/cnn_mnist", small)[0] == 200
+
+
+def test_a_malformed_request_fails_alone(server: str) -> None:
+    """The 21-byte body that was a 500, and made 8 to 26 of 40 requests beside it fail with 500:
+    now it is refused where it arrives, before it is queued, and every good request beside it is
+    answered 200 (40 requests from 8 threads, on 127.0.0.1)."""
+    bad = b'{"image": "data:image/png;base64"}'
+    bodies = [bad if i % 5 == 0 else digit_body() for i in range(50)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda body: request(server + "/predict/cnn_mnist", raw=body), bodies))
+    codes = [code for code, _ in answers]
+    assert codes.count(400) == 10 and codes.count(200) == 40, answers
+
+
+def children(pid: int) -> dict[int, str]:
+    """The processes whose parent is `pid`, with their command lines (Linux's /proc)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # it ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            found[int(stat.parent.name)] = cmdline
+    return found
+
+
+@contextmanager
+def server_process(port: int) -> Iterator[subprocess.Popen]:
+    """`zoo serve --model cnn_mnist` in a process group of its own, once it answers; whatever is
+    left of the group is killed at the end."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zoo", "serve", "--model", "cnn_mnist", "--port", str(port)], cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=ctrl_c_stops)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", lambda: process.poll() is None)
+        yield process
+    finally:
+        if group_alive(process.pid, tries=1):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the processes from Linux's /proc")
+def test_a_killed_server_leaves_no_process_and_frees_the_port() -> None:
+    """SIGKILL of the command alone (no handler runs): its HTTP server, LitServe's manager and
+    the models' worker end with it within seconds, and `zoo serve` may take the port again."""
+    from zoo.serve.command import check_address
+
+    port = free_port()
+    with server_process(port) as process:
+        started = children(process.pid)
+        assert any("spawn_main" in line for line in started.values()), started  # the models' worker
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        assert not group_alive(process.pid), "a process of the server outlived its SIGKILL"
+        check_address("127.0.0.1", port)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the processes from Linux's /proc")
+def test_a_dead_worker_stops_the_server_in_one_line() -> None:
+    """The models' worker killed (as the kernel's OOM killer would): the command says so in one
+    line and exits 1, no traceback, and no process of the server is left."""
+    with server_process(free_port()) as process:
+        worker = next(pid for pid, line in children(process.pid).items() if "spawn_main" in line)
+        os.kill(worker, signal.SIGKILL)
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 1
+        assert stderr == (f"zoo: the models' worker process (pid {worker}) was killed by signal 9 (Killed), so the "
+                          "server stopped; start zoo serve again (a worker killed for memory: serve fewer models "
+                          "with --model)\n")
+        assert not group_alive(process.pid)
 
 
 def test_a_text_past_the_timeout_ends_with_the_limit() -> None:
@@ -319,9 +454,11 @@ def test_a_text_past_the_timeout_ends_with_the_limit() -> None:
         with browser_page(url) as page:
             page.fill("#prompt-length", "2000")
             page.click("#prompt-form button")
-            page.wait_for_function("document.querySelector('#error').textContent !== ''", timeout=30_000)
-            shown = page.locator("#error").text_content()
-    assert shown is not None and shown.startswith("char_rnn_shakespeare: the text took longer than the server's")
+            page.wait_for_selector("#error-char_rnn_shakespeare", timeout=30_000)
+            shown = page.locator("#error-char_rnn_shakespeare").text_content()
+            written_shown = page.locator("#text-char_rnn_shakespeare").text_content()
+    assert shown is not None and shown.startswith("the text took longer than the server's limit of 0.01 s")
+    assert written_shown is not None and written_shown.startswith("ROMEO:")  # the text written until then
 
 
 @pytest.mark.parametrize(("signum", "to_all", "status", "line"), [
@@ -332,26 +469,16 @@ def test_stopped_in_one_line(signum: int, to_all: bool, status: int, line: str) 
     """Ctrl-C reaches every process of the server (the terminal's process group), SIGTERM from a
     service manager the command's alone: either way one line, the exit of `zoo fit`, no
     traceback from a worker, and no process left behind."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "zoo", "serve", "--model", "cnn_mnist", "--port", str(port)], cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=ctrl_c_stops)
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", lambda: process.poll() is None)
+    with server_process(free_port()) as process:
         (os.killpg if to_all else os.kill)(process.pid, signum)
         _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    assert (process.returncode, stderr) == (status, line + "\n")
-    assert not group_alive(process.pid), "a worker or the HTTP server outlived the command"
+        assert (process.returncode, stderr) == (status, line + "\n")
+        assert not group_alive(process.pid), "a worker or the HTTP server outlived the command"
 
 
-def group_alive(group: int) -> bool:
-    """Whether any process of the group is left, a few seconds after its leader ended."""
-    for _ in range(50):
+def group_alive(group: int, tries: int = 50) -> bool:
+    """Whether any process of the group is left, after up to `tries` looks a tenth of a second apart."""
+    for _ in range(tries):
         try:
             os.killpg(group, 0)
         except ProcessLookupError:
@@ -385,8 +512,8 @@ def test_without_litserve_the_command_says_which_extra(monkeypatch: pytest.Monke
 
 
 @pytest.mark.parametrize(("side", "detail"), [
-    (12, "image is 12x12 = 144 pixels, over the limit of 100; send a smaller image"),
-    (20, "image has more than 200 pixels, over the limit of 100; send a smaller image"),
+    (12, "image is 12x12 = 144 pixels, over the limit of 100; send a smaller image (scale it down)"),
+    (20, "image has more than 200 pixels, over the limit of 100; send a smaller image (scale it down)"),
 ])
 def test_pixels_over_pillows_limit_are_refused(monkeypatch: pytest.MonkeyPatch, side: int, detail: str) -> None:
     """The pixel limit is Pillow's own, read when a request comes (here lowered to 100): over it
@@ -397,3 +524,72 @@ def test_pixels_over_pillows_limit_are_refused(monkeypatch: pytest.MonkeyPatch, 
 
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
     assert image_bytes(ImageRequest(image=png((side, side), False))) == Refusal(413, detail)
+
+
+def test_a_model_failing_on_one_query_fails_that_query_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model that raises something other than a refusal (a bug) on one input: that query is a
+    500 with one line, the rest of its batch is answered."""
+    from zoo.answers import Row
+    from zoo.serve import adapter
+
+    def answer_rows(model: object, raws: list, k: int) -> list[Row]:
+        if "boom" in raws:
+            raise IndexError("list index out of range")
+        return [Row(raw, raw.upper()) for raw in raws]
+
+    class Model:
+        zoo_name = "some_model"
+
+    monkeypatch.setattr(adapter, "answer_rows", answer_rows)
+    answers = adapter.answer(Model(), [adapter.Query("a", 3), adapter.Query("boom", 3), adapter.Query("c", 3)])
+    assert answers[0]["prediction"] == "A" and answers[2]["prediction"] == "C"
+    assert answers[1] == adapter.Refusal(500, "some_model failed on this input (IndexError: list index out of "
+                                              "range); this is a bug: please report it with the input")
+
+
+def test_an_answer_json_cannot_carry_is_a_500_of_its_own() -> None:
+    from zoo.serve.app import ModelsAPI
+
+    response = ModelsAPI({}).encode_response({"prediction": "\ud800"})
+    assert response.status_code == 500 and json.loads(response.body)["detail"].startswith(
+        "the answer cannot be written as JSON")
+
+
+ORPHAN = """
+import os, signal, sys, time
+from zoo.serve import lifeline
+if sys.argv[1] == "watch":
+    lifeline.kernel_kills_orphan = lambda: False  # the way of a system without prctl
+parent = os.getpid()
+child = os.fork()
+if child == 0:
+    lifeline.die_with(parent)
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+    os._exit(0)
+time.sleep(0.5)
+os.kill(parent, signal.SIGKILL)
+"""
+
+
+def ended(pid: int) -> bool:
+    """Whether the process is gone (or a zombie, ended and waiting to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the processes from Linux's /proc")
+@pytest.mark.parametrize("way", ["kernel", "watch"])
+def test_a_child_ends_with_its_parent(way: str) -> None:
+    """`lifeline.die_with`, both ways: the kernel's PR_SET_PDEATHSIG, and the thread that looks
+    for the parent every second where there is no prctl; the child ends within seconds of a
+    SIGKILL of its parent."""
+    result = subprocess.run([sys.executable, "-c", ORPHAN, way], capture_output=True, text=True, timeout=60,
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    child = int(result.stdout.split()[0])
+    gone = any(ended(child) or time.sleep(0.1) for _ in range(100))
+    if not gone:
+        os.kill(child, signal.SIGKILL)
+    assert gone, f"the child outlived its parent ({way})"

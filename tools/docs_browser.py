@@ -2,6 +2,7 @@
 chromium through Playwright), served from 127.0.0.1, and report what a reader would find broken.
 
     NO_MKDOCS_2_WARNING=1 mkdocs build --strict && python -m tools.docs_browser site --screenshots docs/screenshots
+    python -m tools.docs_browser --serve-page docs/serve-page.png
 
 EVERY page the build wrote is opened (404.html aside: it is served at any address, so its links
 are written from the root). On each: one title heading and no empty heading; every entry of its
@@ -10,6 +11,8 @@ half the API reference while the strict build passed); every picture loaded (nat
 and a model page with a confusion-matrix section shows one; every link and image between the
 site's own pages leads to a file that is there, and every #anchor to an element on its page.
 A screenshot of a model page and of a tutorial page is saved where `--screenshots` says.
+`--serve-page FILE` starts `zoo serve` (every model with weights, on a free port of 127.0.0.1),
+draws a "1" on its page and saves the screenshot the README and the serving guide show.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ PAGE_FACTS = """() => ({
 })"""
 """What the checks need of an open page, read in the browser in one call (the table of contents:
 MkDocs Material's secondary nav)."""
+SERVE_VIEWPORT = {"width": 1280, "height": 760}
+ANSWER_WAIT_MS = 60_000
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -145,11 +150,48 @@ def check_site(site: Path, screenshots: Path | None = None) -> list[str]:
     return problems
 
 
+def draw_a_one(page: object) -> None:
+    """On `zoo serve`'s page: draw a "1" top to bottom on the pad, then wait until every digit
+    model shows its answer to the finished stroke."""
+    canvas = page.locator("#canvas").bounding_box()  # type: ignore[attr-defined]
+    assert canvas is not None, "the page shows no drawing pad"
+    x = canvas["x"] + canvas["width"] * 0.5
+    page.mouse.move(x, canvas["y"] + canvas["height"] * 0.15)  # type: ignore[attr-defined]
+    page.mouse.down()  # type: ignore[attr-defined]
+    page.mouse.move(x + 4, canvas["y"] + canvas["height"] * 0.85, steps=25)  # type: ignore[attr-defined]
+    with page.expect_response(lambda r: "/predict/" in r.url, timeout=ANSWER_WAIT_MS):  # type: ignore[attr-defined]
+        page.mouse.up()  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "[...document.querySelectorAll('#image-models .prediction')].every(p => p.textContent !== '')",
+        timeout=ANSWER_WAIT_MS)
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+
+
+def serve_page_screenshot(path: Path) -> None:
+    """`zoo serve`'s page with a "1" drawn and every digit model's answer, saved to `path`."""
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.serve import zoo_serve
+
+    with zoo_serve([]) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=SERVE_VIEWPORT)
+        page.goto(url + "/")
+        draw_a_one(page)
+        page.screenshot(path=str(path))
+        browser.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.docs_browser", description=__doc__.splitlines()[0])
-    parser.add_argument("site", type=Path, help="the built site (mkdocs build's site_dir)")
+    parser.add_argument("site", type=Path, nargs="?", help="the built site (mkdocs build's site_dir)")
     parser.add_argument("--screenshots", type=Path, help="save the screenshots into this folder")
+    parser.add_argument("--serve-page", type=Path, help="save a screenshot of zoo serve's page, a digit drawn, here")
     args = parser.parse_args(argv)
+    if args.serve_page is not None:
+        serve_page_screenshot(args.serve_page)
+    if args.site is None:
+        return
     problems = check_site(args.site, args.screenshots)
     print("\n".join(problems) or f"{len(site_pages(args.site))} pages: no broken heading, contents entry, "
           "picture or link")

@@ -49,7 +49,7 @@ class LogisticRegressionModel(nn.Module):
     output_shape=(1,),
     num_params=87,
     datamodule="diabetes",
-    inputs=Numbers(8),
+    inputs=Numbers(8, examples=("0.176,0.156,0,0,0,0.052,-0.952,-0.733",)),  # diabetes.csv, row 8, rounded
     tutorial="002",
     section="multi-dimensional input: the diabetes data, lines 255-415",
     tutorial_result="none given",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from zoo.answers import Row, row_record
 from zoo.checkpoints import load_model
 from zoo.errors import ZooError
 from zoo.inputs import Inputs
+from zoo.inputs.image_files import BadImage
 from zoo.inputs.images import ImageBytes
 from zoo.pretrained import headline, weights_card
 from zoo.registry import MODELS
@@ -37,14 +39,26 @@ MAX_PROMPT = 1_000
 MAX_LENGTH = 2_000
 """Characters a prompt may be continued by: about a second of generation on one CPU core."""
 MAX_TOP = 100
+LOG = logging.getLogger(__name__)
 
 
-def max_pixels() -> int:
+MAX_PIXELS = 4_194_304
+"""Pixels an image may have (2048x2048, checked from its header before it is queued): decoding
+one that size held the models' worker for 0.6 s on a busy core, where a 9000x9000 one held every
+model for tens of seconds. Pillow's decompression-bomb limit applies too, when it is lower."""
+
+
+def pillow_limit() -> int:
     """Pillow's decompression-bomb limit (`PIL.Image.MAX_IMAGE_PIXELS`), read when used so that
     a deployment that changes it changes ours."""
     from PIL import Image
 
-    return int(Image.MAX_IMAGE_PIXELS or 0)
+    return int(Image.MAX_IMAGE_PIXELS or MAX_PIXELS)
+
+
+def max_pixels() -> int:
+    """The most pixels an uploaded image may have: ours or Pillow's limit, whichever is lower."""
+    return min(MAX_PIXELS, pillow_limit())
 
 
 class Body(BaseModel):
@@ -87,10 +101,25 @@ def card_inputs(name: str) -> Inputs:
 
 @dataclass
 class Refusal:
-    """A request answered with a 4xx status and one line naming the problem."""
+    """A request answered with an error status and one line naming the problem: 4xx for the
+    request's fault, 500 for a model that failed on it (answered alone, its batch-mates still are)."""
 
     status: int
     detail: str
+
+
+@dataclass(frozen=True)
+class Query:
+    """A request checked where it arrives, before it is queued for the models' worker: the text
+    `zoo predict` would be given, or the uploaded image file's bytes, and how many likeliest labels
+    to answer. (Plain fields: LitServe reads the queued type's fields as FastAPI does.)"""
+
+    raw: str | bytes
+    top: int
+
+    def as_input(self) -> str | ImageBytes:
+        """What `zoo predict` would be given: the text, or the image as a file named 'upload'."""
+        return ImageBytes(self.raw, "upload") if isinstance(self.raw, bytes) else self.raw
 
 
 def request_body(name: str) -> type[Body]:
@@ -119,11 +148,25 @@ def too_big(size: int) -> Refusal | None:
     return None
 
 
-def image_bytes(request: ImageRequest) -> ImageBytes | Refusal:
-    """The uploaded file, refused when it is not base64 or has more pixels than Pillow allows."""
-    from PIL import Image, UnidentifiedImageError
+def base64_payload(image: str) -> str | Refusal:
+    """The base64 text of the `image` field: the field itself, or a data URL's data."""
+    if not image.startswith("data:"):
+        return image
+    header, comma, data = image.partition(",")
+    if not comma or not header.endswith(";base64"):
+        return Refusal(400, f"image is a data URL without base64 data after a comma ({header[:40]!r}); send "
+                            "the whole 'data:image/png;base64,...' string canvas.toDataURL() gives, or plain base64")
+    return data
 
-    text = request.image.split(",", 1)[1] if request.image.startswith("data:") else request.image
+
+def image_bytes(request: ImageRequest) -> bytes | Refusal:
+    """The uploaded file's bytes, refused when it is not base64, not an image, or has more pixels than
+    `max_pixels()`: its header is read, nothing is decoded, so a refusal costs the server nothing."""
+    from PIL import Image
+
+    text = base64_payload(request.image)
+    if isinstance(text, Refusal):
+        return text
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -131,58 +174,60 @@ def image_bytes(request: ImageRequest) -> ImageBytes | Refusal:
     if (big := too_big(len(data))) is not None:
         return big
     upload = ImageBytes(data, "upload")
-    limit = f"over the limit of {max_pixels():,}; send a smaller image"
+    limit = f"over the limit of {max_pixels():,}; send a smaller image (scale it down)"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             width, height = Image.open(upload).size
     except Image.DecompressionBombError:  # Pillow refuses twice its limit outright
-        return Refusal(413, f"image has more than {2 * max_pixels():,} pixels, {limit}")
-    except (UnidentifiedImageError, OSError, ValueError):
-        width, height = 0, 0  # prepare_image refuses it in its own words
-    upload.seek(0)
+        return Refusal(413, f"image has more than {2 * pillow_limit():,} pixels, {limit}")
+    except Exception as err:  # whatever Pillow raises for a file it cannot read, the file is to blame
+        return Refusal(400, str(BadImage(upload, f"{type(err).__name__}: not an image Pillow can decode")))
     if width * height > max_pixels():
         return Refusal(413, f"image is {width}x{height} = {width * height:,} pixels, {limit}")
-    return upload
+    return data
 
 
-def raw_input(request: Body) -> str | ImageBytes | Refusal:
-    """What `zoo predict` would be given for this request."""
+def checked(request: Body) -> Query | Refusal:
+    """The request as the worker takes it, or its refusal: every check that needs no model is
+    made here, in the HTTP server, so a bad request never reaches a batch."""
     if isinstance(request, ImageRequest):
-        return image_bytes(request)
+        upload = image_bytes(request)
+        return upload if isinstance(upload, Refusal) else Query(upload, request.top)
     assert isinstance(request, TextRequest)
-    return request.input
+    return Query(request.input, request.top)
 
 
-def answer(model: pl.LightningModule, requests: Sequence[Body]) -> list[dict[str, Any] | Refusal]:
-    """One answer per request, batched through the model; a request the model refuses is answered
-    400 on its own, and the others in its batch are still answered."""
-    raws = [raw_input(r) for r in requests]
-    k = max(getattr(r, "top", 3) for r in requests)
-    rows: dict[int, Row | Refusal] = {i: raw for i, raw in enumerate(raws) if isinstance(raw, Refusal)}
-    good = [i for i in range(len(raws)) if i not in rows]
+def answer(model: pl.LightningModule, queries: Sequence[Query]) -> list[dict[str, Any] | Refusal]:
+    """One answer per query, batched through the model; a query the model refuses (400) or
+    fails on (500) is answered on its own, and the others in its batch are still answered."""
+    k = max(query.top for query in queries)
+    rows: list[Row | Refusal]
     try:
-        rows |= dict(zip(good, answer_rows(model, [raws[i] for i in good], k), strict=True)) if good else {}
-    except ZooError:  # one request spoilt the batch: answer each alone to find it
-        rows |= {i: one_row(model, raws[i], k) for i in good}
-    return [
-        found if isinstance(found, Refusal) else row_record(top_k(found, getattr(request, "top", k)))
-        for request, found in zip(requests, (rows[i] for i in range(len(raws))), strict=True)
-    ]
+        rows = list(answer_rows(model, [query.as_input() for query in queries], k))
+    except Exception:  # one query spoilt the batch: answer each alone to find it
+        rows = [one_row(model, query.as_input(), k) for query in queries]
+    return [row if isinstance(row, Refusal) else row_record(top_k(row, query.top))
+            for query, row in zip(queries, rows, strict=True)]
 
 
-def answer_rows(model: pl.LightningModule, raws: Sequence[str | ImageBytes | Refusal], k: int) -> list[Row]:
+def answer_rows(model: pl.LightningModule, raws: Sequence[str | ImageBytes], k: int) -> list[Row]:
     """`zoo predict`'s rows for raw inputs: uploaded images, or text as the command line takes it."""
     assert isinstance(model, Task)
-    return model.answer([raw for raw in raws if not isinstance(raw, Refusal)], k=k)
+    return model.answer(list(raws), k=k)
 
 
-def one_row(model: pl.LightningModule, raw: str | ImageBytes | Refusal, k: int) -> Row | Refusal:
-    """A single request's row, or its refusal in the model's own words."""
+def one_row(model: pl.LightningModule, raw: str | ImageBytes, k: int) -> Row | Refusal:
+    """A single query's row, or its refusal in the model's own words; a model that fails on it
+    otherwise (a bug) is a 500 for this query alone, its traceback in the server's log."""
     try:
         return answer_rows(model, [raw], k)[0]
     except ZooError as err:
         return Refusal(400, str(err))
+    except Exception as err:
+        LOG.exception("%s failed on a request", served_name(model))
+        return Refusal(500, f"{served_name(model)} failed on this input ({type(err).__name__}: {err}); "
+                            "this is a bug: please report it with the input")
 
 
 def top_k(row: Row, k: int) -> Row:
@@ -202,7 +247,8 @@ def written(request: PromptRequest, text: str) -> dict[str, Any]:
 
 
 def card(name: str, model: pl.LightningModule, ckpt_path: str | None, docs: str | None) -> dict[str, Any]:
-    """What `GET /models` says of a served model: its input, labels, weights and docs page (the
+    """What `GET /models` says of a served model: its input and an example of it from its card
+    (the page's default; empty when the card gives none), labels, weights and docs page (the
     address the server serves it at, or None)."""
     inputs = card_inputs(name)
     registered = MODELS.get(name)
@@ -213,6 +259,7 @@ def card(name: str, model: pl.LightningModule, ckpt_path: str | None, docs: str 
         "endpoint": f"/predict/{name}",
         "streams": streams(name),
         "input": inputs.help,
+        "example": inputs.examples[0] if inputs.examples else "",
         "labels": list(getattr(model, "labels", None) or []),
         "weights": weights,
         "num_params": registered.num_params,

@@ -11,15 +11,17 @@ model's text streams for at most `--timeout` seconds, then ends with a `detail` 
 Four parts are plain FastAPI routes on LitServe's own app (`LitServer.app`), because LitServe
 0.2.19 cannot do them:
 - LitServe gives each LitAPI a worker process of its own, and each imports torch and Lightning:
-  sixteen models took 91 s to start on two busy cores, one worker for all of them 14 s. The
-  `/predict/<name>` routes are ours, and queue for the one LitAPI through LitServe's own
-  `RegularRequestHandler`, as the route LitServe makes for a LitAPI does;
+  sixteen models took 91 s to start on two busy cores, so one worker serves them all (its start
+  time is in docs/guides/serving.md). The `/predict/<name>` routes are ours, and queue for the
+  one LitAPI through LitServe's own `RegularRequestHandler`, as the route LitServe makes for a
+  LitAPI does;
 - a language model's `POST /predict/<name>` streams text, and LitServe answers a streamed request
   200 before its worker has read it, so a prompt it must refuse (a character outside the model's
   vocabulary) could not get a 4xx; the route checks the prompt first, then streams from a thread;
 - LitServe's batched loop answers every request of a batch with the error of any one of them, so
-  the API never raises per request: `adapter.answer` returns a `Refusal` for the bad one and
-  `encode_response` turns it into its own 4xx JSON answer;
+  nothing a request brings may raise in the worker: the route refuses a malformed request
+  (`adapter.checked`) before it is queued, `adapter.answer` returns a `Refusal` for an input the
+  model refuses (400) or fails on (500), and `encode_response` turns it into its own JSON answer;
 - `GET /`, the page's files, `GET /models`, the docs site at `/site/`, and a 404 naming the
   served models for an unknown one.
 
@@ -55,7 +57,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from zoo.errors import ZooError
 from zoo.registry import unknown_name_message
 from zoo.serve import BATCH_WAIT_S, adapter
-from zoo.serve.adapter import Body, ImageRequest, PromptRequest, Refusal
+from zoo.serve.adapter import Body, ImageRequest, PromptRequest, Query, Refusal
+from zoo.serve.lifeline import ForkedChildren, die_with
 
 MAX_BATCH = 32
 QUEUE_PATH = "/queue"
@@ -65,10 +68,10 @@ PAGE_FILES = {"index.html": "text/html", "serve.css": "text/css", "serve.js": "t
 
 @dataclass(frozen=True)
 class Routed:
-    """A checked request body and the model it is for, as it is queued for the worker."""
+    """A checked request and the model it is for, as it is queued for the worker."""
 
     name: str
-    body: Body
+    query: Query
 
 
 class ModelsAPI(ls.LitAPI):
@@ -80,8 +83,10 @@ class ModelsAPI(ls.LitAPI):
     def __init__(self, checkpoints: dict[str, str | None]) -> None:
         super().__init__(max_batch_size=MAX_BATCH, batch_timeout=BATCH_WAIT_S, api_path=QUEUE_PATH)
         self.checkpoints = checkpoints
+        self.server_pid = os.getpid()
 
     def setup(self, device: str) -> None:
+        die_with(self.server_pid)
         torch.set_num_threads(1)
         self.models = {name: adapter.load(name, ckpt) for name, ckpt in self.checkpoints.items()}
 
@@ -95,7 +100,7 @@ class ModelsAPI(ls.LitAPI):
         answers: dict[int, dict[str, Any] | Refusal] = {}
         for name in dict.fromkeys(routed.name for routed in x):
             mine = [i for i, routed in enumerate(x) if routed.name == name]
-            answers.update(zip(mine, adapter.answer(self.models[name], [x[i].body for i in mine]), strict=True))
+            answers.update(zip(mine, adapter.answer(self.models[name], [x[i].query for i in mine]), strict=True))
         return [answers[i] for i in range(len(x))]
 
     def unbatch(self, output: list[dict[str, Any] | Refusal]) -> list[dict[str, Any] | Refusal]:
@@ -103,8 +108,16 @@ class ModelsAPI(ls.LitAPI):
 
     def encode_response(self, output: dict[str, Any] | Refusal) -> Response:
         if isinstance(output, Refusal):
-            return JSONResponse({"detail": output.detail}, status_code=output.status)
-        return JSONResponse(output)
+            return refusal_answer(output)
+        try:
+            return JSONResponse(output)
+        except ValueError as err:  # a label JSON cannot carry (a lone surrogate): this answer alone fails
+            return refusal_answer(Refusal(500, f"the answer cannot be written as JSON ({err}); this is a bug: "
+                                               "please report it with the input"))
+
+
+def refusal_answer(refusal: Refusal) -> JSONResponse:
+    return JSONResponse({"detail": refusal.detail}, status_code=refusal.status)
 
 
 UPLOAD_SCHEMA = {"requestBody": {"content": {"multipart/form-data": {"schema": {
@@ -116,11 +129,15 @@ UPLOAD_SCHEMA = {"requestBody": {"content": {"multipart/form-data": {"schema": {
 
 def add_predictor(server: ls.LitServer, handler: RegularRequestHandler, name: str) -> None:
     """`POST /predict/<name>`: the body checked by FastAPI against the model's own request schema
-    (a wrong field is a 422 naming it), then queued for the worker by LitServe's own handler, as
-    the route LitServe makes for a LitAPI does."""
+    (a wrong field is a 422 naming it) and by `adapter.checked` (an image's base64, format and
+    size from its header), then queued for the worker by LitServe's own handler, as the route
+    LitServe makes for a LitAPI does. A refused request never reaches a batch."""
 
     async def predict(request: Body) -> Response:
-        return await handler.handle_request(Routed(name, request), Routed)
+        query = adapter.checked(request)
+        if isinstance(query, Refusal):
+            return refusal_answer(query)
+        return await handler.handle_request(Routed(name, query), Routed)
 
     body = adapter.request_body(name)
     predict.__annotations__["request"] = body
@@ -204,11 +221,16 @@ def validation_answer(request: Request, exc: Exception) -> JSONResponse:
 
 
 def http_answer(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's answer to an HTTPException, with LitServe's "Payload too large" naming the limit."""
+    """FastAPI's answer to an HTTPException, with LitServe's "Payload too large" naming the limit
+    and FastAPI's "error parsing the body" (a body that is not UTF-8, or JSON nested or numbered
+    beyond what Python reads) saying what to send."""
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail
     if exc.status_code == 413 and detail == "Payload too large":
         detail = f"the request body is over the limit of {adapter.MAX_BODY_BYTES:,} bytes; send a smaller one"
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        detail = ("the body cannot be read as JSON (not UTF-8, nested too deep, or a number of thousands of "
+                  "digits); send a JSON object in UTF-8 (see GET /models)")
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
@@ -348,7 +370,8 @@ def serve(names: list[str] | None, ckpt_paths: list[str] | None, host: str, port
           site: Path | None) -> None:
     """Load the models (any mistake is one line before a worker starts), then serve until Ctrl-C
     (`zoo: interrupted`, exit 130) or SIGTERM (`zoo: terminated (SIGTERM)`, exit 143), as `zoo fit`
-    ends on them."""
+    ends on them; a worker that dies stops the server with one line and exit 1. Every process
+    LitServe starts ends with this one, a SIGKILL of it included (`lifeline`)."""
     torch.set_num_threads(1)
     server = build_server(chosen_models(names, ckpt_paths), timeout, site)
     print(f"zoo: serving on http://{host}:{port}/ (the page), API docs at /docs", flush=True)
@@ -366,14 +389,31 @@ def serve(names: list[str] | None, ckpt_paths: list[str] | None, host: str, port
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, stop)
+    ForkedChildren()
     try:
         server.run(host=host, port=port, num_api_servers=1, api_server_worker_type="process",
                    generate_client_file=False, log_level="warning")
     except KeyboardInterrupt:  # while the workers started, before LitServe's own shutdown was armed
         for worker in getattr(server, "inference_workers", []):
             worker.terminate()
+    except (EOFError, OSError):  # LitServe's monitor shut its manager down under it: a worker died
+        if (dead := dead_worker(server)) is None:
+            raise
+        print(f"zoo: {dead}", file=sys.stderr)
+        raise SystemExit(1) from None
     if signal.SIGTERM in received:
         print("zoo: terminated (SIGTERM)", file=sys.stderr)
         raise SystemExit(143)
     if received:
         raise KeyboardInterrupt  # `zoo: interrupted`, exit 130
+
+
+def dead_worker(server: ls.LitServer) -> str | None:
+    """The line saying which of the server's worker processes died and how, if one did."""
+    for worker in getattr(server, "inference_workers", []):
+        if worker.exitcode is not None:
+            how = (f"was killed by signal {-worker.exitcode} ({signal.strsignal(-worker.exitcode)})"
+                   if worker.exitcode < 0 else f"exited with status {worker.exitcode}")
+            return (f"the models' worker process (pid {worker.pid}) {how}, so the server stopped; start zoo serve "
+                    "again (a worker killed for memory: serve fewer models with --model)")
+    return None

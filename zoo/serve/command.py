@@ -38,13 +38,16 @@ def docs_site(site: str | None) -> Path | None:
 
 
 def check_address(host: str, port: int) -> None:
-    """Refuse an address LitServe cannot bind, or a port in use, before any model is loaded."""
+    """Refuse an address LitServe cannot bind, or a port in use, before any model is loaded. The
+    probe binds as uvicorn does (SO_REUSEADDR), so the port of a server that just ended, its
+    connections still in TIME_WAIT, is not taken for one in use."""
     if host not in HOSTS:
         raise ZooError(f"--host {host!r} is not one LitServe binds to; pass one of: {', '.join(HOSTS)}")
     if not 1024 <= port <= 65535:
         raise ZooError(f"--port {port} is out of range; pass a port from 1024 to 65535")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

@@ -27,11 +27,23 @@ async function ask(card, body) {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
   const answer = await response.json();
-  if (!response.ok) throw new Error(`${card.name}: ${answer.detail}`);
+  if (!response.ok) throw new Error(answer.detail);
   return answer;
 }
 
+// A page-wide problem (the model cards did not load); a model's own refusal shows in its panel.
 function showError(error) { $("error").textContent = error ? String(error.message || error) : ""; }
+
+// A refused input: the model's old answer goes, its error takes the answer's place.
+function showRefusal(card, error) {
+  $(`pred-${card.name}`).textContent = "";
+  $(`bars-${card.name}`).replaceChildren(
+    element("p", { class: "error", role: "alert", id: `error-${card.name}` }, String(error.message || error)));
+}
+
+async function answerIn(card, body, labels) {
+  try { showAnswer(card, await ask(card, body), labels); } catch (error) { showRefusal(card, error); }
+}
 
 function showAnswer(card, answer, labels) {
   $(`pred-${card.name}`).textContent = answer.prediction;
@@ -43,7 +55,7 @@ function showAnswer(card, answer, labels) {
     const p = probabilities[label] || 0;
     const fill = element("span", { class: "fill", style: `width: ${Math.round(p * 60)}px` });
     const row = element("div", { class: label === answer.prediction ? "bar top" : "bar" },
-      element("span", {}, label), fill, element("span", {}, `${(p * 100).toFixed(1)}%`));
+      element("span", { class: "label" }, label), fill, element("span", {}, `${(p * 100).toFixed(1)}%`));
     bars.append(row);
   }
 }
@@ -66,11 +78,7 @@ function drawingPad(cards) {
     if (pending) return;
     pending = true;
     const image = canvas.toDataURL("image/png");
-    try {
-      await Promise.all(cards.map(async (card) =>
-        showAnswer(card, await ask(card, { image, top: card.labels.length }), card.labels)));
-      showError(null);
-    } catch (error) { showError(error); }
+    await Promise.all(cards.map((card) => answerIn(card, { image, top: card.labels.length }, card.labels)));
     pending = false;
   };
   canvas.addEventListener("pointerdown", (event) => {
@@ -96,29 +104,33 @@ function drawingPad(cards) {
 function textForm(section, cards, field, body) {
   $(`${section}-form`).addEventListener("submit", async (event) => {
     event.preventDefault();
-    try {
-      await Promise.all(cards.map(async (card) => showAnswer(card, await ask(card, body($(field).value)))));
-      showError(null);
-    } catch (error) { showError(error); }
+    await Promise.all(cards.map((card) => answerIn(card, body($(field).value))));
   });
 }
 
 function numbersPanel(card) {
   const box = panel(card);
-  const input = element("input", { value: "1", "aria-label": `${card.name} input` });
+  const input = element("input", { value: card.example, "aria-label": `${card.name} input`, size: 40 });
   const form = element("form", {}, element("span", { class: "meta" }, card.input, " "), input, " ",
     element("button", {}, "Ask"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    try { showAnswer(card, await ask(card, { input: input.value })); showError(null); } catch (error) { showError(error); }
+    await answerIn(card, { input: input.value });
   });
   box.append(form);
   return box;
 }
 
+// The text, streamed into the panel; a refused prompt, or the server's time limit, shows its
+// error in the panel (under the text written so far, for the time limit).
 async function write(card) {
+  try { await stream(card); } catch (error) { showRefusal(card, error); }
+}
+
+async function stream(card) {
   const out = $(`text-${card.name}`);
   out.textContent = "";
+  $(`bars-${card.name}`).replaceChildren();
   const seed = $("prompt-seed").value;
   const body = {
     prompt: $("prompt-input").value, length: Number($("prompt-length").value),
@@ -127,7 +139,7 @@ async function write(card) {
   const response = await fetch(card.endpoint, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(`${card.name}: ${(await response.json()).detail}`);
+  if (!response.ok) throw new Error((await response.json()).detail);
   out.textContent = body.prompt;
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -144,7 +156,7 @@ async function write(card) {
       if ("detail" in item) stopped = item.detail;  // the server's time limit ended the text
     });
   }
-  if (stopped) throw new Error(`${card.name}: ${stopped}`);
+  if (stopped) throw new Error(stopped);
 }
 
 // ------------------------------------------------------------------ the page
@@ -171,7 +183,7 @@ async function main() {
   });
   $("prompt-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    try { await Promise.all(of("prompt").map(write)); showError(null); } catch (error) { showError(error); }
+    await Promise.all(of("prompt").map(write));
   });
 }
 
