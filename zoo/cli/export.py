@@ -3,6 +3,7 @@ without zoo (onnxruntime, or torch.jit.load)."""
 
 from __future__ import annotations
 
+from zoo.cli.listing import check_indexed
 from zoo.cli.parse_errors import OneLineParser
 
 
@@ -13,6 +14,7 @@ def export_main(argv: list[str]) -> None:
     parser.add_argument("--format", required=True, choices=("onnx", "torchscript"), help="file format")
     parser.add_argument("--out", required=True, help="file to write, e.g. model.onnx")
     args = parser.parse_args(argv)
+    check_indexed("model", args.model)
     from zoo.checkpoints import load_model
     from zoo.export import export
     from zoo.files import output_path
