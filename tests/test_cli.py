@@ -109,6 +109,8 @@ MISSPELT_MODEL = {
     "predict": ["predict", "--model", "cnn_mnsit", "seven.png"],
     "export": ["export", "--model", "cnn_mnsit", "--format", "onnx", "--out", "cnn.onnx"],
     "serve": ["serve", "--model", "cnn_mnist", "cnn_mnsit"],
+    "show": ["show", "cnn_mnsit"],
+    "weights build": ["weights", "build", "cnn_mnist", "cnn_mnsit", "--out", "weights"],
 }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from zoo.cli.listing import check_indexed
 from zoo.cli.parse_errors import OneLineParser
-from zoo.notice import metrics_line, quiet_lightning
 from zoo.pretrained import cards
 from zoo.registry import MODELS
 
@@ -29,6 +29,10 @@ def weights_main(argv: list[str]) -> None:
     build.add_argument("--out", help="folder to write the weights and cards.json to (default: zoo's own)")
     sub.add_parser("list", help="the shipped weights and their cards' figures")
     args = parser.parse_args(argv)
+    for name in getattr(args, "names", []):  # `build`'s, checked before Lightning is imported
+        check_indexed("model", name)
+    from zoo.notice import metrics_line, quiet_lightning
+
     if args.action == "list":
         for name, card in cards().items():
             twin = " (a twin's; these weights trained on every row)" if "train" in card else ""
