@@ -69,7 +69,7 @@ VARIANTS = [
     USER,
     Variant("bar every 10 steps (before)", callbacks=lambda: [TQDMProgressBar(refresh_rate=10)]),
     Variant("no progress bar", {"enable_progress_bar": False}),
-    Variant("log every 20 steps (before)", {"log_every_n_steps": 20}),
+    Variant("log every step (before)", {"log_every_n_steps": 1}),
     Variant("no logger", {"logger": False}),
     Variant("no checkpoint", {"enable_checkpointing": False}),
     Variant("bar, logger, checkpoint off", {"enable_progress_bar": False, "logger": False,

@@ -33,6 +33,8 @@ WARMUP = 8
 SETTING_LIMIT_S = 60.0
 """No request of a setting starts after this many seconds; the rows say how many were sent."""
 STARTUP_S = 300.0
+POLL_S = 0.2
+"""How often a starting server is asked whether it is healthy (the start-up section times it)."""
 HOST = "127.0.0.1"
 SHOWN = ["model", "server", "clients", "requests", "req_per_s", "p50_ms", "p99_ms", "x bare"]
 REPO = Path(__file__).resolve().parents[1]
@@ -105,7 +107,7 @@ def wait_healthy(url: str, alive: Callable[[], bool]) -> None:
                 if answer.status == 200:
                     return
         except OSError:
-            time.sleep(1)
+            time.sleep(POLL_S)
     raise RuntimeError(f"the server at {url} did not become healthy within {STARTUP_S:.0f} s")
 
 

@@ -18,6 +18,7 @@ from torch import nn
 from benchmarks.common import Settings, Target, alternate
 from benchmarks.data import PILDigits, mnist_models, splits_for, zoo_datamodule
 from benchmarks.loops import EpochLog, plain_optimizer
+from benchmarks.startup import COMMANDS, MISSPELT, PREDICT, draw_seven, time_command
 from benchmarks.time_to_accuracy import accuracy_tolerance
 from zoo.building import build, build_net
 from zoo.recipes import Recipe
@@ -107,6 +108,18 @@ def test_accuracy_tolerance_uses_the_spread_across_seeds_but_not_less_than_the_b
         one_seed / 3**0.5)
     spread = [0.85, 0.9, 0.95]
     assert accuracy_tolerance(spread, spread, 1000) == pytest.approx(2 * (2 * 0.0025 / 3) ** 0.5)
+
+
+def test_the_startup_commands_end_as_the_section_expects(tmp_path: Path) -> None:
+    """The misspelt model exits 2 and zoo predict answers the drawn seven (time_command raises
+    on any other exit code); one that ends otherwise is reported, not timed."""
+    draw_seven(tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env.pop("ZOO_PLUGINS", None)
+    for command in (MISSPELT, PREDICT):
+        assert time_command(*COMMANDS[command], env, tmp_path) > 0
+    with pytest.raises(RuntimeError, match="exited 2, not 0"):
+        time_command(COMMANDS[MISSPELT][0], 0, env, tmp_path)
 
 
 @pytest.mark.slow

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from zoo.cli import main
+from zoo.cli.listing import check_indexed
+from zoo.errors import ZooError
+from zoo.registry import DATAMODULES, MODELS
 from zoo.runs import run_config
 
 FAST = ["--trainer.fast_dev_run", "true"]
@@ -96,6 +99,43 @@ def test_unknown_model_gets_a_suggestion(run_zoo, tmp_path: Path) -> None:
     line = one_line_error(run_zoo("fit", "--model", "inceptoin_mnist"))
     assert "did you mean 'inception_mnist'?" in line
     assert not (tmp_path / "runs").exists()
+
+
+MISSPELT_MODEL = {
+    "fit": ["fit", "--model", "cnn_mnsit"],
+    "fit --model=": ["fit", "--model=cnn_mnsit", "--trainer.max_epochs", "1"],
+    "validate": ["validate", "--model", "cnn_mnsit", "--untrained", "true"],
+    "test": ["test", "--model", "cnn_mnsit", "--pretrained", "true"],
+    "predict": ["predict", "--model", "cnn_mnsit", "seven.png"],
+    "export": ["export", "--model", "cnn_mnsit", "--format", "onnx", "--out", "cnn.onnx"],
+    "serve": ["serve", "--model", "cnn_mnist", "cnn_mnsit"],
+    "show": ["show", "cnn_mnsit"],
+    "weights build": ["weights", "build", "cnn_mnist", "cnn_mnsit", "--out", "weights"],
+}
+
+
+def imported_modules(stderr: str) -> set[str]:
+    """The modules a process imported, from the lines `-X importtime` writes to stderr."""
+    return {line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
+
+
+@pytest.mark.parametrize("args", MISSPELT_MODEL.values(), ids=MISSPELT_MODEL.keys())
+def test_a_misspelt_model_is_refused_from_the_index_before_torch_is_imported(run_zoo, args: list[str]) -> None:
+    result = run_zoo(*args, extra_env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert one_line_error(result) == "zoo: error: unknown model 'cnn_mnsit'; did you mean 'cnn_mnist'?"
+    imported = imported_modules(result.stderr)
+    assert "zoo.cli.listing" in imported, result.stderr[-500:]
+    assert not imported & {"torch", "lightning", "litserve"}
+
+
+def test_the_index_refuses_a_name_in_the_registrys_own_words() -> None:
+    for kind, registry, name in (("model", MODELS, "cnn_mnsit"), ("datamodule", DATAMODULES, "mnsit")):
+        with pytest.raises(ZooError) as from_registry:
+            registry.get(name)
+        with pytest.raises(ZooError) as from_index:
+            check_indexed(kind, name)
+        assert str(from_index.value) == str(from_registry.value)
+    check_indexed("model", "zoo.tasks.ClassificationTask")  # a class path is LightningCLI's to read
 
 
 def test_unknown_data_gets_a_suggestion(run_zoo) -> None:
@@ -211,5 +251,7 @@ def test_a_user_plugin_model_is_listed_and_trained_by_name(run_zoo, tmp_path: Pa
     fit = run_zoo("fit", "--model", "logreg_mnist", *FAST, extra_env=env)
     assert fit.returncode == 0, fit.stderr
     assert "test of the final weights: test/acc" in fit.stdout
+    misspelt = one_line_error(run_zoo("fit", "--model", "logreg_mnsit", extra_env=env))
+    assert misspelt.endswith("unknown model 'logreg_mnsit'; did you mean 'logreg_mnist'?")  # the index lacks it
     line = one_line_error(run_zoo("list", extra_env={"ZOO_PLUGINS": "no_such_module"}))
     assert "cannot import plugin module 'no_such_module'" in line

@@ -12,6 +12,8 @@ from zoo.files import full_disk
 from zoo.registry import unknown_name_message
 
 LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
+NAMED_OPTIONS = {"--model": "model", "--data": "datamodule"}
+"""The Lightning commands' options that take a registry name, and the kind of name each takes."""
 
 HELP = """\
 usage: zoo COMMAND [options]
@@ -79,7 +81,14 @@ def zoo_error_in(err: BaseException) -> ZooError | None:
 
 
 def run_lightning_command(args: list[str]) -> None:
-    """Hand the command line to LightningCLI (imported only now: it takes seconds)."""
+    """Hand the command line to LightningCLI (imported only now: it takes seconds), once the
+    registry names on it are known to the saved index, so a misspelt one costs no such wait."""
+    from zoo.cli.listing import check_indexed
+    from zoo.cli.parse_errors import option_values
+
+    for key, value in option_values(args[1:]):
+        if key in NAMED_OPTIONS:
+            check_indexed(NAMED_OPTIONS[key], value)
     from zoo.cli.lightning import run
 
     run(args)

@@ -3,6 +3,7 @@ without zoo (onnxruntime, or torch.jit.load)."""
 
 from __future__ import annotations
 
+from zoo.cli.listing import check_indexed
 from zoo.cli.parse_errors import OneLineParser, add_overwrite_argument
 
 
@@ -14,6 +15,7 @@ def export_main(argv: list[str]) -> None:
     parser.add_argument("--out", required=True, help="file to write, e.g. model.onnx")
     add_overwrite_argument(parser)
     args = parser.parse_args(argv)
+    check_indexed("model", args.model)
     from zoo.checkpoints import load_model
     from zoo.export import export
     from zoo.files import output_path

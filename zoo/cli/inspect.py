@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo.building import build_net
+from zoo.cli.listing import check_indexed
 from zoo.cli.parse_errors import OneLineParser, add_overwrite_argument
 from zoo.errors import ZooError
 from zoo.files import atomic_write
@@ -15,6 +16,7 @@ def show_command(argv: list[str]) -> None:
     parser = OneLineParser(prog="zoo show", description="Print a model and its parameters.")
     parser.add_argument("name", help="a registered model name (see zoo list)")
     args = parser.parse_args(argv)
+    check_indexed("model", args.name)
     net = build_net(args.name)
     print(net)
     total = 0

@@ -11,6 +11,7 @@ from typing import Any
 
 from zoo import registry
 from zoo.cli.parse_errors import OneLineParser
+from zoo.errors import ZooError
 from zoo.recipes import Recipe
 
 INDEX_FILE = "model_index.json"
@@ -50,6 +51,18 @@ def load_index() -> dict[str, Any]:
 def current_index() -> dict[str, Any]:
     """The saved index, or the live registry when user plugins may add entries."""
     return registry.index() if os.environ.get(registry.PLUGINS_ENV) else load_index()
+
+
+def check_indexed(kind: str, name: str | None) -> None:
+    """Refuse a misspelt model or datamodule name from the saved index, in the registry's words,
+    before a command imports torch and Lightning (seconds). With ZOO_PLUGINS set, plugins may
+    register names the index lacks, so the registry decides later, as it always does; values that
+    are not names (class paths, config files) are left to the command too."""
+    if name is None or not name.isidentifier() or os.environ.get(registry.PLUGINS_ENV):
+        return
+    known = [entry["name"] for entry in load_index()[f"{kind}s"]]
+    if name not in known:
+        raise ZooError(registry.unknown_name_message(kind, name, known))
 
 
 def format_table(rows: list[list[str]], header: list[str]) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from zoo.cli.listing import check_indexed
 from zoo.cli.parse_errors import OneLineParser, add_overwrite_argument
-from zoo.notice import metrics_line, quiet_lightning
 from zoo.pretrained import cards, measured_on
 from zoo.registry import MODELS
 
@@ -31,6 +31,10 @@ def weights_main(argv: list[str]) -> None:
     add_overwrite_argument(build, "the weights and metrics files of the named models in --out")
     sub.add_parser("list", help="the shipped weights and their cards' figures")
     args = parser.parse_args(argv)
+    for name in getattr(args, "names", []):  # `build`'s, checked before Lightning is imported
+        check_indexed("model", name)
+    from zoo.notice import metrics_line, quiet_lightning
+
     if args.action == "list":
         for name, card in cards().items():
             print(f"{name:24s} {card['sha256'][:12]}  {card['bytes']:>9,} bytes  {metrics_line(card['test'])} "

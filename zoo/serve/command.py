@@ -7,6 +7,7 @@ import importlib.util
 import socket
 from pathlib import Path
 
+from zoo.cli.listing import check_indexed
 from zoo.cli.parse_errors import OneLineParser
 from zoo.errors import ZooError
 from zoo.serve import BATCH_WAIT_S, HOSTS, TIMEOUT_S
@@ -56,6 +57,8 @@ def check_address(host: str, port: int) -> None:
 
 def serve_main(argv: list[str]) -> None:
     args = parser().parse_args(argv)
+    for name in args.model or []:
+        check_indexed("model", name)
     if importlib.util.find_spec("litserve") is None:
         raise ZooError("zoo serve needs LitServe; pip install -e \".[serve]\"")
     if not args.timeout > BATCH_WAIT_S:
