@@ -267,3 +267,29 @@ def test_an_image_folder_takes_every_mode_as_its_8_bit_grey_twin(tmp_path: Path)
     assert len(labels) == 1 + len(IMAGE_MODES)
     for image in images:
         torch.testing.assert_close(image, images[labels == 1][0], atol=0.02, rtol=0)
+
+
+# --- Data that disagrees with the model -------------------------------------------------------
+
+GRU_NAMES_COUNTRIES = ("Arabic", "Chinese", "Czech", "Dutch", "English", "French", "German", "Greek", "Irish",
+                       "Italian", "Japanese", "Korean", "Polish", "Portuguese", "Russian", "Scottish", "Spanish",
+                       "Vietnamese")
+
+
+@pytest.mark.parametrize(("countries", "words"), [
+    (("Atlantis", "Mars"), "(only the data has 'Atlantis', 'Mars' and only the model has 'Arabic', 'Chinese'"),
+    ((*GRU_NAMES_COUNTRIES, "Narnia"), "(only the data has 'Narnia')"),
+    (GRU_NAMES_COUNTRIES[1:], "(only the model has 'Arabic')"),
+], ids=["other-countries", "one-unknown-country", "one-country-missing"])
+def test_names_whose_countries_differ_from_the_models_are_refused_naming_them(
+    run_zoo, tmp_path: Path, countries: tuple[str, ...], words: str
+) -> None:
+    data = tmp_path / "names"
+    data.mkdir()
+    rows = "".join(f"Name{i},{country}\n" for i in range(12) for country in countries)
+    (data / "names_train.csv.gz").write_bytes(gzip.compress(rows.encode()))
+    result = run_zoo("test", "--model", "gru_names", "--pretrained", "true", "--data.data_dir", str(data))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"zoo: error: the data's labels differ from those of model 'gru_names' {words}" in result.stderr
+    assert not (tmp_path / "runs").exists()

@@ -260,9 +260,9 @@ class ZooCLI(LightningCLI):
         self.start_from_shipped_weights()
         if raw_inputs(section):  # answered without the data, a Trainer's run or a run folder
             return super().instantiate_trainer(**kwargs | {"logger": False})
-        if isinstance(self.model, Task):
-            self.model.check_data(self.datamodule)  # before a run folder is claimed
+        self.check_data()  # before a run folder is claimed, and before reading the data ...
         self.load_data()
+        self.check_data()  # ... and again with the labels read from its files
         self.check_split_present()
         if self.subcommand:
             kwargs |= self.run_folder(section)
@@ -275,6 +275,11 @@ class ZooCLI(LightningCLI):
             answer_raw_inputs(self.model, section, self.trainer.strategy.root_device)
             return
         super()._run_subcommand(subcommand)
+
+    def check_data(self) -> None:
+        """The model fits the data: its input shape and its labels (`zoo.tasks.check_compatible`)."""
+        if isinstance(self.model, Task):
+            self.model.check_data(self.datamodule)
 
     def load_data(self) -> None:
         """Read (and so check) a zoo datamodule's data before a run folder is claimed: a bad
