@@ -137,9 +137,9 @@ def mnist_file(folder: Path, line: int, column: int, cell: str) -> Path:
 
 
 TABLE_CELLS = [
-    (read_table, diabetes_file, 2, 3, "inf", "line 2, column 3: 'inf' is not a finite number (the 8 features are"),
-    (read_table, diabetes_file, 3, 1, "1e30", "line 3, column 1: 1e30 is outside -1..1 (the 8 features are scaled to"),
-    (read_table, diabetes_file, 4, 8, "", "line 4, column 8: the cell is empty (the 8 features are scaled to [-1, 1],"),
+    (read_table, diabetes_file, 2, 3, "inf", "line 2, column 3: 'inf' is not a finite number (the features are"),
+    (read_table, diabetes_file, 3, 1, "1e30", "line 3, column 1: 1e30 is outside -1..1 (the features are scaled to"),
+    (read_table, diabetes_file, 4, 8, "", "line 4, column 8: the cell is empty (the features are scaled to [-1, 1],"),
     (read_table, diabetes_file, 1, 5, "nan", "line 1, column 5: 'nan' is not a finite number"),
     (read_table, diabetes_file, 1, 2, "abc", "line 1, column 2: 'abc' is not a number"),
     (read_table, diabetes_file, 2, 9, "0.5", "line 2, column 9: 0.5 is not a whole number (the label is 0 or 1, 0..1)"),
@@ -293,3 +293,17 @@ def test_names_whose_countries_differ_from_the_models_are_refused_naming_them(
     assert "Traceback" not in result.stderr
     assert f"zoo: error: the data's labels differ from those of model 'gru_names' {words}" in result.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_feature_the_data_reader_refuses_is_refused_over_http_too(tmp_path: Path) -> None:
+    """zoo serve reads a request as zoo predict reads its inputs: a diabetes feature of 1e30 is a
+    400 naming the bound the diabetes file is read with, and the rest of the batch is answered."""
+    adapter = pytest.importorskip("zoo.serve.adapter")
+    from zoo import build
+
+    model = build("diabetes_mlp")
+    body = adapter.request_body("diabetes_mlp")
+    answers = adapter.answer(model, [body(input="0,0,0,0,0,0,0,1e30"), body(input="0,0,0,0,0,0,0,0.5")])
+    assert answers[0] == adapter.Refusal(400, "input '0,0,0,0,0,0,0,1e30': 1e30 is outside -1..1 (the features "
+                                              "are scaled to [-1, 1]); pass numbers within -1..1")
+    assert answers[1]["prediction"] in ("0", "1")

@@ -1,27 +1,17 @@
 """CSV files of numbers, checked cell by cell before they become tensors: an empty, non-numeric,
-non-finite or out-of-range cell is refused naming the file, its line and column."""
+non-finite or out-of-range cell is refused naming the file, its line and column. The bounds and
+their check are `zoo.inputs.bounds`', which a model's number inputs pass too."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from zoo.errors import ZooError
-
-
-@dataclass(frozen=True)
-class Allowed:
-    """The values a column may hold: low..high, whole numbers only when `whole`; `meaning` says
-    why, in the words of the dataset ("the label is 0 or 1")."""
-
-    low: float
-    high: float
-    meaning: str
-    whole: bool = False
+from zoo.inputs.bounds import Allowed, first_bad_cell, problem
 
 
 def read_numbers(path: Path, columns: Sequence[Allowed], header: bool, fix: str) -> np.ndarray:
@@ -45,17 +35,6 @@ def read_numbers(path: Path, columns: Sequence[Allowed], header: bool, fix: str)
     return values
 
 
-def first_bad_cell(values: np.ndarray, columns: Sequence[Allowed]) -> tuple[int, int] | None:
-    """(row, column) of the first cell that is NaN (empty), infinite, out of range or not whole."""
-    low = np.array([c.low for c in columns], dtype=np.float64)
-    high = np.array([c.high for c in columns], dtype=np.float64)
-    whole = np.array([c.whole for c in columns])
-    with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(values) | (values < low) | (values > high) | (whole & (values != np.floor(values)))
-    found = np.argwhere(bad)
-    return (int(found[0][0]), int(found[0][1])) if len(found) else None
-
-
 def first_text_cell(path: Path, header: bool, chunk: int = 10_000) -> tuple[int, int] | None:
     """(row, column) of the first non-empty cell that is not a number, read in chunks as text."""
     start = 0
@@ -73,19 +52,3 @@ def cell_text(path: Path, line: int, column: int) -> str:
     """The cell's text as the file writes it (line counted from 1)."""
     row = pd.read_csv(path, header=None, skiprows=line - 1, nrows=1, dtype=str, keep_default_na=False)
     return str(row.iloc[0, column]).strip() if column < row.shape[1] else ""
-
-
-def problem(text: str, allowed: Allowed) -> str:
-    """What is wrong with a cell, and what its column holds."""
-    span = f"{allowed.low:g}..{allowed.high:g}"
-    if not text:
-        return f"the cell is empty ({allowed.meaning}, {span})"
-    try:
-        value = float(text)
-    except ValueError:
-        return f"{text!r} is not a number ({allowed.meaning}, {span})"
-    if not np.isfinite(value):
-        return f"{text!r} is not a finite number ({allowed.meaning}, {span})"
-    if not allowed.low <= value <= allowed.high:
-        return f"{text} is outside {span} ({allowed.meaning})"
-    return f"{text} is not a whole number ({allowed.meaning}, {span})"
