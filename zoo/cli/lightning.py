@@ -28,7 +28,7 @@ from zoo.building import load_pretrained
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
 from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint, task_arguments
 from zoo.cli.names import add_names, which_model
-from zoo.cli.parse_errors import one_line
+from zoo.cli.parse_errors import check_yaml_inputs, one_line
 from zoo.cli.raw_inputs import add_raw_input_arguments, answer_raw_inputs, check_raw_input_options, raw_inputs
 from zoo.datamodules.base import lacks_split
 from zoo.errors import ZooError
@@ -140,6 +140,7 @@ class ZooCLI(LightningCLI):
     def parse_arguments(self, parser: Any, args: Any) -> None:
         """Parse the command line given to `zoo` (which is sys.argv's tail, so no warning about
         passing both is due), with every parser error as one line."""
+        check_yaml_inputs(list(args))
         try:
             self.config = parser.parse_args(args)
         except ArgumentError as err:
