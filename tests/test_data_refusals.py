@@ -307,3 +307,33 @@ def test_a_feature_the_data_reader_refuses_is_refused_over_http_too(tmp_path: Pa
     assert answers[0] == adapter.Refusal(400, "input '0,0,0,0,0,0,0,1e30': 1e30 is outside -1..1 (the features "
                                               "are scaled to [-1, 1]); pass numbers within -1..1")
     assert answers[1]["prediction"] in ("0", "1")
+
+
+# --- Encodings ------------------------------------------------------------------------------
+
+ENCODED = [
+    ("utf-16", "is UTF-16 text, which zoo does not read"),
+    ("utf-16-le", "holds NUL bytes (UTF-16 text without its mark, or no text at all)"),
+    ("utf-32", "is UTF-32 text, which zoo does not read"),
+    ("cp1252", "is not UTF-8 text (byte 0xe9 at offset"),
+]
+READERS = [  # reader, file name, gzipped, its text (an 'é' where cp1252 writes a byte UTF-8 refuses)
+    (read_table, "diabetes.csv.gz", True, ",".join(DIABETES_ROW) + "\n" + ",".join(DIABETES_ROW) + "\n# é\n"),
+    (read_table, "diabetes.csv", False, ",".join(DIABETES_ROW) + "\n# é\n"),
+    (read_digits_csv, "mnist_train.csv", False, ",".join(["7", *["0"] * 784]) + "\n# é\n"),
+    (read_rows, "names_train.csv.gz", True, "Nguyen,Vietnamese\nJosé,Spanish\n"),
+]
+
+
+@pytest.mark.parametrize(("encoding", "words"), ENCODED, ids=[e for e, _ in ENCODED])
+@pytest.mark.parametrize(("read", "name", "gzipped", "text"), READERS, ids=[r[1] for r in READERS])
+def test_a_csv_not_in_utf8_is_refused_before_it_is_parsed(
+    tmp_path: Path, read, name: str, gzipped: bool, text: str, encoding: str, words: str
+) -> None:
+    data = text.encode(encoding)
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    with pytest.raises(ZooError) as err:
+        read(path)
+    assert str(err.value).startswith(f"{path} {words}")
+    assert str(err.value).endswith("; save it as UTF-8 (or plain ASCII) comma-separated text")

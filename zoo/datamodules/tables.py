@@ -4,6 +4,9 @@ their check are `zoo.inputs.bounds`', which a model's number inputs pass too."""
 
 from __future__ import annotations
 
+import codecs
+import gzip
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,12 +16,45 @@ import pandas as pd
 from zoo.errors import ZooError
 from zoo.inputs.bounds import Allowed, first_bad_cell, problem
 
+BOMS = {codecs.BOM_UTF32_LE: "UTF-32", codecs.BOM_UTF32_BE: "UTF-32", codecs.BOM_UTF16_LE: "UTF-16",
+        codecs.BOM_UTF16_BE: "UTF-16"}
+"""The byte order marks a spreadsheet's 'Unicode text' export starts with (UTF-32 LE's begins
+with UTF-16 LE's, so it is tried first)."""
+HEAD_BYTES = 65_536
+SAVE_AS_UTF8 = "save it as UTF-8 (or plain ASCII) comma-separated text"
+
+
+def check_utf8(path: Path) -> None:
+    """Refuse a file (gzipped or not) whose text is not UTF-8, a UTF-16 export say, from its first
+    64 KiB, before a parser reads it as UTF-8 and fails in its own words; a file that cannot be
+    read is left to the parser, which says why."""
+    try:
+        with path.open("rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"
+        with gzip.open(path, "rb") if gzipped else path.open("rb") as text:
+            head = text.read(HEAD_BYTES)
+    except (OSError, EOFError, zlib.error):
+        return
+    encoding = next((name for bom, name in BOMS.items() if head.startswith(bom)), None)
+    if encoding is not None:
+        raise ZooError(f"{path} is {encoding} text, which zoo does not read; {SAVE_AS_UTF8}")
+    if b"\x00" in head:
+        raise ZooError(f"{path} holds NUL bytes (UTF-16 text without its mark, or no text at all); {SAVE_AS_UTF8}")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError as err:
+        raise ZooError(f"{path} is not UTF-8 text (byte {head[err.start]:#04x} at offset {err.start}); "
+                       f"{SAVE_AS_UTF8}") from None
+
 
 def read_numbers(path: Path, columns: Sequence[Allowed], header: bool, fix: str) -> np.ndarray:
     """The table as float32 (rows, len(columns)), every cell checked against its column's
     `Allowed`; `fix` ends each refusal (e.g. "replace it with the original diabetes.csv.gz")."""
+    check_utf8(path)
     try:
         values = pd.read_csv(path, header=0 if header else None, dtype=np.float32).to_numpy()
+    except UnicodeDecodeError as err:  # past the head `check_utf8` looked at
+        raise ZooError(f"{path} is not UTF-8 text ({err.reason}); {SAVE_AS_UTF8}") from None
     except ValueError:  # a cell that is no number: find it for the message
         values = None
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
