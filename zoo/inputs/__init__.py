@@ -169,7 +169,7 @@ class Numbers(Inputs):
 
     def describe(self) -> str:
         within = "" if self.allowed == FLOAT32 else f" within {self.allowed.span}"
-        return super().describe().replace(" -> ", f"{within} -> ", 1)
+        return f"{self.help}{within} -> N x {self.features}"
 
 
 def parse_numbers(text: str, features: int, allowed: Allowed = FLOAT32) -> list[float]:
