@@ -337,3 +337,20 @@ def test_a_csv_not_in_utf8_is_refused_before_it_is_parsed(
         read(path)
     assert str(err.value).startswith(f"{path} {words}")
     assert str(err.value).endswith("; save it as UTF-8 (or plain ASCII) comma-separated text")
+
+
+def test_a_checkpoint_tested_on_names_of_other_countries_is_refused(run_zoo, tmp_path: Path) -> None:
+    """The issue's own case: `zoo test --ckpt_path C --data.data_dir D`, the model's labels from C."""
+    from zoo import build
+
+    trainer = quiet_trainer(tmp_path)
+    trainer.strategy.connect(build("gru_names"))
+    trainer.save_checkpoint(tmp_path / "gru.ckpt")
+    (tmp_path / "names").mkdir()
+    rows = "".join(f"Name{i},{country}\n" for i in range(12) for country in (*GRU_NAMES_COUNTRIES, "Narnia"))
+    (tmp_path / "names" / "names_train.csv.gz").write_bytes(gzip.compress(rows.encode()))
+    result = run_zoo("test", "--ckpt_path", "gru.ckpt", "--data.data_dir", "names")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "zoo: error: the data's labels differ from those of model 'gru_names' (only the data has 'Narnia');" \
+        in result.stderr
+    assert not (tmp_path / "runs").exists()
