@@ -107,12 +107,13 @@ def test_a_crafted_cifar10_batch_is_refused_by_zoo_fit(
 
 
 def run_bounded(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m zoo ARGS` in `cwd` with at most 4 GiB of address space and 120 s: a regression that
-    expands a crafted file fails the test instead of exhausting the machine's memory."""
+    """`python -m zoo ARGS` in `cwd` with at most 4 GiB of data (heap and private mappings, not the
+    libraries torch maps, which a GPU build makes large) and 120 s: a regression that expands a
+    crafted file fails the test instead of exhausting the machine's memory."""
     import resource
 
     def bounded() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+        resource.setrlimit(resource.RLIMIT_DATA, (4 << 30, 4 << 30))
 
     return subprocess.run([sys.executable, "-m", "zoo", *args], cwd=cwd, capture_output=True, text=True,
                           env=env or dict(os.environ, PYTHONPATH=str(REPO)), timeout=120, preexec_fn=bounded)
