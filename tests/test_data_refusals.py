@@ -137,9 +137,9 @@ def mnist_file(folder: Path, line: int, column: int, cell: str) -> Path:
 
 
 TABLE_CELLS = [
-    (read_table, diabetes_file, 2, 3, "inf", "line 2, column 3: 'inf' is not a finite number (the 8 features are"),
-    (read_table, diabetes_file, 3, 1, "1e30", "line 3, column 1: 1e30 is outside -1..1 (the 8 features are scaled to"),
-    (read_table, diabetes_file, 4, 8, "", "line 4, column 8: the cell is empty (the 8 features are scaled to [-1, 1],"),
+    (read_table, diabetes_file, 2, 3, "inf", "line 2, column 3: 'inf' is not a finite number (the features are"),
+    (read_table, diabetes_file, 3, 1, "1e30", "line 3, column 1: 1e30 is outside -1..1 (the features are scaled to"),
+    (read_table, diabetes_file, 4, 8, "", "line 4, column 8: the cell is empty (the features are scaled to [-1, 1],"),
     (read_table, diabetes_file, 1, 5, "nan", "line 1, column 5: 'nan' is not a finite number"),
     (read_table, diabetes_file, 1, 2, "abc", "line 1, column 2: 'abc' is not a number"),
     (read_table, diabetes_file, 2, 9, "0.5", "line 2, column 9: 0.5 is not a whole number (the label is 0 or 1, 0..1)"),
@@ -267,3 +267,90 @@ def test_an_image_folder_takes_every_mode_as_its_8_bit_grey_twin(tmp_path: Path)
     assert len(labels) == 1 + len(IMAGE_MODES)
     for image in images:
         torch.testing.assert_close(image, images[labels == 1][0], atol=0.02, rtol=0)
+
+
+# --- Data that disagrees with the model -------------------------------------------------------
+
+GRU_NAMES_COUNTRIES = ("Arabic", "Chinese", "Czech", "Dutch", "English", "French", "German", "Greek", "Irish",
+                       "Italian", "Japanese", "Korean", "Polish", "Portuguese", "Russian", "Scottish", "Spanish",
+                       "Vietnamese")
+
+
+@pytest.mark.parametrize(("countries", "words"), [
+    (("Atlantis", "Mars"), "(only the data has 'Atlantis', 'Mars' and only the model has 'Arabic', 'Chinese'"),
+    ((*GRU_NAMES_COUNTRIES, "Narnia"), "(only the data has 'Narnia')"),
+    (GRU_NAMES_COUNTRIES[1:], "(only the model has 'Arabic')"),
+], ids=["other-countries", "one-unknown-country", "one-country-missing"])
+def test_names_whose_countries_differ_from_the_models_are_refused_naming_them(
+    run_zoo, tmp_path: Path, countries: tuple[str, ...], words: str
+) -> None:
+    data = tmp_path / "names"
+    data.mkdir()
+    rows = "".join(f"Name{i},{country}\n" for i in range(12) for country in countries)
+    (data / "names_train.csv.gz").write_bytes(gzip.compress(rows.encode()))
+    result = run_zoo("test", "--model", "gru_names", "--pretrained", "true", "--data.data_dir", str(data))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"zoo: error: the data's labels differ from those of model 'gru_names' {words}" in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_feature_the_data_reader_refuses_is_refused_over_http_too(tmp_path: Path) -> None:
+    """zoo serve reads a request as zoo predict reads its inputs: a diabetes feature of 1e30 is a
+    400 naming the bound the diabetes file is read with, and the rest of the batch is answered."""
+    adapter = pytest.importorskip("zoo.serve.adapter")
+    from zoo import build
+
+    model = build("diabetes_mlp")
+    body = adapter.request_body("diabetes_mlp")
+    answers = adapter.answer(model, [body(input="0,0,0,0,0,0,0,1e30"), body(input="0,0,0,0,0,0,0,0.5")])
+    assert answers[0] == adapter.Refusal(400, "input '0,0,0,0,0,0,0,1e30': 1e30 is outside -1..1 (the features "
+                                              "are scaled to [-1, 1]); pass numbers within -1..1")
+    assert answers[1]["prediction"] in ("0", "1")
+
+
+# --- Encodings ------------------------------------------------------------------------------
+
+ENCODED = [
+    ("utf-16", "is UTF-16 text, which zoo does not read"),
+    ("utf-16-le", "holds NUL bytes (UTF-16 text without its mark, or no text at all)"),
+    ("utf-32", "is UTF-32 text, which zoo does not read"),
+    ("cp1252", "is not UTF-8 text (byte 0xe9 at offset"),
+]
+READERS = [  # reader, file name, gzipped, its text (an 'é' where cp1252 writes a byte UTF-8 refuses)
+    (read_table, "diabetes.csv.gz", True, ",".join(DIABETES_ROW) + "\n" + ",".join(DIABETES_ROW) + "\n# é\n"),
+    (read_table, "diabetes.csv", False, ",".join(DIABETES_ROW) + "\n# é\n"),
+    (read_digits_csv, "mnist_train.csv", False, ",".join(["7", *["0"] * 784]) + "\n# é\n"),
+    (read_rows, "names_train.csv.gz", True, "Nguyen,Vietnamese\nJosé,Spanish\n"),
+]
+
+
+@pytest.mark.parametrize(("encoding", "words"), ENCODED, ids=[e for e, _ in ENCODED])
+@pytest.mark.parametrize(("read", "name", "gzipped", "text"), READERS, ids=[r[1] for r in READERS])
+def test_a_csv_not_in_utf8_is_refused_before_it_is_parsed(
+    tmp_path: Path, read, name: str, gzipped: bool, text: str, encoding: str, words: str
+) -> None:
+    data = text.encode(encoding)
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    with pytest.raises(ZooError) as err:
+        read(path)
+    assert str(err.value).startswith(f"{path} {words}")
+    assert str(err.value).endswith("; save it as UTF-8 (or plain ASCII) comma-separated text")
+
+
+def test_a_checkpoint_tested_on_names_of_other_countries_is_refused(run_zoo, tmp_path: Path) -> None:
+    """The issue's own case: `zoo test --ckpt_path C --data.data_dir D`, the model's labels from C."""
+    from zoo import build
+
+    trainer = quiet_trainer(tmp_path)
+    trainer.strategy.connect(build("gru_names"))
+    trainer.save_checkpoint(tmp_path / "gru.ckpt")
+    (tmp_path / "names").mkdir()
+    rows = "".join(f"Name{i},{country}\n" for i in range(12) for country in (*GRU_NAMES_COUNTRIES, "Narnia"))
+    (tmp_path / "names" / "names_train.csv.gz").write_bytes(gzip.compress(rows.encode()))
+    result = run_zoo("test", "--ckpt_path", "gru.ckpt", "--data.data_dir", "names")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "zoo: error: the data's labels differ from those of model 'gru_names' (only the data has 'Narnia');" \
+        in result.stderr
+    assert not (tmp_path / "runs").exists()

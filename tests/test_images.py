@@ -349,9 +349,12 @@ def test_a_model_with_other_labels_than_the_folder_is_refused(tmp_path: Path) ->
     for label in "abc":
         write_image(tmp_path / label / "x.png", (0, 0, 0))
     data = ImageFolderDataModule(str(tmp_path))
-    expected = r"data's labels \(3: 'a', 'b', 'c'\) differ from model 'cnn_cifar10''s labels \(2: .*--model\.labels"
+    expected = r"data's labels differ from those of model 'cnn_cifar10' \(only the data has 'c'\); .*--model\.labels"
     with pytest.raises(ZooError, match=expected):
         check_compatible(build("cnn_cifar10", labels=["a", "b"]), data)
+    reordered = r"\(the same 3 labels in another order: data 'a', 'b', 'c', model 'c', 'b', 'a'\)"
+    with pytest.raises(ZooError, match=reordered):
+        check_compatible(build("cnn_cifar10", labels=["c", "b", "a"]), data)
     check_compatible(build("cnn_cifar10", labels=["a", "b", "c"]), data)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -118,6 +119,36 @@ def test_a_changed_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(ZooError, match="does not match its card's sha256"):
         load_state(name, tmp_path / "weights")
+
+
+DAMAGED_CARDS = [
+    (lambda text: text[: len(text) // 2], r"are damaged \(not JSON: .*, line \d+ column \d+\)"),
+    (lambda text: b"\xff\xfe" + text, r"are damaged \(not UTF-8: invalid start byte\)"),
+    (lambda text: b"[" + text + b"]", r"are damaged \(not an object of one card per model\)"),
+]
+
+
+@pytest.mark.parametrize("damage", [d for d, _ in DAMAGED_CARDS], ids=["truncated", "not-utf8", "a-list"])
+def test_damaged_weight_cards_are_one_line_naming_the_file_and_the_fix(tmp_path: Path, damage) -> None:
+    words = dict(DAMAGED_CARDS)[damage]
+    (tmp_path / "cards.json").write_bytes(damage((weights_dir() / "cards.json").read_bytes()))
+    fix = "reinstall zoo (pip install --force-reinstall), or rebuild the weights and cards with 'zoo weights build'"
+    with pytest.raises(ZooError) as err:
+        cards(tmp_path)
+    expected = re.escape(f"the weight cards {tmp_path / 'cards.json'} ") + words + re.escape(f"; {fix}")
+    assert re.fullmatch(expected, str(err.value)), str(err.value)
+
+
+def test_zoo_with_truncated_weight_cards_is_one_line(run_zoo, tmp_path: Path) -> None:
+    copy = tmp_path / "installed"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "zoo", copy / "zoo",
+                    ignore=shutil.ignore_patterns("*.safetensors", "__pycache__"))
+    cards_file = copy / "zoo" / "weights" / "cards.json"
+    cards_file.write_bytes(cards_file.read_bytes()[:1000])
+    result = run_zoo("predict", "--model", "logistic_regression", "2.5", extra_env={"PYTHONPATH": str(copy)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"zoo: error: the weight cards {cards_file} are damaged (not JSON: ")
+    assert result.stderr.count("\n") == 1 and "reinstall zoo" in result.stderr
 
 
 def test_a_model_without_weights_says_how_to_make_them() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from benchmarks.serve import free_port
 
@@ -29,6 +30,8 @@ def make_inputs(folder: Path) -> None:
     whole = (folder / "mlp.ckpt").read_bytes()
     (folder / "truncated.ckpt").write_bytes(whole[: len(whole) // 2])
     torch.save({"state_dict": {}}, folder / "foreign.ckpt")
+    (folder / "renamed.safetensors").write_bytes(whole)
+    save_file({"w": torch.zeros(3)}, folder / "weights.safetensors")
 
 
 CASES = [
@@ -55,6 +58,13 @@ CASES = [
     pytest.param(["test", "--model", "cnn_mnist", "--ckpt_path", "foreign.ckpt"],
                  ["was not written by a registered zoo model"],
                  id="foreign-checkpoint", marks=SLOW),
+    pytest.param(["test", "--model", "mlp_mnist", "--ckpt_path", "renamed.safetensors"],
+                 ["checkpoint 'renamed.safetensors' is named like a safetensors weights file",
+                  "rename it to end in .ckpt"],
+                 id="checkpoint-named-safetensors"),
+    pytest.param(["predict", "--model", "mlp_mnist", "--ckpt_path", "weights.safetensors"],
+                 ["'weights.safetensors' is a safetensors weights file", "pass a .ckpt file", "--pretrained true"],
+                 id="safetensors-as-checkpoint", marks=SLOW),
     pytest.param(["fit", "--model", "cnn_mnist", "--ckpt_path", "mlp.ckpt"], ["written by model 'mlp_mnist'"],
                  id="fit-resume-from-another-model", marks=SLOW),
     pytest.param(["fit", "--model", "cnn_mnist", "--ckpt_path", "truncated.ckpt"], ["damaged or not a checkpoint"],

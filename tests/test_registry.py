@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,13 @@ from torch import Tensor, nn
 
 from tools.model_index import TABLES_PAGE, index_text, readme_table, weights_table
 from zoo import ZooError, build, build_datamodule, default_datamodule, list_datamodules, list_models, load_checkpoint
+from zoo.building import build_net
 from zoo.cli.listing import load_index
 from zoo.pretrained import cards
 from zoo.registry import MODELS, index, natural_key, register_model
 from zoo.tasks import ClassificationTask
+
+REPO = Path(__file__).resolve().parents[1]
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_MODELS = ["mlp_mnist", "cnn_mnist", "cnn_deep_mnist", "inception_mnist", "resnet_mnist",
@@ -68,7 +72,8 @@ def test_an_unknown_datamodule_argument_is_named_with_the_ones_it_takes() -> Non
 
 
 def test_a_duplicate_name_is_refused() -> None:
-    with pytest.raises(ValueError, match="already registered"):
+    with pytest.raises(ZooError, match=r"model name 'cnn_mnist' is already registered by zoo\.models\.cnn\.\w+; "
+                                       "register yours under another name"):
         register_model("cnn_mnist", task=ClassificationTask, input_shape=(1,), output_shape=(1,),
                        num_params=0, datamodule="mnist")(type("Dup", (), {}))
 
@@ -131,3 +136,77 @@ def test_a_checkpoint_whose_bytes_changed_is_refused(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(ZooError, match="is corrupted"):
         load_checkpoint(path)
+
+
+def test_a_cards_num_params_is_checked_when_its_network_is_first_built() -> None:
+    @register_model("miscounted_user_model", task=ClassificationTask, input_shape=(1, 28, 28),
+                    output_shape=(10,), num_params=1000, datamodule="mnist")
+    class MiscountedModel(nn.Module):
+        def __init__(self, num_classes: int = 10) -> None:
+            super().__init__()
+            self.fc = nn.Linear(784, num_classes)
+
+    try:
+        expected = (r"model 'miscounted_user_model' declares num_params=1,000 but its network MiscountedModel has "
+                    r"7,850 parameters; pass num_params=7850 to register_model, or fix the network")
+        with pytest.raises(ZooError, match=expected):
+            build("miscounted_user_model")
+        with pytest.raises(ZooError, match=expected):
+            build_net("miscounted_user_model")
+        assert build("miscounted_user_model", labels=list("abc")).num_classes == 3  # not as registered: not counted
+    finally:
+        MODELS._cards.pop("miscounted_user_model")
+
+
+PLUGIN_HEAD = "from torch import nn\nfrom zoo import register_model\nfrom zoo.tasks import ClassificationTask\n\n"
+
+
+def plugin(name: str, num_params: int = 7850) -> str:
+    """A plugin module registering a one-layer MNIST classifier as `name`, declaring `num_params`."""
+    return PLUGIN_HEAD + (
+        f"@register_model({name!r}, task=ClassificationTask, input_shape=(1, 28, 28), output_shape=(10,),\n"
+        f"                num_params={num_params}, datamodule='mnist')\n"
+        "class OneLayer(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Linear(784, 10)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.fc(x.flatten(1))\n"
+    )
+
+
+PLUGIN_REFUSALS = [
+    pytest.param("broken", "def broken(:\n", ["list"],
+                 "plugin module 'broken' named in ZOO_PLUGINS is not valid Python (invalid syntax, {dir}/broken.py, "
+                 "line 1); fix it", id="syntax-error"),
+    pytest.param("twice", plugin("cnn_mnist"), ["list"],
+                 "model name 'cnn_mnist' is already registered by zoo.models.cnn.", id="duplicate-name"),
+    pytest.param("miscounted", plugin("miscounted", 1000), ["fit", "--model", "miscounted"],
+                 "model 'miscounted' declares num_params=1,000 but its network OneLayer has 7,850 parameters",
+                 id="num-params"),
+    pytest.param("cites", PLUGIN_HEAD + "register_model('x', task=ClassificationTask, input_shape=(1,), "
+                 "output_shape=(1,), num_params=0, datamodule='mnist', tutorial='nowhere')\n", ["list"],
+                 "model 'x' cites tutorial 'nowhere', which zoo does not know; cite one of: ", id="unknown-tutorial"),
+]
+
+
+@pytest.mark.parametrize(("module", "source", "args", "words"), PLUGIN_REFUSALS)
+def test_a_broken_plugin_is_one_line(run_zoo, tmp_path: Path, module: str, source: str, args: list[str],
+                                     words: str) -> None:
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / f"{module}.py").write_text(source)
+    env = {"ZOO_PLUGINS": module, "PYTHONPATH": os.pathsep.join([str(REPO), str(tmp_path / "plugins")])}
+    result = run_zoo(*args, extra_env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("zoo: error: " + words.format(dir=tmp_path / "plugins")), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "runs").exists()
+
+
+def test_empty_zoo_plugins_entries_are_skipped(run_zoo, tmp_path: Path) -> None:
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "mine.py").write_text(plugin("mine_mnist"))
+    env = {"ZOO_PLUGINS": ", mine ,, ", "PYTHONPATH": os.pathsep.join([str(REPO), str(tmp_path / "plugins")])}
+    result = run_zoo("list", "mine*", extra_env=env)
+    assert result.returncode == 0, result.stderr
+    assert "mine_mnist  7,850" in result.stdout

@@ -29,9 +29,32 @@ def build_net(name: str, pretrained: bool = False, **net_args: Any) -> nn.Module
         raise ZooError(f"network of {name!r} does not take {', '.join(unknown)}; it takes: {takes}")
     check_values(cls, net_args, f"network of {name!r}")
     net: nn.Module = cls(**net_args)
+    if name not in COUNTED and builds_as_registered(cls, net_args):
+        check_num_params(net, name)
     if pretrained:
         load_pretrained(net, name)
     return net
+
+
+COUNTED: set[str] = set()
+"""Models whose network has been counted against its card's `num_params` in this process."""
+
+
+def builds_as_registered(cls: type, net_args: dict[str, Any]) -> bool:
+    """True when every argument is the network's default: the network its card describes."""
+    defaults = {k: p.default for k, p in inspect.signature(cls).parameters.items()}
+    return all(k in defaults and defaults[k] == v for k, v in net_args.items())
+
+
+def check_num_params(net: nn.Module, name: str) -> None:
+    """Refuse a network whose parameter count is not its card's (a plugin's card can be wrong;
+    the tests hold zoo's own to theirs), the first time model `name` is built as registered."""
+    declared = MODELS.get(name).num_params
+    counted = sum(p.numel() for p in net.parameters())
+    if counted != declared:
+        raise ZooError(f"model {name!r} declares num_params={declared:,} but its network {type(net).__name__} "
+                       f"has {counted:,} parameters; pass num_params={counted} to register_model, or fix the network")
+    COUNTED.add(name)
 
 
 def load_pretrained(net: nn.Module, name: str) -> None:

@@ -36,6 +36,8 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
         raise ZooError(f"checkpoint {str(path)!r} does not exist; pass the path of a .ckpt file")
     if path.stat().st_size == 0:
         raise ZooError(f"checkpoint {str(path)!r} is empty; pass a checkpoint that a run saved")
+    if path.name.endswith(".safetensors"):  # torch.load reads any file so named as safetensors
+        raise ZooError(safetensors_refusal(path))
     check_intact(path)
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
@@ -52,6 +54,16 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
     if not isinstance(checkpoint, dict):
         raise ZooError(f"{str(path)!r} is not a checkpoint of a model; pass a .ckpt file written by zoo")
     return checkpoint
+
+
+def safetensors_refusal(path: Path) -> str:
+    """Why a file named .safetensors is no checkpoint: such a file holds a network's tensors alone,
+    not which model they are, and a checkpoint renamed so would be read as one and fail."""
+    if zipfile.is_zipfile(path):
+        return (f"checkpoint {str(path)!r} is named like a safetensors weights file, which torch reads it as; "
+                "rename it to end in .ckpt")
+    return (f"{str(path)!r} is a safetensors weights file: tensors without the model they belong to, so no "
+            "checkpoint; pass a .ckpt file written by zoo (zoo's shipped weights load with --pretrained true)")
 
 
 def check_intact(path: Path) -> None:

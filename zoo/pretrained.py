@@ -34,7 +34,18 @@ def cards(folder: Path | None = None) -> dict[str, dict[str, Any]]:
     path = (folder or weights_dir()) / CARDS_FILE
     if not path.is_file():
         return {}
-    loaded: dict[str, dict[str, Any]] = json.loads(path.read_text())
+    fix = "reinstall zoo (pip install --force-reinstall), or rebuild the weights and cards with 'zoo weights build'"
+    try:
+        loaded = json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as err:
+        raise ZooError(f"cannot read the weight cards {path} ({err.strerror}); {fix}") from None
+    except UnicodeDecodeError as err:
+        raise ZooError(f"the weight cards {path} are damaged (not UTF-8: {err.reason}); {fix}") from None
+    except json.JSONDecodeError as err:
+        raise ZooError(f"the weight cards {path} are damaged (not JSON: {err.msg}, line {err.lineno} column "
+                       f"{err.colno}); {fix}") from None
+    if not isinstance(loaded, dict) or not all(isinstance(card, dict) for card in loaded.values()):
+        raise ZooError(f"the weight cards {path} are damaged (not an object of one card per model); {fix}")
     return loaded
 
 

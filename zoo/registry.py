@@ -112,7 +112,10 @@ class Registry(Generic[T]):
     def add(self, name: str, card: T) -> None:
         checks.text(name, f"a {self.kind} name", "register it under a name")
         if name in self._cards:
-            raise ValueError(f"{self.kind} name {name!r} is already registered")
+            card = self._cards[name]
+            owner = getattr(card, "net", None) or getattr(card, "cls", None)
+            by = f" by {class_path(owner)}" if isinstance(owner, type) else ""
+            raise ZooError(f"{self.kind} name {name!r} is already registered{by}; register yours under another name")
         self._cards[name] = card
 
     def get(self, name: str) -> T:
@@ -161,14 +164,30 @@ def discover() -> None:
         pkg = importlib.import_module(package)
         for info in pkgutil.iter_modules(pkg.__path__):
             importlib.import_module(f"{package}.{info.name}")
-    for module in filter(None, os.environ.get(PLUGINS_ENV, "").split(",")):
-        try:
-            importlib.import_module(module.strip())
-        except ImportError as err:
-            raise ZooError(
-                f"cannot import plugin module {module!r} named in {PLUGINS_ENV} ({err}); "
-                "fix the name or put its folder on PYTHONPATH"
-            ) from err
+    for module in plugin_modules(os.environ.get(PLUGINS_ENV, "")):
+        import_plugin(module)
+
+
+def plugin_modules(setting: str) -> list[str]:
+    """The module names in a ZOO_PLUGINS value; empty entries (',mymod', 'a,,b', 'a, ') are skipped."""
+    return [module for module in (entry.strip() for entry in setting.split(",")) if module]
+
+
+def import_plugin(module: str) -> None:
+    """Import a plugin module, whose registrations run as it is imported; a module that cannot be
+    imported or does not compile is one line naming it."""
+    try:
+        importlib.import_module(module)
+    except SyntaxError as err:
+        where = f"{err.filename}, line {err.lineno}" if err.filename else f"line {err.lineno}"
+        raise ZooError(
+            f"plugin module {module!r} named in {PLUGINS_ENV} is not valid Python ({err.msg}, {where}); fix it"
+        ) from None
+    except ImportError as err:
+        raise ZooError(
+            f"cannot import plugin module {module!r} named in {PLUGINS_ENV} ({err}); "
+            "fix the name or put its folder on PYTHONPATH"
+        ) from err
 
 
 def register_model(
@@ -196,7 +215,8 @@ def register_model(
     `ships_weights=False` leaves it out of the weights `zoo weights build` makes by default.
     """
     if tutorial and tutorial not in TUTORIALS:
-        raise ValueError(f"model {name!r} cites tutorial {tutorial!r}; known: {', '.join(TUTORIALS)}")
+        raise ZooError(f"model {name!r} cites tutorial {tutorial!r}, which zoo does not know; cite one of: "
+                       f"{', '.join(TUTORIALS)}, or none (tutorial='')")
 
     def wrap(cls: type[T]) -> type[T]:
         card = ModelCard(

@@ -86,10 +86,21 @@ def check_compatible(model: pl.LightningModule, datamodule: pl.LightningDataModu
     if data_labels is None or model_labels is None or list(data_labels) == list(model_labels):
         return
     raise ZooError(
-        f"the data's labels ({len(data_labels)}: {short(data_labels)}) differ from model "
-        f"{name!r}'s labels ({len(model_labels)}: {short(model_labels)}); build the model with "
-        "--model.labels set to the data's, or use the data the model was made for"
+        f"the data's labels differ from those of model {name!r} ({label_difference(data_labels, model_labels)}); "
+        "build the model with --model.labels set to the data's, or use the data the model was made for"
     )
+
+
+def label_difference(data_labels: Sequence[str], model_labels: Sequence[str]) -> str:
+    """Which labels only one side has, or, when both have the same ones, that their order differs."""
+    only_data = [label for label in data_labels if label not in model_labels]
+    only_model = [label for label in model_labels if label not in data_labels]
+    parts = [f"only the data has {short(only_data)}"] if only_data else []
+    parts += [f"only the model has {short(only_model)}"] if only_model else []
+    if not parts:
+        order = f"data {short(data_labels)}, model {short(model_labels)}"
+        return f"the same {len(data_labels)} labels in another order: {order}"
+    return " and ".join(parts)
 
 
 def short(labels: Sequence[str], shown: int = 5) -> str:
@@ -275,11 +286,13 @@ class Task(pl.LightningModule):
         return self.prediction(self(*batch))
 
     def check_data(self, datamodule: pl.LightningDataModule | None) -> None:
-        """`check_compatible`, once per datamodule: `zoo fit` and `zoo.training.fit` check before a
-        run folder is claimed, and `setup` checks a Trainer of the user's own."""
+        """`check_compatible`, once per datamodule whose labels are known: `zoo fit` and
+        `zoo.training.fit` check before a run folder is claimed, and `setup` checks a Trainer of the
+        user's own (by then a datamodule that reads its labels from its files has read them)."""
         if datamodule is not None and id(datamodule) != self.checked_data:
             check_compatible(self, datamodule)
-            self.checked_data = id(datamodule)
+            if getattr(datamodule, "labels", None) is not None or not hasattr(datamodule, "labels"):
+                self.checked_data = id(datamodule)  # else checked again once the data is read
 
     def setup(self, stage: str) -> None:
         self.check_data(getattr(self.trainer, "datamodule", None) if self._trainer else None)

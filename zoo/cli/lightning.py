@@ -31,7 +31,7 @@ from zoo.building import load_pretrained
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
 from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint, task_arguments
 from zoo.cli.names import add_names, is_name, which_model
-from zoo.cli.parse_errors import one_line
+from zoo.cli.parse_errors import check_yaml_inputs, one_line
 from zoo.cli.raw_inputs import add_raw_input_arguments, answer_raw_inputs, check_raw_input_options, raw_inputs
 from zoo.datamodules.base import lacks_split, rows_seen
 from zoo.errors import ZooError
@@ -175,6 +175,7 @@ class ZooCLI(LightningCLI):
     def parse_arguments(self, parser: Any, args: Any) -> None:
         """Parse the command line given to `zoo` (which is sys.argv's tail, so no warning about
         passing both is due), with every parser error as one line."""
+        check_yaml_inputs(list(args))
         try:
             self.config = parser.parse_args(args)
         except ArgumentError as err:
@@ -346,9 +347,9 @@ class ZooCLI(LightningCLI):
         self.start_from_shipped_weights()
         if raw_inputs(section):  # answered without the data, a Trainer's run or a run folder
             return super().instantiate_trainer(**kwargs | {"logger": False})
-        if isinstance(self.model, Task):
-            self.model.check_data(self.datamodule)  # before a run folder is claimed
+        self.check_data()  # before a run folder is claimed, and before reading the data ...
         self.load_data()
+        self.check_data()  # ... and again with the labels read from its files
         self.check_split_present()
         if self.config_init[self.subcommand].get("pretrained") and self.subcommand in ("validate", "test"):
             self.scored = self.scored_rows()
@@ -365,6 +366,11 @@ class ZooCLI(LightningCLI):
             answer_raw_inputs(self.model, section, self.trainer.strategy.root_device)
             return
         super()._run_subcommand(subcommand)
+
+    def check_data(self) -> None:
+        """The model fits the data: its input shape and its labels (`zoo.tasks.check_compatible`)."""
+        if isinstance(self.model, Task):
+            self.model.check_data(self.datamodule)
 
     def load_data(self) -> None:
         """Read (and so check) a zoo datamodule's data before a run folder is claimed: a bad

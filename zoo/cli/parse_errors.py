@@ -25,6 +25,11 @@ from zoo.signatures import fits, hint_name, init_hints
 
 NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
 """What argparse itself reads as a negative number rather than an option (its own pattern)."""
+MAX_YAML_NODES = 100_000
+"""Values a config file or option may hold once its YAML aliases are expanded: hundreds of times
+a run's config, and far below the billions a 'billion laughs' file of 500 bytes expands to."""
+CONFIG_FILE_OPTIONS = ("--config", "--trainer", "--model", "--data", "--checkpoint")
+"""Options whose value jsonargparse reads as a YAML file when it names one."""
 
 
 class OneLineParser(ArgumentParser):
@@ -137,6 +142,76 @@ def config_problem(path: str | None) -> str | None:
     return None
 
 
+def check_yaml_inputs(argv: list[str]) -> None:
+    """Refuse, before jsonargparse reads them, a config file that is not UTF-8 text, and a config
+    file or an option's value whose YAML aliases expand beyond `MAX_YAML_NODES` values (which
+    jsonargparse would build in memory until it runs out)."""
+    for key, value in option_values(argv):
+        if value is None:
+            continue
+        if key in CONFIG_FILE_OPTIONS and Path(value).is_file():
+            check_yaml_size(config_text(Path(value)), f"config file {value!r}")
+        else:
+            check_yaml_size(value, f"the value of {key}")
+
+
+def config_text(path: Path) -> str:
+    """A config file's text; a ZooError when it cannot be read or is not UTF-8."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise ZooError(f"cannot read config file {str(path)!r} ({err.strerror}); pass a readable YAML file") from err
+    except UnicodeDecodeError as err:
+        raise ZooError(f"config file {str(path)!r} is not text (byte {err.object[err.start]:#04x} at offset "
+                       f"{err.start} is not UTF-8); pass a YAML file, e.g. one written by --print_config") from None
+
+
+def check_yaml_size(text: str, what: str) -> None:
+    """Refuse YAML whose aliases expand beyond `MAX_YAML_NODES` values, counted on PyYAML's node
+    graph (`yaml.compose_all`, where an alias is its anchor's node again), never expanded; YAML
+    that does not parse is left to the parser, which says so."""
+    import yaml
+
+    try:
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except (yaml.YAMLError, RecursionError):
+        return
+    if sum(expanded_size(root, MAX_YAML_NODES) for root in documents if root is not None) > MAX_YAML_NODES:
+        raise ZooError(f"{what} expands to more than {MAX_YAML_NODES:,} values through its YAML aliases "
+                       "(*name); write the values out, or use fewer aliases")
+
+
+def expanded_size(root: Any, limit: int) -> int:
+    """The values under a YAML node once every alias is expanded, counting up to `limit` + 1 (an
+    alias inside its own anchor, which never ends, counts as `limit` + 1)."""
+    sizes: dict[int, int] = {}
+    inside: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            inside.discard(id(node))
+            sizes[id(node)] = min(limit + 1, 1 + sum(sizes[id(child)] for child in node_children(node)))
+        elif id(node) in inside:
+            return limit + 1
+        elif id(node) not in sizes:
+            inside.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in node_children(node))
+    return sizes[id(root)]
+
+
+def node_children(node: Any) -> list[Any]:
+    """A YAML node's children: a sequence's items, a mapping's keys and values."""
+    import yaml
+
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
 def option_problem(key: str, value: str | None, known: list[str], classes: dict[str, type | None]) -> str | None:
     """What is wrong with one option: unknown, or a value its annotation does not allow."""
     section, _, name = key[2:].partition(".")
@@ -183,7 +258,24 @@ def one_line(err: ArgumentError, parser: Any, argv: list[str]) -> str:
             return problem
     lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
     command_name = argv[0] if argv else "fit"
-    return f"{lines[0] if lines else 'the arguments could not be parsed'}; see 'zoo {command_name} --help'"
+    first = lines[0] if lines else "the arguments could not be parsed"
+    reason = first_reason(lines)
+    if first.endswith(":") and reason:  # 'Parser key "model":', then why each type refused the value
+        first = f"{first} {reason}"
+    return f"{first}; see 'zoo {command_name} --help'"
+
+
+def first_reason(lines: list[str]) -> str:
+    """The first of the reasons jsonargparse lists ('- ...' and the lines under it), as one line."""
+    start = next((i for i, line in enumerate(lines) if line.startswith("- ")), None)
+    if start is None:
+        return ""
+    parts = [lines[start][2:]]
+    for line in lines[start + 1:]:
+        if line.startswith(("- ", "Given value")):
+            break
+        parts.append(line)
+    return " ".join(parts)
 
 
 def unknown_option(option: str, known: list[str]) -> str:

@@ -10,8 +10,9 @@ from torch import Tensor
 from zoo.datamodules.base import TensorDataModule, seeded_split
 from zoo.datamodules.public_files import MD5 as PUBLIC_MD5
 from zoo.datamodules.public_files import public_file
-from zoo.datamodules.tables import Allowed, read_numbers
+from zoo.datamodules.tables import read_numbers
 from zoo.errors import ZooError
+from zoo.inputs.bounds import SCALED_FEATURE, Allowed
 from zoo.registry import register_datamodule
 
 FILENAME = "diabetes.csv.gz"
@@ -77,7 +78,7 @@ class DiabetesDataModule(TensorDataModule):
         return {"train": train, "val": val, "test": test}
 
 
-FEATURE = Allowed(-1.0, 1.0, "the 8 features are scaled to [-1, 1]")
+FEATURE = SCALED_FEATURE
 LABEL = Allowed(0.0, 1.0, "the label is 0 or 1", whole=True)
 
 

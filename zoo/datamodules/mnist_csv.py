@@ -11,8 +11,9 @@ from torch import Tensor
 
 from zoo.datamodules.base import TensorDataModule
 from zoo.datamodules.mnist import normalise, padded_shape
-from zoo.datamodules.tables import Allowed, read_numbers
+from zoo.datamodules.tables import read_numbers
 from zoo.errors import ZooError
+from zoo.inputs.bounds import Allowed
 from zoo.registry import register_datamodule
 
 PIXELS = 28 * 28

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from zoo.datamodules.base import TensorDataModule, seeded_split
 from zoo.datamodules.public_files import public_file
+from zoo.datamodules.tables import check_utf8
 from zoo.errors import ZooError
 from zoo.notice import notice
 from zoo.registry import register_datamodule
@@ -28,6 +29,7 @@ Row = tuple[str, str]
 def read_rows(path: Path) -> list[Row]:
     """(name, country) rows of a gzip CSV without a header; a malformed row is a ZooError."""
     rows = []
+    check_utf8(path)
     try:
         with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
             for line, row in enumerate(csv.reader(f), 1):

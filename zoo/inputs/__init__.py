@@ -8,22 +8,22 @@ subclass of `Inputs` passed to `register_model(inputs=...)`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from zoo.errors import ZooError
+from zoo.inputs.bounds import FLOAT32, Allowed, first_bad_cell, problem
 from zoo.inputs.images import MNIST_MEAN, MNIST_STD, ImageBytes, image_files, prepare_image
 from zoo.text import MAX_NAME_LENGTH, CharVocab, check_name_characters, encode_names
 
 EXAMPLE_LENGTH = 5
 """Characters in an example sequence: short, so a test or an export trace is quick."""
-FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 
 
 class Inputs:
@@ -152,23 +152,30 @@ class Prompt(Characters):
 
 @dataclass(frozen=True)
 class Numbers(Inputs):
-    """One sample per input: `features` comma-separated numbers ('0.5' for one feature)."""
+    """One sample per input: `features` comma-separated numbers ('0.5' for one feature), each
+    within `allowed`: the bound the model's data file is read with, when it has one."""
 
     features: int
     examples: tuple[str, ...] = field(default=())
+    allowed: Allowed = FLOAT32
     kind: ClassVar[str] = "numbers"
     help: ClassVar[str] = "numbers, one sample each (comma-separated features for a model of several)"
 
     def tensors(self, items: Sequence[str]) -> tuple[Tensor, ...]:
-        return (torch.tensor([parse_numbers(text, self.features) for text in items]),)
+        return (torch.tensor([parse_numbers(text, self.features, self.allowed) for text in items]),)
 
     def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
         return (torch.randn(batch_size, self.features, generator=generator),)
 
+    def describe(self) -> str:
+        within = "" if self.allowed == FLOAT32 else f" within {self.allowed.span}"
+        return f"{self.help}{within} -> N x {self.features}"
 
-def parse_numbers(text: str, features: int) -> list[float]:
-    """'1.5' or '0.1,-0.2,...' -> that many floats; anything else is a one-line ZooError."""
-    parts = [p for p in text.replace(";", ",").split(",") if p.strip()]
+
+def parse_numbers(text: str, features: int, allowed: Allowed = FLOAT32) -> list[float]:
+    """'1.5' or '0.1,-0.2,...' -> that many floats, each passing `allowed` by the check a data
+    file's cells pass (`zoo.inputs.bounds`); anything else is a one-line ZooError."""
+    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
     try:
         values = [float(p) for p in parts]
     except ValueError:
@@ -179,11 +186,9 @@ def parse_numbers(text: str, features: int) -> list[float]:
             f"input {text!r} has {len(values)} numbers but the model takes {features}; "
             f"pass {features} comma-separated numbers per sample, e.g. {example}"
         )
-    if not all(math.isfinite(v) for v in values):
-        raise ZooError(f"input {text!r} is not finite; pass finite numbers")
-    if any(abs(v) > FLOAT32_MAX for v in values):
-        raise ZooError(f"input {text!r} is beyond the float32 range models compute in (±{FLOAT32_MAX:.3g}); "
-                       "pass smaller numbers")
+    bad = first_bad_cell(np.array([values], dtype=np.float64), [allowed] * features)
+    if bad is not None:
+        raise ZooError(f"input {text!r}: {problem(parts[bad[1]], allowed)}; pass numbers within {allowed.span}")
     return values
 
 

@@ -4,6 +4,7 @@ import torch
 from torch import Tensor, nn
 
 from zoo.inputs import Numbers
+from zoo.inputs.bounds import SCALED_FEATURE
 from zoo.recipes import TUTORIAL_THREE_POINTS, Recipe
 from zoo.registry import register_model
 from zoo.tasks import BinaryTask
@@ -49,7 +50,8 @@ class LogisticRegressionModel(nn.Module):
     output_shape=(1,),
     num_params=87,
     datamodule="diabetes",
-    inputs=Numbers(8, examples=("0.176,0.156,0,0,0,0.052,-0.952,-0.733",)),  # diabetes.csv, row 8, rounded
+    # the example: diabetes.csv, row 8, rounded
+    inputs=Numbers(8, allowed=SCALED_FEATURE, examples=("0.176,0.156,0,0,0,0.052,-0.952,-0.733",)),
     tutorial="002",
     section="multi-dimensional input: the diabetes data, lines 255-415",
     tutorial_result="none given",
