@@ -303,7 +303,8 @@ def test_a_feature_the_data_reader_refuses_is_refused_over_http_too(tmp_path: Pa
 
     model = build("diabetes_mlp")
     body = adapter.request_body("diabetes_mlp")
-    answers = adapter.answer(model, [body(input="0,0,0,0,0,0,0,1e30"), body(input="0,0,0,0,0,0,0,0.5")])
+    queries = [adapter.checked(body(input=text)) for text in ("0,0,0,0,0,0,0,1e30", "0,0,0,0,0,0,0,0.5")]
+    answers = adapter.answer(model, queries)
     assert answers[0] == adapter.Refusal(400, "input '0,0,0,0,0,0,0,1e30': 1e30 is outside -1..1 (the features "
                                               "are scaled to [-1, 1]); pass numbers within -1..1")
     assert answers[1]["prediction"] in ("0", "1")
