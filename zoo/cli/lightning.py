@@ -25,7 +25,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from zoo import checks
 from zoo.building import load_pretrained
-from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
+from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, RecallCeilingCallback
 from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint, task_arguments
 from zoo.cli.names import add_names, which_model
 from zoo.cli.parse_errors import one_line
@@ -412,6 +412,9 @@ class ZooCLI(LightningCLI):
         for callback in self.trainer.callbacks:  # type: ignore[attr-defined]
             if isinstance(callback, ConfusionMatrixCallback) and callback.path is not None:
                 say(f"confusion matrix: {callback.path}")
+            if isinstance(callback, RecallCeilingCallback):
+                for line in callback.lines:
+                    say(line)
 
     def after_validate(self) -> None:
         on = f" on {self.scored}" if self.scored else ""

@@ -1,0 +1,73 @@
+"""A surname classifier over character n-grams: fastText's bag of hashed n-grams, one linear head."""
+
+import torch
+from torch import Tensor, nn
+
+from zoo.models.names import NAMES_COUNTRIES
+from zoo.text import ASCII_SIZE
+
+BUCKETS = 2**15
+EMBED_SIZE = 48
+MAX_N = 5
+BEGIN, END = ASCII_SIZE + 1, ASCII_SIZE + 2
+"""Marks around a name (its ids shifted by one, so 0 stays the padding): "^ng" and "en$" are n-grams of their own."""
+BASE = ASCII_SIZE + 3
+PRIME = 2_147_483_629
+"""A prime below 2^31: hashes stay inside int64 while they are multiplied by BASE."""
+
+
+def marked(ids: Tensor, lengths: Tensor) -> Tensor:
+    """(N, L) padded ids -> (N, L + 2): each name between BEGIN and END, 0 after it."""
+    n, width = ids.shape
+    positions = torch.arange(width + 2, device=ids.device)
+    out = torch.zeros(n, width + 2, dtype=torch.long, device=ids.device)
+    out[:, 1:-1] = torch.where(positions[None, :width] < lengths[:, None], ids + 1, 0)
+    out[:, 0] = BEGIN
+    out.scatter_(1, (lengths + 1)[:, None], END)
+    return out
+
+
+def ngram_hashes(codes: Tensor, max_n: int, buckets: int) -> Tensor:
+    """Every n-gram (n = 1..max_n) of the marked names, and the whole name, hashed into
+    1..buckets-1; 0 for windows that run into the padding. (N, K)."""
+    hashes = []
+    rolling = torch.zeros_like(codes)
+    for n in range(1, max_n + 1):
+        windows = codes.unfold(1, n, 1) if codes.shape[1] >= n else codes[:, :0, None].expand(-1, -1, n)
+        rolling = torch.zeros(windows.shape[:2], dtype=torch.long, device=codes.device) + n
+        for k in range(n):
+            rolling = (rolling * BASE + windows[..., k]) % PRIME
+        hashes.append(torch.where((windows != 0).all(dim=-1), rolling % (buckets - 1) + 1, 0))
+    whole = torch.full(codes.shape[:1], max_n + 1, dtype=torch.long, device=codes.device)
+    for k in range(codes.shape[1]):
+        whole = torch.where(codes[:, k] != 0, (whole * BASE + codes[:, k]) % PRIME, whole)
+    hashes.append((whole % (buckets - 1) + 1)[:, None])
+    return torch.cat(hashes, dim=1)
+
+
+class NgramClassifier(nn.Module):
+    """Hashed character 1-5-grams of the name (with begin and end marks) and the whole name ->
+    EmbeddingBag(2^15, 48, mean) -> Linear(48, 18).
+
+    fastText's classifier (Joulin et al. 2017) on characters: a name is the mean of its n-grams'
+    vectors, so "Ngu", "yen$" and the name itself each vote for a country.
+    """
+
+    def __init__(
+        self,
+        buckets: int = BUCKETS,
+        embed_size: int = EMBED_SIZE,
+        num_classes: int = len(NAMES_COUNTRIES),
+        max_n: int = MAX_N,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.buckets = buckets
+        self.max_n = max_n
+        self.embedding = nn.EmbeddingBag(buckets, embed_size, mode="mean", padding_idx=0)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(embed_size, num_classes)
+
+    def forward(self, inputs: Tensor, seq_lengths: Tensor) -> Tensor:
+        grams = ngram_hashes(marked(inputs, seq_lengths), self.max_n, self.buckets)  # N x K
+        return self.fc(self.dropout(self.embedding(grams)))  # N x 18
