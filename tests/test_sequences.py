@@ -544,3 +544,23 @@ def test_ngram_hashes_of_a_name_do_not_depend_on_its_padding() -> None:
     assert sorted(h for h in alone[0].tolist() if h) == sorted(h for h in padded[0].tolist() if h)
     # "^Ito$" is 5 marked characters: 5 + 4 + 3 + 2 + 1 n-grams of 1-5, and the whole name
     assert int((alone > 0).sum()) == 16 and int(alone.min()) >= 0 and int(alone.max()) < 2**15
+
+
+ASKED_OF_NGRAM_NAMES = [("Nguyen", "Vietnamese"), ("Tran", "Vietnamese"), ("Pham", "Vietnamese"),
+                        ("Macdonald", "Scottish"), ("Ferreira", "Portuguese"), ("Silva", "Portuguese"),
+                        ("Kim", "Korean"), ("Park", "Korean")]
+MISSED_BY_NGRAM_NAMES = {"Pham": "English", "Silva": "Spanish", "Kim": "Vietnamese"}
+"""What the shipped weights answer instead (docs/notes/surnames.md#scored-once-on-the-held-out-file):
+the training file labels Silva Spanish and Kim both Korean and Vietnamese."""
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    pytest.param(name, country, marks=pytest.mark.xfail(strict=True, reason=f"answered {MISSED_BY_NGRAM_NAMES[name]}"))
+    if name in MISSED_BY_NGRAM_NAMES else (name, country) for name, country in ASKED_OF_NGRAM_NAMES
+])
+def test_zoo_predict_with_the_shipped_ngram_names_weights(
+    name: str, country: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["predict", "--model", "ngram_names", "--pretrained", "true", name])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith(name)]
+    assert rows and rows[0][1] == country
