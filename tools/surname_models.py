@@ -99,6 +99,17 @@ The n-gram net's defaults then were max_n 5, 2^15 buckets, 48 dimensions; the ch
 (max_n 4, weight decay 0.3, class weight 0.5) became its defaults and its recipe."""
 
 
+GRU_VAL_ACCURACY = 0.746
+"""gru_names at class weight 0.5 on validation, seeds 0-4 (docs/notes/surnames.md): the accuracy a
+candidate must keep to be chosen."""
+
+
+def chosen(val: pd.DataFrame) -> dict[str, Any]:
+    """The rule: the highest validation balanced accuracy among candidates at least as accurate as the GRU."""
+    kept = val[val["acc"] >= GRU_VAL_ACCURACY]
+    return dict(json.loads(kept.loc[kept["bal_acc"].idxmax(), "candidate"]))
+
+
 def candidate_name(candidate: dict[str, Any]) -> str:
     return json.dumps(candidate, sort_keys=True)
 
