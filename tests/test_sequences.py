@@ -537,10 +537,11 @@ def test_tutorial_recipes_are_the_tutorials() -> None:
 
 
 def test_ngram_hashes_of_a_name_do_not_depend_on_its_padding() -> None:
-    from zoo.models.ngram_names import marked, ngram_hashes
+    from zoo.models.ngram_names import base_powers, marked, ngram_hashes
 
-    alone = ngram_hashes(marked(*encode_names(["Ito"], 32)), 5, 2**15)
-    padded = ngram_hashes(marked(*encode_names(["Ito", "Yamamoto"], 32)), 5, 2**15)[:1]
+    powers = base_powers(64)
+    alone = ngram_hashes(marked(*encode_names(["Ito"], 32)), 5, 2**15, powers)
+    padded = ngram_hashes(marked(*encode_names(["Ito", "Yamamoto"], 32)), 5, 2**15, powers)[:1]
     assert sorted(h for h in alone[0].tolist() if h) == sorted(h for h in padded[0].tolist() if h)
     # "^Ito$" is 5 marked characters: 5 + 4 + 3 + 2 + 1 n-grams of 1-5, and the whole name
     assert int((alone > 0).sum()) == 16 and int(alone.min()) >= 0 and int(alone.max()) < 2**15

@@ -22,6 +22,8 @@ BEGIN, END = ASCII_SIZE + 1, ASCII_SIZE + 2
 BASE = ASCII_SIZE + 3
 PRIME = 2_147_483_629
 """A prime below 2^31: hashes stay inside int64 while they are multiplied by BASE."""
+MAX_CODES = 1024
+"""The longest marked name the hashes are defined for (names are clipped to 32 characters)."""
 
 
 def marked(ids: Tensor, lengths: Tensor) -> Tensor:
@@ -35,21 +37,33 @@ def marked(ids: Tensor, lengths: Tensor) -> Tensor:
     return out
 
 
-def ngram_hashes(codes: Tensor, max_n: int, buckets: int) -> Tensor:
+def base_powers(count: int) -> Tensor:
+    """BASE^i mod PRIME for i < count: a hash is a sum of codes times these, computed without a
+    loop over the name, so the network exports to ONNX for names of any length."""
+    powers = [1]
+    for _ in range(count - 1):
+        powers.append(powers[-1] * BASE % PRIME)
+    return torch.tensor(powers, dtype=torch.long)
+
+
+def ngram_hashes(codes: Tensor, max_n: int, buckets: int, powers: Tensor) -> Tensor:
     """Every n-gram (n = 1..max_n) of the marked names, and the whole name, hashed into
-    1..buckets-1; 0 for windows that run into the padding. (N, K)."""
+    1..buckets-1; 0 for windows that run into the padding. (N, K).
+
+    An n-gram's hash is the base-BASE number "n, c1, ..., cn" mod PRIME; the whole name's is
+    "max_n + 1, its marked codes". Codes stay below 2^8 and powers below 2^31, so the sums fit
+    in int64 for names of up to `len(powers) - 1` codes.
+    """
     hashes = []
-    rolling = torch.zeros_like(codes)
     for n in range(1, max_n + 1):
-        windows = codes.unfold(1, n, 1) if codes.shape[1] >= n else codes[:, :0, None].expand(-1, -1, n)
-        rolling = torch.zeros(windows.shape[:2], dtype=torch.long, device=codes.device) + n
-        for k in range(n):
-            rolling = (rolling * BASE + windows[..., k]) % PRIME
-        hashes.append(torch.where((windows != 0).all(dim=-1), rolling % (buckets - 1) + 1, 0))
-    whole = torch.full(codes.shape[:1], max_n + 1, dtype=torch.long, device=codes.device)
-    for k in range(codes.shape[1]):
-        whole = torch.where(codes[:, k] != 0, (whole * BASE + codes[:, k]) % PRIME, whole)
-    hashes.append((whole % (buckets - 1) + 1)[:, None])
+        windows = [codes[:, k:k - (n - 1) or None] for k in range(n)]  # n x (N, L - n + 1)
+        value = n * powers[n] + sum(window * powers[n - 1 - k] for k, window in enumerate(windows))
+        inside = torch.stack(windows).ne(0).all(dim=0)
+        hashes.append(torch.where(inside, value % PRIME % (buckets - 1) + 1, 0))
+    count = codes.ne(0).sum(dim=1, keepdim=True)  # N x 1: the marked name's length
+    exponent = (count - 1 - torch.arange(codes.shape[1], device=codes.device)).clamp(min=0)
+    whole = (max_n + 1) * powers[count] + (codes * powers[exponent]).sum(dim=1, keepdim=True)
+    hashes.append(whole % PRIME % (buckets - 1) + 1)
     return torch.cat(hashes, dim=1)
 
 
@@ -84,11 +98,13 @@ PRETRAINED_NGRAM = DEFAULT_NGRAM.but(
 )
 class NgramClassifier(nn.Module):
     """Hashed character 1-4-grams of the name (with begin and end marks) and the whole name ->
-    EmbeddingBag(2^15, 48, mean) -> Linear(48, 18).
+    Embedding(2^15, 48), averaged over the name's n-grams -> Linear(48, 18).
 
     fastText's classifier (Joulin et al. 2017) on characters: a name is the mean of its n-grams'
     vectors, so "Ngu", "yen$" and the name itself each vote for a country.
     """
+
+    powers: Tensor
 
     def __init__(
         self,
@@ -101,10 +117,13 @@ class NgramClassifier(nn.Module):
         super().__init__()
         self.buckets = buckets
         self.max_n = max_n
-        self.embedding = nn.EmbeddingBag(buckets, embed_size, mode="mean", padding_idx=0)
+        self.register_buffer("powers", base_powers(MAX_CODES), persistent=False)
+        self.embedding = nn.Embedding(buckets, embed_size, padding_idx=0)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(embed_size, num_classes)
 
     def forward(self, inputs: Tensor, seq_lengths: Tensor) -> Tensor:
-        grams = ngram_hashes(marked(inputs, seq_lengths), self.max_n, self.buckets)  # N x K
-        return self.fc(self.dropout(self.embedding(grams)))  # N x 18
+        grams = ngram_hashes(marked(inputs, seq_lengths), self.max_n, self.buckets, self.powers)  # N x K
+        present = grams.ne(0).unsqueeze(-1)  # N x K x 1: the padding's windows count for nothing
+        mean = (self.embedding(grams) * present).sum(dim=1) / present.sum(dim=1)  # N x 48
+        return self.fc(self.dropout(mean))  # N x 18
