@@ -11,7 +11,10 @@ import pytest
 
 from tools.model_index import TABLES_PAGE
 from tools.results import REPO, RESULTS, readme_table
+from tools.surname_models import CANDIDATES, VAL, candidate_name, chosen
 from tools.surnames import HELD_OUT, NGRAM, RUNS, SHIFTS, SHIPPED, held_out_table, summary_table
+from zoo import model_card
+from zoo.building import build_net
 
 
 def test_readme_results_table_is_the_committed_csv() -> None:
@@ -68,3 +71,34 @@ def test_the_results_tool_runs_and_writes_a_csv() -> None:
     assert done.returncode == 0, done.stderr
     assert "linear_regression default seed 0: test/mae" in done.stdout
     assert "wrote " in done.stdout
+
+
+def test_the_surname_models_tool_chose_the_registered_recipe_on_validation() -> None:
+    val = pd.read_csv(VAL)
+    tried = [candidate_name(c) for c in CANDIDATES]
+    assert list(val["candidate"]) == tried, "run: python -m tools.surname_models --val DIR"
+    choice = chosen(val)
+    recipe = model_card("ngram_names").recipes["default"]
+    settings = (recipe.lr, recipe.weight_decay, recipe.max_epochs)
+    assert (choice["lr"], choice["weight_decay"], choice["epochs"]) == settings
+    assert choice["class_weight"] == recipe.task_args["class_weight"]
+    assert choice["net_args"] == {"max_n": build_net("ngram_names").max_n}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "pass --val DATA_DIR to choose on validation, or --held-out FOLDER"),
+    (["--held-out", "{empty}"], "holds no names_test.csv.gz"),
+    (["--val", "{both}"], "holds names_test.csv.gz; pass a folder with names_train.csv.gz alone"),
+])
+def test_the_surname_models_tool_refuses_folders_that_would_mislead(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "both").mkdir()
+    for name in ("names_train.csv.gz", "names_test.csv.gz"):
+        (tmp_path / "both" / name).write_bytes(b"")
+    args = [arg.format(empty=tmp_path / "empty", both=tmp_path / "both") for arg in args]
+    done = subprocess.run([sys.executable, "-m", "tools.surname_models", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert message in done.stderr

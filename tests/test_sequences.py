@@ -13,6 +13,7 @@ import torch
 from conftest import quiet_trainer
 
 from zoo import ZooError, build, load_checkpoint, model_card
+from zoo.callbacks import ceiling_table
 from zoo.cli import main
 from zoo.datamodules.hello import HelloDataModule
 from zoo.datamodules.names import NamesDataModule
@@ -223,6 +224,49 @@ def test_names_test_file_becomes_the_test_split(tmp_path: Path) -> None:
     _, lengths, target = data.load()["test"]
     assert lengths.tolist() == [6, 9]
     assert [data.countries[i] for i in target] == ["Japanese", "Russian"]
+
+
+CONFLICTING_TEST = (
+    '"Ivanov","German"\n"Ivanov ","Japanese"\n"Weber","German"\n"Petrov","Russian"\n"Kato","Japanese"\n'
+    '"Muller","German"\n'
+)
+"""Against tiny_names_csv: Ivanov is Russian there (with or without the space), Müller German;
+so German's ceiling is 2/3, Japanese's 1/2, Russian's 1, accuracy's 4/6, balanced 0.7222."""
+
+
+def test_test_rows_labelled_otherwise_in_training_are_found_as_the_model_reads_names(tmp_path: Path) -> None:
+    tiny_names_csv(tmp_path)
+    write_gzip(tmp_path / "names_test.csv.gz", CONFLICTING_TEST)
+    assert NamesDataModule(str(tmp_path)).test_label_conflicts().tolist() == [True, True, False, False, False, False]
+    tiny_names_csv(tmp_path / "split")
+    held_out_by_name = NamesDataModule(str(tmp_path / "split"), test_split=0.3).test_label_conflicts()
+    assert len(held_out_by_name) > 0 and not held_out_by_name.any()  # it shares no name with training
+
+
+def test_the_ceiling_table_puts_each_recall_beside_its_ceiling() -> None:
+    german, japanese, russian = range(3)
+    target = torch.tensor([german, japanese, german, russian, japanese, german])
+    conflicts = torch.tensor([True, True, False, False, False, False])
+    predicted = torch.tensor([russian, russian, german, russian, russian, german])  # as trained, and one miss
+    lines = ceiling_table(predicted, target, conflicts, ["German", "Japanese", "Russian"])
+    assert lines[0].startswith("2 of 6 test rows are labelled otherwise in the training data")
+    assert lines[2].split() == ["German", "3", "0.667", "0.667", "100%"]
+    assert lines[3].split() == ["Japanese", "2", "0.000", "0.500", "0%"]
+    assert lines[4].split() == ["Russian", "1", "1.000", "1.000", "100%"]
+    assert lines[5] == "ceiling: accuracy 0.6667, balanced accuracy 0.7222"
+    assert lines[6].startswith("on the 4 conflict-free rows: accuracy 0.7500, ")
+
+
+@pytest.mark.slow
+def test_zoo_test_on_names_prints_the_recall_ceilings(names_checkpoint: Path, run_zoo, tmp_path: Path) -> None:
+    folder = tmp_path / "heldout"
+    tiny_names_csv(folder)
+    write_gzip(folder / "names_test.csv.gz", CONFLICTING_TEST)
+    result = run_zoo("test", "--ckpt_path", str(names_checkpoint), "--data.data_dir", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert "zoo: 2 of 6 test rows are labelled otherwise in the training data" in result.stdout
+    assert "zoo: ceiling: accuracy 0.6667, balanced accuracy 0.7222" in result.stdout
+    assert "zoo: on the 4 conflict-free rows: accuracy " in result.stdout
 
 
 def test_names_test_file_with_an_unknown_country_is_refused(tmp_path: Path) -> None:
@@ -489,3 +533,37 @@ def test_tutorial_recipes_are_the_tutorials() -> None:
         "gru_hello": ("adam", 0.05, 1, 15),
         "gru_names": ("adam", 1e-3, 256, 100),
     }
+
+
+# ---------------------------------------------------------------- surnames as character n-grams
+
+
+def test_ngram_hashes_of_a_name_do_not_depend_on_its_padding() -> None:
+    from zoo.models.ngram_names import base_powers, marked, ngram_hashes
+
+    powers = base_powers(64)
+    alone = ngram_hashes(marked(*encode_names(["Ito"], 32)), 5, 2**15, powers)
+    padded = ngram_hashes(marked(*encode_names(["Ito", "Yamamoto"], 32)), 5, 2**15, powers)[:1]
+    assert sorted(h for h in alone[0].tolist() if h) == sorted(h for h in padded[0].tolist() if h)
+    # "^Ito$" is 5 marked characters: 5 + 4 + 3 + 2 + 1 n-grams of 1-5, and the whole name
+    assert int((alone > 0).sum()) == 16 and int(alone.min()) >= 0 and int(alone.max()) < 2**15
+
+
+ASKED_OF_NGRAM_NAMES = [("Nguyen", "Vietnamese"), ("Tran", "Vietnamese"), ("Pham", "Vietnamese"),
+                        ("Macdonald", "Scottish"), ("Ferreira", "Portuguese"), ("Silva", "Portuguese"),
+                        ("Kim", "Korean"), ("Park", "Korean")]
+MISSED_BY_NGRAM_NAMES = {"Pham": "English", "Silva": "Spanish", "Kim": "Vietnamese"}
+"""What the shipped weights answer instead (docs/notes/surnames.md#scored-once-on-the-held-out-file):
+the training file labels Silva Spanish and Kim both Korean and Vietnamese."""
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    pytest.param(name, country, marks=pytest.mark.xfail(strict=True, reason=f"answered {MISSED_BY_NGRAM_NAMES[name]}"))
+    if name in MISSED_BY_NGRAM_NAMES else (name, country) for name, country in ASKED_OF_NGRAM_NAMES
+])
+def test_zoo_predict_with_the_shipped_ngram_names_weights(
+    name: str, country: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["predict", "--model", "ngram_names", "--pretrained", "true", name])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith(name)]
+    assert rows and rows[0][1] == country

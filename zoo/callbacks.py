@@ -1,6 +1,6 @@
 """Callbacks `zoo fit` adds: a progress bar that stays off the training step, the tutorials'
 habit of looking at the data in TensorBoard (004), no validation loop without validation data,
-and a classifier's confusion matrix after testing."""
+and a classifier's confusion matrix, and each class's recall against its ceiling, after testing."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, TQDMProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from zoo.datamodules.base import lacks_split
+from zoo.datamodules.base import TensorDataModule, lacks_split
 from zoo.files import atomic_write
+from zoo.metrics import class_metrics
 from zoo.notice import notice
 from zoo.tasks import ClassificationTask, LanguageModelTask
 
@@ -266,6 +267,79 @@ class ConfusionMatrixCallback(pl.Callback):
         import matplotlib.pyplot as plt
 
         plt.close(figure)
+
+
+class RecallCeilingCallback(pl.Callback):
+    """After testing a classifier on data that can tell which test rows its training data labels
+    otherwise (`TensorDataModule.test_label_conflicts`; the surnames): each class's recall beside
+    its ceiling, the recall a model that follows its training labels can reach, and the scores
+    on the rows without such a conflict. `lines` holds the table for the command to print.
+
+    Rows are matched to the test outputs by their order, so it needs one process; on several
+    it stays silent. A no-op for other data and tasks.
+    """
+
+    def __init__(self) -> None:
+        self.conflicts: torch.Tensor | None = None
+        self.predictions: list[torch.Tensor] = []
+        self.targets: list[torch.Tensor] = []
+        self.lines: list[str] = []
+
+    def on_test_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.conflicts, self.predictions, self.targets, self.lines = None, [], [], []
+        data = trainer.datamodule  # type: ignore[attr-defined]
+        classifier = isinstance(pl_module, ClassificationTask) and not isinstance(pl_module, LanguageModelTask)
+        if classifier and isinstance(data, TensorDataModule) and trainer.world_size == 1:
+            self.conflicts = data.test_label_conflicts()
+
+    def on_test_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        if self.conflicts is not None:
+            self.predictions.append(outputs["output"].argmax(dim=-1).cpu())
+            self.targets.append(outputs["target"].cpu())
+
+    def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.conflicts is None or not self.targets:
+            return
+        labels = list(pl_module.labels)  # type: ignore[arg-type]
+        self.lines = ceiling_table(torch.cat(self.predictions), torch.cat(self.targets), self.conflicts.cpu(), labels)
+        self.predictions, self.targets = [], []
+
+
+def ceiling_table(
+    predicted: torch.Tensor, target: torch.Tensor, conflicts: torch.Tensor, labels: list[str]
+) -> list[str]:
+    """Per class: test rows, recall, ceiling (the share of its rows the training data does not
+    label otherwise) and recall as a share of it; then the ceilings of accuracy and balanced
+    accuracy, and the three scores on the conflict-free rows."""
+    from torchmetrics.functional import confusion_matrix
+
+    n = len(labels)
+    rows = torch.bincount(target, minlength=n).double()
+    capped = torch.bincount(target[conflicts], minlength=n).double()
+    recall = class_recall(confusion_matrix(predicted, target, "multiclass", num_classes=n))
+    ceiling = 1 - capped / rows
+    width = max(map(len, labels))
+    lines = [f"{int(conflicts.sum())} of {len(target)} test rows are labelled otherwise in the training data; "
+             "each class's recall against its ceiling:",
+             f"{'class':<{width}}  {'rows':>5}  recall  ceiling  share"]
+    for label, count, r, c in zip(labels, rows.tolist(), recall.tolist(), ceiling.tolist(), strict=True):
+        if count:
+            lines.append(f"{label:<{width}}  {int(count):>5}  {r:6.3f}  {c:7.3f}  {percent(r / c) if c else '-':>5}")
+    lines.append(f"ceiling: accuracy {1 - float(conflicts.double().mean()):.4f}, "
+                 f"balanced accuracy {float(ceiling.nanmean()):.4f}")
+    kept = ~conflicts
+    scores = {name: float(metric(predicted[kept], target[kept])) for name, metric in class_metrics(n).items()}
+    lines.append(f"on the {int(kept.sum())} conflict-free rows: accuracy {scores['acc']:.4f}, "
+                 f"balanced accuracy {scores['bal_acc']:.4f}, macro F1 {scores['macro_f1']:.4f}")
+    return lines
 
 
 def class_recall(counts: torch.Tensor) -> torch.Tensor:

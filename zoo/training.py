@@ -24,6 +24,7 @@ from zoo.callbacks import (
     LastCheckpoint,
     LogSampleImages,
     NoValidationWithoutData,
+    RecallCeilingCallback,
     StepLogPace,
     TimedProgressBar,
 )
@@ -168,9 +169,9 @@ def zoo_plugins(plugins: Any) -> list[Any]:
 
 def attach_test_callbacks(trainer: pl.Trainer, normalize: bool = False) -> None:
     """Callbacks that act only while testing (the confusion matrix, its rows as fractions with
-    `normalize`), attached just before a test, so training steps do not pay a call to each of
-    their hooks."""
-    trainer.callbacks.append(ConfusionMatrixCallback(normalize))  # type: ignore[attr-defined]
+    `normalize`; the recall ceilings), attached just before a test, so training steps do not
+    pay a call to each of their hooks."""
+    trainer.callbacks.extend([ConfusionMatrixCallback(normalize), RecallCeilingCallback()])  # type: ignore[attr-defined]
 
 
 def final_test(

@@ -28,7 +28,7 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
 from zoo import checks
 from zoo.building import load_pretrained
-from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages
+from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, RecallCeilingCallback
 from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint, task_arguments
 from zoo.cli.names import add_names, is_name, which_model
 from zoo.cli.parse_errors import check_yaml_inputs, one_line
@@ -514,6 +514,9 @@ class ZooCLI(LightningCLI):
         for callback in self.trainer.callbacks:  # type: ignore[attr-defined]
             if isinstance(callback, ConfusionMatrixCallback) and callback.path is not None:
                 say(f"confusion matrix: {callback.path}")
+            if isinstance(callback, RecallCeilingCallback):
+                for line in callback.lines:
+                    say(line)
 
     def after_validate(self) -> None:
         on = f" on {self.scored}" if self.scored else ""

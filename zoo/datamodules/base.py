@@ -201,6 +201,12 @@ class TensorDataModule(pl.LightningDataModule):
         """How often each training sample is drawn, relative to the others; None shuffles."""
         return None
 
+    def test_label_conflicts(self) -> Tensor | None:
+        """Which test rows (bool, in test order) have an input the training data labels, but never
+        with the row's label: a model that answers as it was taught misses them, so they cap each
+        class's recall. None where the data cannot tell (inputs that do not repeat)."""
+        return None
+
     def setup(self, stage: str | None = None) -> None:
         """Load the splits once (zoo's commands do it before a run folder is claimed, so bad data
         leaves nothing behind) and move them to the Trainer's device once it has one."""

@@ -92,6 +92,21 @@ def name_countries(rows: list[Row], max_len: int) -> dict[tuple[int, ...], str]:
     return best
 
 
+def label_conflicts(known: list[Row], rows: list[Row], max_len: int) -> Tensor:
+    """Which `rows` name an (encoded) name that `known` labels, but never with the row's country.
+
+    The tutorial's test file holds 273 such rows (all 34 of its Scottish names are English in
+    names_train.csv.gz): a model that follows its training labels answers them wrong, so they
+    are each country's recall ceiling (docs/notes/surnames.md#ceilings).
+    """
+    labels: dict[tuple[int, ...], set[str]] = {}
+    for name, country in known:
+        labels.setdefault(tuple(ascii_codes(name, max_len)), set()).add(country)
+    keys = [tuple(ascii_codes(name, max_len)) for name, _ in rows]
+    conflicts = [key in labels and country not in labels[key] for key, (_, country) in zip(keys, rows, strict=True)]
+    return torch.tensor(conflicts, dtype=torch.bool)
+
+
 def unique_rows(rows: list[Row]) -> list[Row]:
     """One row per (name, country), in first-seen order: the file holds Arabic as 1,333 rows of
     108 names, and each copy would count again in every epoch."""
@@ -164,6 +179,7 @@ class NamesDataModule(TensorDataModule):
         self.class_sampling = class_sampling
         self.input_shape = (None,)
         self.countries: list[str] = []
+        self.conflicts: Tensor | None = None
 
     @property
     def labels(self) -> list[str] | None:
@@ -176,6 +192,12 @@ class NamesDataModule(TensorDataModule):
         target = self.splits["train"][-1].cpu()
         counts = torch.bincount(target, minlength=len(self.countries)).double()
         return (counts ** -self.class_sampling)[target]
+
+    def test_label_conflicts(self) -> Tensor | None:
+        """The test rows whose name the training file's train and validation rows label only with
+        other countries: 273 of names_test.csv.gz's rows, none of a split held out by name."""
+        self.setup()
+        return self.conflicts
 
     def prepare_data(self) -> None:
         public_file(self.data_dir, TRAIN_FILE)
@@ -194,6 +216,7 @@ class NamesDataModule(TensorDataModule):
         else:
             fractions = (1 - self.val_split - self.test_split, self.val_split, self.test_split)
             train, val, test = split_by_name(rows, fractions, self.seed, self.max_len, self.stratify)
+        self.conflicts = label_conflicts(train + val, test, self.max_len)
         parts = {"train": unique_rows(train) if self.dedupe else train, "val": val, "test": test}
         return {k: name_tensors(v, self.countries, self.max_len) for k, v in parts.items()}
 
