@@ -192,13 +192,6 @@ def card_datamodule(name: str, data_dir: str | None = None) -> TensorDataModule:
     return cast(TensorDataModule, run_datamodule(name, weights_recipe(name), **overrides))
 
 
-def training_rows(name: str, data_dir: str | None = None) -> tuple[torch.Tensor, ...]:
-    """The rows the shipped weights of `name` trained on."""
-    data = card_datamodule(name, data_dir)
-    data.setup()
-    return data.splits["train"]
-
-
 def check_replaced(folder: Path, names: list[str]) -> None:
     """Refuse a build into a folder of one's own (`--out`) that already holds a named model's
     weights or metrics: cards.json is updated, keeping the other models' cards, but those two

@@ -61,7 +61,7 @@ from zoo.training import (
     zoo_callbacks,
     zoo_plugins,
 )
-from zoo.weights_build import card_datamodule, training_rows
+from zoo.weights_build import card_datamodule
 
 RESUME_MAY_CHANGE = frozenset({
     "trainer.max_epochs", "trainer.max_steps", "trainer.max_time", "trainer.min_epochs", "trainer.min_steps",
@@ -421,9 +421,11 @@ class ZooCLI(LightningCLI):
         what = f"{count:,} {getattr(self.datamodule, 'zoo_name', 'data')} {split} row{'s' if count != 1 else ''}"
         data = self.config[self.subcommand].get("data")
         data_dir = data.get("init_args", {}).get("data_dir") if data else None
-        if type(card_datamodule(name, data_dir)) is not type(self.datamodule):
+        trained = card_datamodule(name, data_dir)
+        if type(trained) is not type(self.datamodule):
             return f"{what} (not the data these weights trained on: not checked for rows they saw)"
-        seen = rows_seen(training_rows(name, data_dir), rows)
+        trained.setup()
+        seen = rows_seen(trained.splits["train"], rows)
         if not seen:
             return f"{what}, none seen in training by these weights"
         how_many = "all" if seen == count else f"{seen:,} of them"
