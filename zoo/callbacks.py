@@ -118,32 +118,6 @@ class EpochMetrics(pl.Callback):
         self.rows.append(row)
 
 
-class StepLogPace(pl.Callback):
-    """Log training metrics often enough that a short run's step curve is a curve: every
-    `total steps // 100` steps, at most every 50 (Lightning's default) and at least every
-    `SHORTEST_INTERVAL` (20).
-
-    A logged step costs about a millisecond more than another (Lightning's bookkeeping of
-    `self.log` and the logger's write; cProfile in the benchmark's `overhead` section): logged at
-    every step, its short runs paid 1.25 ms a step over a bare Trainer. Every 20 steps that is
-    about 0.05 ms a step, and a 3-epoch run on the embedded digits (171 steps) still draws 8
-    points of its training loss where Lightning's 50 gives 3.
-
-    Set only when the user gave no `log_every_n_steps`; 1 until training starts, so Lightning's
-    sizing of the data never warns about an interval longer than a short epoch."""
-
-    SHORTEST_INTERVAL = 20
-    LONGEST_INTERVAL = 50
-
-    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        trainer.log_every_n_steps = 1  # type: ignore[attr-defined]
-
-    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        steps = trainer.estimated_stepping_batches
-        interval = self.LONGEST_INTERVAL if not math.isfinite(steps) else int(steps) // 100
-        trainer.log_every_n_steps = min(max(interval, self.SHORTEST_INTERVAL), self.LONGEST_INTERVAL)  # type: ignore[attr-defined]
-
-
 class LogSampleImages(pl.Callback):
     """Write a grid of the first validation images to TensorBoard once, when fitting starts.
 
@@ -186,13 +160,43 @@ class LastCheckpoint(ModelCheckpoint):
             self.dirpath = others[0].dirpath
         super().setup(trainer, pl_module, stage)
 
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        """Nothing: `last.ckpt` is saved at epochs' ends only, and ModelCheckpoint's check whether
+        a step is due for a checkpoint cost about 20 microseconds at every training step."""
 
-class NoValidationWithoutData(pl.Callback):
-    """With an empty validation split (`val_split=0`: trained on train + validation), fitting
-    runs no validation loop and keeps `last.ckpt` only (`LastCheckpoint`), said in one line, instead of Lightning
-    warning that the loader is empty and that the monitored `val/loss` is missing."""
+
+class SizedToTheRun(pl.Callback):
+    """Trainer settings that depend on the run's data, set once it is known.
+
+    With an empty validation split (`val_split=0`: trained on train + validation), fitting runs
+    no validation loop and keeps `last.ckpt` only (`LastCheckpoint`), said in one line, instead of
+    Lightning warning that the loader is empty and that the monitored `val/loss` is missing.
+
+    Unless the user gave `log_every_n_steps`, training metrics are logged often enough that a
+    short run's step curve is a curve: every `total steps // 100` steps, at most every 50
+    (Lightning's default) and at least every `SHORTEST_INTERVAL` (20). A logged step costs about
+    a millisecond more than another (Lightning's bookkeeping of `self.log` and the logger's write;
+    cProfile in the benchmark's `overhead` section): logged at every step, short runs paid 1.25 ms
+    a step over a bare Trainer. Every 20 steps that is about 0.05 ms a step, and a 3-epoch run on
+    the embedded digits (171 steps) still draws 8 points of its training loss where Lightning's 50
+    gives 3. The interval is 1 until training starts, so Lightning's sizing of the data never
+    warns about an interval longer than a short epoch.
+
+    One callback for both: Lightning calls each callback's six step hooks at every training
+    step, about 2.5 microseconds each on a 2-core machine, whether it overrides them or not."""
+
+    SHORTEST_INTERVAL = 20
+    LONGEST_INTERVAL = 50
+
+    def __init__(self, paces_logging: bool) -> None:
+        super().__init__()
+        self.paces_logging = paces_logging
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if self.paces_logging:
+            trainer.log_every_n_steps = 1  # type: ignore[attr-defined]
         if stage != "fit" or not lacks_split(trainer.datamodule, "val"):  # type: ignore[attr-defined]
             return
         trainer.limit_val_batches = 0
@@ -201,6 +205,13 @@ class NoValidationWithoutData(pl.Callback):
             callback.save_top_k = 0
         kept = " and the final weights are kept as last.ckpt" if monitored else ""
         notice(f"no validation split: validation is off{kept}")
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not self.paces_logging:
+            return
+        steps = trainer.estimated_stepping_batches
+        interval = self.LONGEST_INTERVAL if not math.isfinite(steps) else int(steps) // 100
+        trainer.log_every_n_steps = min(max(interval, self.SHORTEST_INTERVAL), self.LONGEST_INTERVAL)  # type: ignore[attr-defined]
 
 
 class ConfusionMatrixCallback(pl.Callback):

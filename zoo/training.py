@@ -23,9 +23,8 @@ from zoo.callbacks import (
     EpochLines,
     LastCheckpoint,
     LogSampleImages,
-    NoValidationWithoutData,
     RecallCeilingCallback,
-    StepLogPace,
+    SizedToTheRun,
     TimedProgressBar,
 )
 from zoo.datamodules.base import lacks_split
@@ -51,11 +50,9 @@ def zoo_callbacks(
     suits the run's length unless the user set one; and, unless the bar is switched off or the
     user brought a progress bar of their own, zoo's bar on a terminal or one line per epoch
     elsewhere (a log file)."""
-    given = [*callback_list(callbacks), NoValidationWithoutData()]
+    given = [*callback_list(callbacks), SizedToTheRun(paces_logging=log_every_n_steps is None)]
     if enable_checkpointing is not False and not any(isinstance(c, LastCheckpoint) for c in given):
         given.append(LastCheckpoint())
-    if log_every_n_steps is None:
-        given.append(StepLogPace())
     if enable_progress_bar is False or any(isinstance(c, ProgressBar) for c in given):
         return given
     return [*given, TimedProgressBar() if sys.stderr.isatty() else EpochLines()]
