@@ -15,9 +15,12 @@ back-to-back pairs of short runs, zoo's defaults and a bare Trainer, the median 
 differences, shown with its quartiles: on a shared 2-core machine a run's pace differs from
 the next's by 5-10 % (0.2-0.4 ms of a 3 ms step), so one pair says little. By clock: inside
 one zoo run, Lightning's profiler hook times every call to each of zoo's
-callbacks' step hooks (less the clock's own cost per call), the logger's writes are timed,
-and the cost of Lightning calling a hook at all is measured apart and charged per call;
-their sum per step is what zoo's defaults add to a bare Trainer's step.
+callbacks' step hooks, and each hook is charged its median call (less the clock's own cost)
+times its calls: on a shared machine another process taking the processor mid-call made single
+calls hundreds of times their usual length, and summed, an empty hook's 30 calls a step read
+70 microseconds. The logger's writes are timed, and the cost of Lightning calling a hook at all
+is measured apart (fastest of five rounds) and charged per call; their sum per step is what
+zoo's defaults add to a bare Trainer's step.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from collections import Counter, defaultdict
+import timeit
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,13 +88,12 @@ STEP_HOOKS = ("on_train_batch_start", "on_before_backward", "on_after_backward",
 
 
 class HookClock(Profiler):
-    """Seconds and calls per action: Lightning brackets every hook call with its profiler."""
+    """Each call's seconds per action: Lightning brackets every hook call with its profiler."""
 
     def __init__(self) -> None:
         super().__init__()
         self.began: dict[str, float] = {}
-        self.seconds: defaultdict[str, float] = defaultdict(float)
-        self.calls: Counter[str] = Counter()
+        self.durations: defaultdict[str, list[float]] = defaultdict(list)
 
     def start(self, action_name: str) -> None:
         self.began[action_name] = time.perf_counter()
@@ -98,21 +101,22 @@ class HookClock(Profiler):
     def stop(self, action_name: str) -> None:
         began = self.began.pop(action_name, None)
         if began is not None:
-            self.seconds[action_name] += time.perf_counter() - began
-            self.calls[action_name] += 1
+            self.durations[action_name].append(time.perf_counter() - began)
 
     def summary(self) -> str:
         return ""
 
 
-def clock_bracket_s(pairs: int = 20000) -> float:
-    """A HookClock's own cost per start/stop pair, taken off the hooks it times."""
+def clock_bracket_s(pairs: int = 4000, repeats: int = 5) -> float:
+    """A HookClock's own cost per start/stop pair, taken off the hooks it times (the fastest of
+    `repeats` rounds)."""
     clock = HookClock()
-    began = time.perf_counter()
-    for _ in range(pairs):
+
+    def bracket() -> None:
         clock.start("action")
         clock.stop("action")
-    return (time.perf_counter() - began) / pairs
+
+    return min(timeit.repeat(bracket, number=pairs, repeat=repeats)) / pairs
 
 
 class TimedLogger(PacedTensorBoardLogger):
@@ -152,20 +156,22 @@ class StepPhase(pl.Callback):
         self.logger.in_steps = False
 
 
-def hook_dispatch_s(calls: int = 20000) -> float:
+def hook_dispatch_s(calls: int = 4000, repeats: int = 5) -> float:
     """Seconds Lightning spends calling one callback's hook beyond the hook's own body: the
     loop over callbacks, the profiler bracket and the call (a Trainer with one callback that
-    does nothing, against one with none)."""
+    does nothing, against one with none; the fastest of `repeats` rounds of each, so that
+    another process taking the processor is not counted)."""
     model = pl.LightningModule()
     seconds = []
     for callbacks in ([], [pl.Callback()]):
         trainer = pl.Trainer(callbacks=callbacks, logger=False, enable_checkpointing=False,
                              enable_progress_bar=False, enable_model_summary=False)
         trainer.strategy.connect(model)
-        began = time.perf_counter()
-        for _ in range(calls):
+
+        def dispatch(trainer: pl.Trainer = trainer) -> None:
             call._call_callback_hooks(trainer, "on_after_backward")
-        seconds.append((time.perf_counter() - began) / calls)
+
+        seconds.append(min(timeit.repeat(dispatch, number=calls, repeat=repeats)) / calls)
     return max(seconds[1] - seconds[0], 0.0)
 
 
@@ -179,13 +185,13 @@ def clocked_step_costs(name: str, settings: Settings, steps: int) -> list[dict[s
     trained = steps * len(log.step_s)
     dispatch, bracket = hook_dispatch_s(), clock_bracket_s()
     per_callback: defaultdict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for action, seconds in clock.seconds.items():
+    for action, durations in clock.durations.items():
         if action.startswith("[Callback]") and action.rsplit(".", 1)[-1] in STEP_HOOKS:
             callback = action.removeprefix("[Callback]").split("{")[0].rsplit(".", 1)[0]
             if callback in ("EpochTimer", "StepPhase"):
                 continue
-            per_callback[callback][0] += seconds - bracket * clock.calls[action]
-            per_callback[callback][1] += clock.calls[action]
+            per_callback[callback][0] += max(statistics.median(durations) - bracket, 0.0) * len(durations)
+            per_callback[callback][1] += len(durations)
     rows: list[dict[str, Any]] = [{"model": name, "cost": f"{callback}: its step hooks",
              "us_per_step": 1e6 * seconds / trained, "calls_per_step": calls / trained}
             for callback, (seconds, calls) in sorted(per_callback.items())]
