@@ -324,14 +324,3 @@ def test_a_regression_output_that_overflows_is_refused() -> None:
     with pytest.raises(ZooError, match=r"^model linear_regression answered inf for '3e38': the input is far outside"):
         model.answer(["3e38"])
 
-
-def test_names_and_sample_are_aliases_with_their_old_arguments(
-    checkpoints: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    main(["names", str(checkpoints["gru_names"]), "Nguyen", "Schmidt", "--top", "2",
-          "--output", str(tmp_path / "names.csv")])
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("Nguyen ") and out[0].count("%") == 2
-    assert list(pd.read_csv(tmp_path / "names.csv")["input"]) == ["Nguyen", "Schmidt"]
-    main(["sample", str(checkpoints["char_rnn_shakespeare"]), "--prompt", "to", "--length", "10", "--seed", "3"])
-    assert len(capsys.readouterr().out) == 2 + 10 + 1

@@ -72,7 +72,7 @@ TUTORIAL_FIGURES = ("The tutorial's own figures are not shown here: the kept cop
                     "the web addresses of its pictures), and the site is built offline.")
 OWN_COMMANDS: tuple[list[str], ...] = (
     [], ["list"], ["show"], ["plot"], ["export"], ["weights"], ["weights", "build"], ["weights", "list"],
-    ["serve"], ["names"], ["sample"],
+    ["serve"],
 )
 LIGHTNING_COMMANDS: tuple[list[str], ...] = (["fit"], ["validate"], ["test"], ["predict"])
 RECIPE_FIELDS = ("optimizer", "lr", "momentum", "weight_decay", "scheduler", "batch_size", "max_epochs",

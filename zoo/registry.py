@@ -285,20 +285,3 @@ def index() -> dict[str, Any]:
         "datamodules": [DATAMODULES.get(n).summary() for n in DATAMODULES.names()],
     }
 
-
-MOVED = {name: "zoo.building" for name in ("build", "build_net", "build_datamodule", "default_datamodule",
-                                           "load_pretrained")} | {
-    name: "zoo.signatures" for name in ("init_arguments", "init_hints", "fits", "hint_name", "check_values",
-                                        "check_arguments")}
-"""Names this module had before building and signature checks got modules of their own."""
-
-
-def __getattr__(name: str) -> Any:
-    if name in MOVED:
-        import importlib
-        import warnings
-
-        warnings.warn(f"zoo.registry.{name} is deprecated; use {MOVED[name]}.{name}", DeprecationWarning,
-                      stacklevel=2)
-        return getattr(importlib.import_module(MOVED[name]), name)
-    raise AttributeError(f"module 'zoo.registry' has no attribute {name!r}")
