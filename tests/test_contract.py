@@ -44,7 +44,7 @@ class LetterCounts(Inputs):
         return (torch.randint(0, 4, (batch_size, 26), generator=generator).float(),)
 
 
-@register_model("plugin_tabular", task=ClassificationTask, input_shape=(8,), output_shape=(2,), num_params=18,
+@register_model("plugin_tabular", task=ClassificationTask, output_shape=(2,), num_params=18,
                 datamodule="diabetes", labels=("no", "yes"), ships_weights=False,
                 inputs=Numbers(8, examples=("0.1,0,0,0,0,0,0,0",)))
 class Tabular(nn.Module):
@@ -56,7 +56,7 @@ class Tabular(nn.Module):
         return self.fc(x)
 
 
-@register_model("plugin_letters", task=ClassificationTask, input_shape=(26,), output_shape=(2,), num_params=54,
+@register_model("plugin_letters", task=ClassificationTask, output_shape=(2,), num_params=54,
                 datamodule="diabetes", labels=("short", "long"), ships_weights=False, inputs=LetterCounts())
 class Letters(nn.Module):
     def __init__(self):
