@@ -515,17 +515,6 @@ class ClassificationTask(Task):
             rows.append(Row(item, labels[0][0], labels[0][1], labels))
         return rows
 
-    def top_labels(self, *inputs: Tensor, k: int = 3) -> list[list[tuple[str, float]]]:
-        """For each sample of a batch, its `k` likeliest labels with their probabilities."""
-        if not 1 <= k <= self.num_classes:
-            raise ZooError(f"k must be between 1 and {self.num_classes}, got {k}")
-        was_training = self.training
-        self.eval()
-        with torch.no_grad():
-            probs = self.prediction(self(*(t.to(self.device) for t in inputs))).cpu()
-        self.train(was_training)
-        return [row.top for row in self.rows([""] * len(probs), probs, k)]
-
 
 MAX_SAMPLE_LENGTH = 10_000
 """The most characters `sample` writes in one call (about five pages)."""
