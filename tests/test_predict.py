@@ -312,7 +312,7 @@ def test_a_model_with_nan_weights_answers_nothing(name: str, given: str, tmp_pat
             parameter.fill_(float("nan"))
     draw_seven(tmp_path / "a.png")
     with pytest.raises(ZooError, match=rf"^model {name} (answered nan for|gave non-finite scores after) .*: "):
-        model.answer([given.format(dir=tmp_path)], length=5)
+        model.answer([given.format(dir=tmp_path)])
 
 
 def test_a_regression_output_that_overflows_is_refused() -> None:

@@ -196,12 +196,10 @@ class Task(pl.LightningModule):
             )
         return inputs
 
-    def answer(self, raw: Sequence[Any], k: int = 3, length: int = 200, temperature: float = 0.8,
-               seed: int | None = None) -> list[Row]:
+    def answer(self, raw: Sequence[Any], k: int = 3) -> list[Row]:
         """An answer row for each raw input (a folder of images: each of its files), read as
         `raw_inputs` says: the likeliest `k` labels of a classifier (of two, a binary one's), a
-        value. `length`, `temperature` and `seed` are for models that write text
-        (`LanguageModelTask`)."""
+        value. A model that writes text takes how to write it too (`LanguageModelTask.answer`)."""
         if not raw:
             raise ZooError("no inputs given; pass at least one input after the options")
         checks.whole(k, "--top (labels to show)", 1)
