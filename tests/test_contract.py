@@ -44,7 +44,7 @@ class LetterCounts(Inputs):
         return (torch.randint(0, 4, (batch_size, 26), generator=generator).float(),)
 
 
-@register_model("plugin_tabular", task=ClassificationTask, input_shape=(8,), output_shape=(2,), num_params=18,
+@register_model("plugin_tabular", task=ClassificationTask, output_shape=(2,), num_params=18,
                 datamodule="diabetes", labels=("no", "yes"), ships_weights=False,
                 inputs=Numbers(8, examples=("0.1,0,0,0,0,0,0,0",)))
 class Tabular(nn.Module):
@@ -56,7 +56,7 @@ class Tabular(nn.Module):
         return self.fc(x)
 
 
-@register_model("plugin_letters", task=ClassificationTask, input_shape=(26,), output_shape=(2,), num_params=54,
+@register_model("plugin_letters", task=ClassificationTask, output_shape=(2,), num_params=54,
                 datamodule="diabetes", labels=("short", "long"), ships_weights=False, inputs=LetterCounts())
 class Letters(nn.Module):
     def __init__(self):
@@ -166,20 +166,11 @@ def test_a_classifier_refuses_class_scores_outside_the_last_dimension() -> None:
         model.loss(scores, torch.zeros(2, 4, 5, dtype=torch.long))
 
 
-def test_the_old_inference_names_still_work_and_warn() -> None:
-    import zoo.inference
+def test_a_pretrained_model_answers_and_its_rows_print_as_a_table() -> None:
     from zoo import build
+    from zoo.answers import format_table
 
-    with pytest.warns(DeprecationWarning, match=r"zoo.inference.predict is deprecated; use model.answer"):
-        (row,) = zoo.inference.predict(build("linear_regression", pretrained=True), ["4"])
+    (row,) = build("linear_regression", pretrained=True).answer(["4"])
     assert abs(float(row.prediction) - 8) < 0.01
-    with pytest.warns(DeprecationWarning, match=r"use zoo.answers.format_table"):
-        assert zoo.inference.format_table([row]).splitlines()[1].startswith("4")
+    assert format_table([row]).splitlines()[1].startswith("4")
 
-
-def test_the_registrys_old_building_names_still_work_and_warn() -> None:
-    import zoo.registry
-
-    with pytest.warns(DeprecationWarning, match=r"zoo.registry.build_net is deprecated; use zoo.building.build_net"):
-        net = zoo.registry.build_net("linear_regression")
-    assert sum(p.numel() for p in net.parameters()) == 2

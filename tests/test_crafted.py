@@ -51,8 +51,6 @@ COMMANDS = [
     ["predict", "--model", "cnn_mnist", "--ckpt_path", "CKPT"],
     ["fit", "--model", "cnn_mnist", "--ckpt_path", "CKPT"],
     ["predict", "--model", "gru_names", "--ckpt_path", "CKPT", "Nguyen"],
-    ["names", "CKPT", "Nguyen"],
-    ["sample", "CKPT", "--prompt", "ROMEO:"],
     ["export", "--model", "cnn_mnist", "--ckpt_path", "CKPT", "--format", "onnx", "--out", "x.onnx"],
 ]
 

@@ -175,8 +175,6 @@ OVERWRITES = [
                  id="predict-output-is-its-checkpoint", marks=SLOW),
     pytest.param(["predict", "--model", "cnn_mnist", "digit.png", "--output", "other.ckpt"],
                  "--output 'other.ckpt' is an existing checkpoint", id="predict-output-is-a-checkpoint", marks=SLOW),
-    pytest.param(["names", "model.ckpt", "Nguyen", "--output", "model.ckpt"],
-                 "--output 'model.ckpt' is an input of this command", id="names-output-is-its-checkpoint", marks=SLOW),
     pytest.param(["export", "--model", "cnn_mnist", "--format", "torchscript", "--out", "other.ckpt"],
                  "--out 'other.ckpt' is an existing checkpoint", id="export-out-is-a-checkpoint", marks=SLOW),
     pytest.param(["export", "--model", "cnn_mnist", "--format", "onnx", "--out", "net.safetensors"],
@@ -193,8 +191,8 @@ def test_an_output_that_would_overwrite_an_input_is_refused(
     result = run_zoo(*args)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     flag = problem.split()[0]
-    said = [line for line in result.stderr.splitlines() if "is deprecated; use" not in line]  # zoo names warns
-    assert said == [f"zoo: error: {problem} and would be overwritten; pass {flag} with another file name"], said
+    said = f"zoo: error: {problem} and would be overwritten; pass {flag} with another file name"
+    assert result.stderr.splitlines() == [said], result.stderr
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
 
 

@@ -53,6 +53,12 @@ def test_forward_gives_the_declared_output_shape(name: str) -> None:
     assert shapes_fit(model_card(name).output_shape, tuple(output.shape[1:]))
 
 
+def test_the_cards_input_shape_is_that_of_its_inputs_tensors(name: str) -> None:
+    first = example_inputs(name, 3)[0]
+    assert first.shape[0] == 3
+    assert shapes_fit(model_card(name).input_shape, tuple(first.shape[1:]))
+
+
 def test_backward_gives_a_finite_gradient_for_every_parameter(name: str) -> None:
     torch.manual_seed(0)
     model = build(name)
@@ -131,5 +137,5 @@ def test_the_cards_example_inputs_are_answered(name: str) -> None:
     inputs = model_card(name).inputs
     assert inputs is not None, f"{name}'s card says nothing of its raw inputs"
     if inputs.examples:
-        rows = build(name).answer(list(inputs.examples), length=5)
+        rows = build(name).answer(list(inputs.examples))
         assert [row.input for row in rows] == list(inputs.examples) and all(row.prediction for row in rows)

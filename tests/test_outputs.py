@@ -139,20 +139,6 @@ def test_zoo_plot_refuses_a_name_of_no_image_format_before_drawing(
     assert not (tmp_path / "notes.txt").exists()
 
 
-def test_zoo_names_refuses_to_replace_its_output_before_loading_anything(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "notes.txt").write_bytes(KEPT)
-    with pytest.raises(SystemExit) as stop:
-        main(["names", "no.ckpt", "Nguyen", "--output", "notes.txt"])
-    assert stop.value.code == 2
-    assert capsys.readouterr().err.splitlines()[-1] == (
-        "zoo: error: --output 'notes.txt' exists and would be overwritten; pass --overwrite true to replace it, "
-        "or --output with another file name")
-    assert (tmp_path / "notes.txt").read_bytes() == KEPT
-
-
 @pytest.mark.parametrize("target", ["model.ckpt", "net.safetensors"])
 def test_overwrite_true_never_replaces_a_checkpoint_or_weights_file(
     target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -312,7 +312,7 @@ def test_a_model_with_nan_weights_answers_nothing(name: str, given: str, tmp_pat
             parameter.fill_(float("nan"))
     draw_seven(tmp_path / "a.png")
     with pytest.raises(ZooError, match=rf"^model {name} (answered nan for|gave non-finite scores after) .*: "):
-        model.answer([given.format(dir=tmp_path)], length=5)
+        model.answer([given.format(dir=tmp_path)])
 
 
 def test_a_regression_output_that_overflows_is_refused() -> None:
@@ -324,14 +324,3 @@ def test_a_regression_output_that_overflows_is_refused() -> None:
     with pytest.raises(ZooError, match=r"^model linear_regression answered inf for '3e38': the input is far outside"):
         model.answer(["3e38"])
 
-
-def test_names_and_sample_are_aliases_with_their_old_arguments(
-    checkpoints: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    main(["names", str(checkpoints["gru_names"]), "Nguyen", "Schmidt", "--top", "2",
-          "--output", str(tmp_path / "names.csv")])
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("Nguyen ") and out[0].count("%") == 2
-    assert list(pd.read_csv(tmp_path / "names.csv")["input"]) == ["Nguyen", "Schmidt"]
-    main(["sample", str(checkpoints["char_rnn_shakespeare"]), "--prompt", "to", "--length", "10", "--seed", "3"])
-    assert len(capsys.readouterr().out) == 2 + 10 + 1

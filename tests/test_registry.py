@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -13,8 +14,9 @@ from tools.model_index import TABLES_PAGE, index_text, readme_table, weights_tab
 from zoo import ZooError, build, build_datamodule, default_datamodule, list_datamodules, list_models, load_checkpoint
 from zoo.building import build_net
 from zoo.cli.listing import load_index
+from zoo.inputs import mnist_digits
 from zoo.pretrained import cards
-from zoo.registry import MODELS, index, natural_key, register_model
+from zoo.registry import MODELS, index, model_card, natural_key, register_model
 from zoo.tasks import ClassificationTask
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,6 +78,40 @@ def test_a_duplicate_name_is_refused() -> None:
                                        "register yours under another name"):
         register_model("cnn_mnist", task=ClassificationTask, input_shape=(1,), output_shape=(1,),
                        num_params=0, datamodule="mnist")(type("Dup", (), {}))
+
+
+SHAPE_SOURCES = [
+    pytest.param({"inputs": mnist_digits(), "input_shape": (1, 28, 28)},
+                 r"^model 'shapeless' gives both inputs= and input_shape=; leave out input_shape=: its inputs give the "
+                 r"shape, \(1, 28, 28\)$", id="both"),
+    pytest.param({}, r"^model 'shapeless' gives neither inputs= nor input_shape=; pass inputs= \(see zoo.inputs\), "
+                     r"or input_shape=, one sample's shape such as \(1, 28, 28\)$", id="neither"),
+]
+
+
+@pytest.mark.parametrize(("given", "problem"), SHAPE_SOURCES)
+def test_the_input_shape_has_one_source(given: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ZooError, match=problem):
+        register_model("shapeless", task=ClassificationTask, output_shape=(10,), num_params=7850, datamodule="mnist",
+                       **given)
+    assert "shapeless" not in list_models()
+
+
+def test_the_input_shape_comes_from_the_inputs() -> None:
+    @register_model("shaped_by_inputs", task=ClassificationTask, output_shape=(10,), num_params=7850,
+                    datamodule="mnist", inputs=mnist_digits(32))
+    class OneLayer(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(1024, 10)
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.fc(x.flatten(1))
+
+    try:
+        assert model_card("shaped_by_inputs").input_shape == (1, 32, 32)
+    finally:
+        MODELS._cards.pop("shaped_by_inputs")
 
 
 def test_a_user_model_registers_and_builds_by_name(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from zoo.text import HELLO_VOCAB, PAD_ID, SUBSTITUTE_ID, ascii_codes, encode_nam
 from zoo.training import fit
 
 HELLO_MODELS = ["rnncell_hello", "rnn_hello", "embedding_rnn_hello", "lstm_hello", "gru_hello"]
-TOP_LINE = re.compile(r"^(\S+) +(\w+ \d{1,3}\.\d%  ){2}\w+ \d{1,3}\.\d%$")
+TOP_LINE = re.compile(r"^(\S+) +\w+ +[01]\.\d{4} +(\w+ \d{1,3}\.\d%  ){2}\w+ \d{1,3}\.\d%$")
 
 
 # ---------------------------------------------------------------- hello -> ohlol
@@ -319,7 +319,7 @@ def names_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "names.ckpt"
 
 
-def test_top_countries_from_a_checkpoint_alone(names_checkpoint: Path) -> None:
+def test_the_likeliest_countries_from_a_checkpoint_alone(names_checkpoint: Path) -> None:
     model = load_checkpoint(names_checkpoint)
     assert model.zoo_name == "gru_names"
     assert list(model.hparams.labels) == ["German", "Japanese", "Russian"]
@@ -350,30 +350,19 @@ def test_names_data_with_other_countries_than_the_model_is_refused(tmp_path: Pat
         trainer.fit(build("gru_names"), datamodule=data)
 
 
-def test_names_command_prints_the_top_three(
+def test_predict_prints_the_top_three_countries_of_each_surname(
     names_checkpoint: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["names", str(names_checkpoint), "Nguyen", "Müller"])
-    lines = capsys.readouterr().out.splitlines()
+    main(["predict", "--ckpt_path", str(names_checkpoint), "Nguyen", "Müller"])
+    lines = capsys.readouterr().out.splitlines()[1:]
     assert [TOP_LINE.match(line).group(1) for line in lines] == ["Nguyen", "Müller"]  # type: ignore[union-attr]
 
 
-def test_names_command_refuses_another_models_checkpoint(
-    sample_checkpoint: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["names", str(sample_checkpoint), "Nguyen"])
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert "'zoo names' is deprecated; use 'zoo predict --ckpt_path" in err
-    assert "needs a model that takes names, but " in err and "holds char_rnn_shakespeare, which takes prompt" in err
-
-
 @pytest.mark.slow
-def test_zoo_names_cli_prints_the_top_three(names_checkpoint: Path, run_zoo) -> None:
-    result = run_zoo("names", str(names_checkpoint), "Nguyen", "Schmidt", "O'Neill")
+def test_zoo_predict_cli_prints_the_top_three_countries(names_checkpoint: Path, run_zoo) -> None:
+    result = run_zoo("predict", "--ckpt_path", str(names_checkpoint), "Nguyen", "Schmidt", "O'Neill")
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    lines = result.stdout.splitlines()[1:]
     assert [TOP_LINE.match(line).group(1) for line in lines] == ["Nguyen", "Schmidt", "O'Neill"]  # type: ignore[union-attr]
 
 
@@ -461,26 +450,26 @@ def test_shakespeare_data_with_another_vocabulary_than_the_model_is_refused(tmp_
         trainer.fit(build("char_rnn_shakespeare"), datamodule=data)
 
 
-def test_sample_command_prints_the_prompt_and_its_continuation(
+def test_predict_prints_the_prompt_and_its_continuation(
     sample_checkpoint: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["sample", str(sample_checkpoint), "--prompt", "that", "--length", "30", "--seed", "0"])
+    main(["predict", "--ckpt_path", str(sample_checkpoint), "that", "--length", "30", "--seed", "0"])
     out = capsys.readouterr().out
     assert out.startswith("that") and len(out) == len("that") + 30 + 1
 
 
-def test_sample_command_names_unknown_prompt_characters(
+def test_predict_names_unknown_prompt_characters(
     sample_checkpoint: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["sample", str(sample_checkpoint), "--prompt", "ROMEO:"])
+        main(["predict", "--ckpt_path", str(sample_checkpoint), "ROMEO:"])
     assert exit_info.value.code == 2
     assert "outside the vocabulary: 'E' 'M' 'O' 'R'" in capsys.readouterr().err
 
 
 @pytest.mark.slow
-def test_zoo_sample_cli_is_seeded(sample_checkpoint: Path, run_zoo) -> None:
-    args = ("sample", str(sample_checkpoint), "--prompt", "to", "--length", "40", "--seed", "3")
+def test_zoo_predict_cli_writes_seeded_text(sample_checkpoint: Path, run_zoo) -> None:
+    args = ("predict", "--ckpt_path", str(sample_checkpoint), "to", "--length", "40", "--seed", "3")
     first, second = run_zoo(*args), run_zoo(*args)
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout and len(first.stdout) == 2 + 40 + 1

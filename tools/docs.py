@@ -1,7 +1,7 @@
 """Development tool: the documentation site's generated pages and pictures, written from the
 registry's cards, the recipes, the shipped weights' cards, the results and benchmark CSVs (the
-models' FLOPs and CPU latency: `python -m benchmarks.latency`) and the command parsers, so nothing
-on them is typed twice. Each model page leads with Python that runs (a test runs every one).
+models' FLOPs and CPU latency: `python -m benchmarks.latency`), the command parsers and
+CHANGELOG.md, so nothing on them is typed twice. Each model page leads with Python that runs (a test runs every one).
 
 `python -m tools.docs` rewrites every generated page under docs/ and its pictures;
 `--no-pictures` writes the pages alone. A test regenerates the pages into a temporary folder and
@@ -38,8 +38,10 @@ from zoo.weights_build import METRICS_SUFFIX
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
-GENERATED = ("models", "tutorials", "datasets", "benchmarks", "results.md", "reference/commands.md")
+GENERATED = ("models", "tutorials", "datasets", "benchmarks", "results.md", "reference/commands.md", "changelog.md")
 """What this tool owns under docs/ (folders wholly); everything else there is written by hand."""
+CHANGELOG = REPO / "CHANGELOG.md"
+"""The repository's changelog, which the site shows as its changelog page."""
 LIGHTNING_PAGE = "reference/lightning-commands.md"
 """The LightningCLI commands' help: generated too, but it follows Lightning's version."""
 IMAGES = "img"
@@ -72,7 +74,7 @@ TUTORIAL_FIGURES = ("The tutorial's own figures are not shown here: the kept cop
                     "the web addresses of its pictures), and the site is built offline.")
 OWN_COMMANDS: tuple[list[str], ...] = (
     [], ["list"], ["show"], ["plot"], ["export"], ["weights"], ["weights", "build"], ["weights", "list"],
-    ["serve"], ["names"], ["sample"],
+    ["serve"],
 )
 LIGHTNING_COMMANDS: tuple[list[str], ...] = (["fit"], ["validate"], ["test"], ["predict"])
 RECIPE_FIELDS = ("optimizer", "lr", "momentum", "weight_decay", "scheduler", "batch_size", "max_epochs",
@@ -601,7 +603,7 @@ def pages() -> dict[str, str]:
     """Every generated page but the LightningCLI one, by path under docs/."""
     written = {"models/index.md": models_index(), "tutorials/index.md": tutorials_index(),
                "datasets/index.md": datasets_index(), "results.md": results_page(),
-               "benchmarks/index.md": benchmarks_page()}
+               "benchmarks/index.md": benchmarks_page(), "changelog.md": CHANGELOG.read_text()}
     written |= {f"models/{n}.md": model_page(MODELS.get(n)) for n in model_names()}
     written |= {f"tutorials/{k}.md": tutorial_page(k) for k in TUTORIALS}
     written |= {f"datasets/{n}.md": dataset_page(n) for n in list_datamodules()}

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("zoo.registry", "zoo.building", "zoo.signatures"),
     ("zoo.tasks", "zoo.metrics"),
     ("zoo.models", "zoo.datamodules"),
-    ("zoo.training", "zoo.runs", "zoo.checkpoints", "zoo.inference", "zoo.export", "zoo.curves", "zoo.callbacks",
+    ("zoo.training", "zoo.runs", "zoo.checkpoints", "zoo.export", "zoo.curves", "zoo.callbacks",
      "zoo.logs", "zoo.weights_build"),
     ("zoo.cli", "zoo.__main__"),
     ("zoo.serve",),

@@ -190,11 +190,25 @@ def import_plugin(module: str) -> None:
         ) from err
 
 
+def card_input_shape(
+    name: str, inputs: Inputs | None, input_shape: tuple[int | None, ...] | None
+) -> tuple[int | None, ...]:
+    """A card's input shape, from one source: its inputs when it has them, else `input_shape`."""
+    if inputs is not None and input_shape is not None:
+        raise ZooError(f"model {name!r} gives both inputs= and input_shape=; leave out input_shape=: its inputs "
+                       f"give the shape, {inputs.sample_shape()}")
+    if inputs is not None:
+        return inputs.sample_shape()
+    if input_shape is None:
+        raise ZooError(f"model {name!r} gives neither inputs= nor input_shape=; pass inputs= (see zoo.inputs), "
+                       "or input_shape=, one sample's shape such as (1, 28, 28)")
+    return tuple(input_shape)
+
+
 def register_model(
     name: str,
     *,
     task: type,
-    input_shape: tuple[int | None, ...],
     output_shape: tuple[int | None, ...],
     num_params: int,
     datamodule: str,
@@ -205,25 +219,30 @@ def register_model(
     datamodule_args: dict[str, Any] | None = None,
     labels: tuple[str, ...] | None = None,
     inputs: Inputs | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
     ships_weights: bool = True,
 ) -> Callable[[type[T]], type[T]]:
     """Class decorator on a plain network: build it by name everywhere in zoo, trained by `task`.
 
     `tutorial` is a key of `zoo.tutorials.TUTORIALS` (empty for a user's own model) and
     `section` says where in it the network is; `labels` names a classifier's classes; `inputs`
-    (see `zoo.inputs`) says what raw inputs it answers and how they become tensors;
-    `ships_weights=False` leaves it out of the weights `zoo weights build` makes by default.
+    (see `zoo.inputs`) says what raw inputs it answers and how they become tensors, and so the
+    shape of one sample (`input_shape`, None where it varies), which a model without `inputs`
+    gives itself; `ships_weights=False` leaves it out of the weights `zoo weights build` makes
+    by default.
     """
     if tutorial and tutorial not in TUTORIALS:
         raise ZooError(f"model {name!r} cites tutorial {tutorial!r}, which zoo does not know; cite one of: "
                        f"{', '.join(TUTORIALS)}, or none (tutorial='')")
+
+    shape = card_input_shape(name, inputs, input_shape)
 
     def wrap(cls: type[T]) -> type[T]:
         card = ModelCard(
             name=name,
             net=cls,
             task=task,
-            input_shape=tuple(input_shape),
+            input_shape=shape,
             output_shape=tuple(output_shape),
             num_params=num_params,
             datamodule=datamodule,
@@ -285,20 +304,3 @@ def index() -> dict[str, Any]:
         "datamodules": [DATAMODULES.get(n).summary() for n in DATAMODULES.names()],
     }
 
-
-MOVED = {name: "zoo.building" for name in ("build", "build_net", "build_datamodule", "default_datamodule",
-                                           "load_pretrained")} | {
-    name: "zoo.signatures" for name in ("init_arguments", "init_hints", "fits", "hint_name", "check_values",
-                                        "check_arguments")}
-"""Names this module had before building and signature checks got modules of their own."""
-
-
-def __getattr__(name: str) -> Any:
-    if name in MOVED:
-        import importlib
-        import warnings
-
-        warnings.warn(f"zoo.registry.{name} is deprecated; use {MOVED[name]}.{name}", DeprecationWarning,
-                      stacklevel=2)
-        return getattr(importlib.import_module(MOVED[name]), name)
-    raise AttributeError(f"module 'zoo.registry' has no attribute {name!r}")

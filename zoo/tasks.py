@@ -196,12 +196,10 @@ class Task(pl.LightningModule):
             )
         return inputs
 
-    def answer(self, raw: Sequence[Any], k: int = 3, length: int = 200, temperature: float = 0.8,
-               seed: int | None = None) -> list[Row]:
+    def answer(self, raw: Sequence[Any], k: int = 3) -> list[Row]:
         """An answer row for each raw input (a folder of images: each of its files), read as
         `raw_inputs` says: the likeliest `k` labels of a classifier (of two, a binary one's), a
-        value. `length`, `temperature` and `seed` are for models that write text
-        (`LanguageModelTask`)."""
+        value. A model that writes text takes how to write it too (`LanguageModelTask.answer`)."""
         if not raw:
             raise ZooError("no inputs given; pass at least one input after the options")
         checks.whole(k, "--top (labels to show)", 1)
@@ -514,17 +512,6 @@ class ClassificationTask(Task):
             labels = [(self.labels[i], p) for i, p in zip(ids, probs, strict=True)]
             rows.append(Row(item, labels[0][0], labels[0][1], labels))
         return rows
-
-    def top_labels(self, *inputs: Tensor, k: int = 3) -> list[list[tuple[str, float]]]:
-        """For each sample of a batch, its `k` likeliest labels with their probabilities."""
-        if not 1 <= k <= self.num_classes:
-            raise ZooError(f"k must be between 1 and {self.num_classes}, got {k}")
-        was_training = self.training
-        self.eval()
-        with torch.no_grad():
-            probs = self.prediction(self(*(t.to(self.device) for t in inputs))).cpu()
-        self.train(was_training)
-        return [row.top for row in self.rows([""] * len(probs), probs, k)]
 
 
 MAX_SAMPLE_LENGTH = 10_000

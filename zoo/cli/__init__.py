@@ -36,9 +36,6 @@ commands:
   weights build [NAME...] [--out DIR]
                                      train and save the pretrained weights zoo ships
   weights list                       the shipped weights: sha256, size, test metrics
-  names CKPT NAME... [--top K]       deprecated: zoo predict --ckpt_path CKPT NAME...
-  sample CKPT [--prompt P] [--length N] [--temperature T] [--seed S]
-                                     deprecated: zoo predict --ckpt_path CKPT PROMPT --length N
 
 Every Lightning option works after the command: --trainer.*, --model.*, --data.*,
 --config FILE, --print_config, applied left to right. 'zoo fit --help' lists them all.
@@ -55,8 +52,6 @@ EXTRA_COMMANDS: dict[str, str] = {
     "list": "zoo.cli.listing:print_listing",
     "show": "zoo.cli.inspect:show_command",
     "plot": "zoo.cli.inspect:plot_command",
-    "names": "zoo.cli.text:names_main",
-    "sample": "zoo.cli.text:sample_main",
     "export": "zoo.cli.export:export_main",
     "weights": "zoo.cli.weights:weights_main",
     "serve": "zoo.serve.command:serve_main",

@@ -63,8 +63,13 @@ def answer_raw_inputs(model: Any, section: Any, device: Any) -> None:
 
     if section.get("ckpt_path"):
         model = load_checkpoint(section["ckpt_path"])
-    rows = model.to(device).answer(raw_inputs(section), k=section["top"], length=section["length"],
-                                   temperature=section["temperature"], seed=section["seed"])
-    print(format_text(rows) if isinstance(model, LanguageModelTask) else format_table(rows))
+    model = model.to(device)
+    if isinstance(model, LanguageModelTask):
+        rows = model.answer(raw_inputs(section), length=section["length"], temperature=section["temperature"],
+                            seed=section["seed"])
+        print(format_text(rows))
+    else:
+        rows = model.answer(raw_inputs(section), k=section["top"])
+        print(format_table(rows))
     if section.get("output"):
         print(f"zoo: predictions saved to {write_csv(rows, section['output'])}")

@@ -49,6 +49,12 @@ class Inputs:
     def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
         raise NotImplementedError
 
+    def sample_shape(self) -> tuple[int | None, ...]:
+        """One sample's shape as the network takes it, without the batch dimension and None where
+        it varies: the model card's `input_shape`. By default the first example tensor's; a kind
+        of input whose lengths vary overrides it."""
+        return tuple(self.example(1)[0].shape[1:])
+
     def describe(self) -> str:
         """A line for the docs and `zoo list`: what to give, and the tensors it becomes."""
         shapes = ", ".join(" x ".join(["N", *map(str, t.shape[1:])]) for t in self.example(1))
@@ -80,6 +86,9 @@ class Images(Inputs):
     def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
         return (torch.randn(batch_size, *self.shape, generator=generator),)
 
+    def sample_shape(self) -> tuple[int | None, ...]:
+        return self.shape
+
 
 @dataclass(frozen=True)
 class Surnames(Inputs):
@@ -98,6 +107,9 @@ class Surnames(Inputs):
 
     def describe(self) -> str:
         return f"{self.help} -> ASCII ids N x L and lengths N"
+
+    def sample_shape(self) -> tuple[int | None, ...]:
+        return (None,)
 
     def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
         lengths = torch.randint(1, EXAMPLE_LENGTH + 1, (batch_size,), generator=generator)
@@ -128,6 +140,9 @@ class Characters(Inputs):
             if not text:
                 raise ZooError(f"the text is empty; give at least one of the characters {self.alphabet!r}")
         return (self.encoded(torch.stack([vocab.encode(text) for text in items])),)
+
+    def sample_shape(self) -> tuple[int | None, ...]:
+        return (None, len(self.alphabet)) if self.one_hot else (None,)
 
     def encoded(self, ids: Tensor) -> Tensor:
         return torch.nn.functional.one_hot(ids, len(self.alphabet)).float() if self.one_hot else ids

@@ -13,7 +13,6 @@ from zoo.tasks import BinaryTask
 @register_model(
     "logistic_regression",
     task=BinaryTask,
-    input_shape=(1,),
     output_shape=(1,),
     num_params=2,
     datamodule="hours_pass",
@@ -46,7 +45,6 @@ class LogisticRegressionModel(nn.Module):
 @register_model(
     "diabetes_mlp",
     task=BinaryTask,
-    input_shape=(8,),
     output_shape=(1,),
     num_params=87,
     datamodule="diabetes",

@@ -17,7 +17,6 @@ NUM_LAYERS = 1
 @register_model(
     "char_rnn_shakespeare",
     task=LanguageModelTask,
-    input_shape=(None,),
     output_shape=(None, len(SHAKESPEARE_VOCAB)),
     num_params=268_161,
     datamodule="shakespeare",

@@ -12,7 +12,6 @@ from zoo.tasks import ClassificationTask
 @register_model(
     "cnn_mnist",
     task=ClassificationTask,
-    input_shape=(1, 28, 28),
     output_shape=(10,),
     num_params=8_490,
     datamodule="mnist",
@@ -47,7 +46,6 @@ class ConvNet(nn.Module):
 @register_model(
     "cnn_deep_mnist",
     task=ClassificationTask,
-    input_shape=(1, 28, 28),
     output_shape=(10,),
     num_params=104_554,
     datamodule="mnist",

@@ -23,7 +23,6 @@ TUTORIAL_CIFAR10 = Recipe(
 @register_model(
     "cnn_cifar10",
     task=ClassificationTask,
-    input_shape=(3, 32, 32),
     output_shape=(10,),
     num_params=145_578,
     datamodule="cifar10",

@@ -27,7 +27,6 @@ ONE_HOT_DEFAULT = hello_recipe(
 @register_model(
     "rnncell_hello",
     task=ClassificationTask,
-    input_shape=(None, VOCAB_SIZE),
     output_shape=(None, VOCAB_SIZE),
     num_params=40,
     datamodule="hello",
@@ -65,7 +64,6 @@ class RNNCellModel(nn.Module):
 @register_model(
     "rnn_hello",
     task=ClassificationTask,
-    input_shape=(None, VOCAB_SIZE),
     output_shape=(None, VOCAB_SIZE),
     num_params=40,
     datamodule="hello",
@@ -95,7 +93,6 @@ class RNNModel(nn.Module):
 @register_model(
     "embedding_rnn_hello",
     task=ClassificationTask,
-    input_shape=(None,),
     output_shape=(None, VOCAB_SIZE),
     num_params=380,
     datamodule="hello",
@@ -138,7 +135,6 @@ BETTER_RNN_DEFAULT = hello_recipe(0.1, "'ohlol' from 40 of 40 seeded inits", epo
 @register_model(
     "lstm_hello",
     task=ClassificationTask,
-    input_shape=(None,),
     output_shape=(None, VOCAB_SIZE),
     num_params=1_292,
     datamodule="hello",
@@ -171,7 +167,6 @@ class EmbeddingLSTMModel(nn.Module):
 @register_model(
     "gru_hello",
     task=ClassificationTask,
-    input_shape=(None,),
     output_shape=(None, VOCAB_SIZE),
     num_params=988,
     datamodule="hello",

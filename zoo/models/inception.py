@@ -46,7 +46,6 @@ class InceptionA(nn.Module):
 @register_model(
     "inception_mnist",
     task=ClassificationTask,
-    input_shape=(1, 28, 28),
     output_shape=(10,),
     num_params=97_298,
     datamodule="mnist",

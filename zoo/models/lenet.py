@@ -12,7 +12,6 @@ from zoo.tasks import ClassificationTask
 @register_model(
     "lenet_mnist",
     task=ClassificationTask,
-    input_shape=(1, 32, 32),
     output_shape=(10,),
     num_params=61_706,
     datamodule="mnist",

@@ -12,7 +12,6 @@ from zoo.tasks import ClassificationTask
 @register_model(
     "mlp_mnist",
     task=ClassificationTask,
-    input_shape=(1, 28, 28),
     output_shape=(10,),
     num_params=575_050,
     datamodule="mnist",

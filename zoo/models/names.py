@@ -41,7 +41,6 @@ PRETRAINED_NAMES = DEFAULT_NAMES.but(
 @register_model(
     "gru_names",
     task=ClassificationTask,
-    input_shape=(None,),
     output_shape=(len(NAMES_COUNTRIES),),
     num_params=318_818,
     datamodule="names",

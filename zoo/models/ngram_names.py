@@ -85,7 +85,6 @@ PRETRAINED_NGRAM = DEFAULT_NGRAM.but(
 @register_model(
     "ngram_names",
     task=ClassificationTask,
-    input_shape=(None,),
     output_shape=(len(NAMES_COUNTRIES),),
     num_params=1_573_746,
     datamodule="names",

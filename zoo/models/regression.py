@@ -12,7 +12,6 @@ from zoo.tasks import RegressionTask
 @register_model(
     "linear_regression",
     task=RegressionTask,
-    input_shape=(1,),
     output_shape=(1,),
     num_params=2,
     datamodule="linear_toy",
@@ -47,7 +46,6 @@ class LinearModel(nn.Module):
 @register_model(
     "house_price_regression",
     task=RegressionTask,
-    input_shape=(1,),
     output_shape=(1,),
     num_params=2,
     datamodule="house_prices",
@@ -106,7 +104,6 @@ TWO_LAYER_TUTORIAL = Recipe(
 @register_model(
     "two_layer_net",
     task=RegressionTask,
-    input_shape=(1000,),
     output_shape=(10,),
     num_params=101_110,
     datamodule="random_regression",

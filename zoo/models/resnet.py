@@ -27,7 +27,6 @@ class ResidualBlock(nn.Module):
 @register_model(
     "resnet_mnist",
     task=ClassificationTask,
-    input_shape=(1, 28, 28),
     output_shape=(10,),
     num_params=41_514,
     datamodule="mnist",
