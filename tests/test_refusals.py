@@ -29,6 +29,7 @@ def make_inputs(folder: Path) -> None:
     torch.save(checkpoint, folder / "mlp.ckpt")
     whole = (folder / "mlp.ckpt").read_bytes()
     (folder / "truncated.ckpt").write_bytes(whole[: len(whole) // 2])
+    (folder / "text.ckpt").write_bytes(b"junk\n")
     torch.save({"state_dict": {}}, folder / "foreign.ckpt")
     (folder / "renamed.safetensors").write_bytes(whole)
     save_file({"w": torch.zeros(3)}, folder / "weights.safetensors")
@@ -50,6 +51,9 @@ CASES = [
                  id="empty-checkpoint", marks=SLOW),
     pytest.param(["test", "--model", "cnn_mnist", "--ckpt_path", "truncated.ckpt"], ["damaged or not a checkpoint"],
                  id="truncated-checkpoint", marks=SLOW),
+    pytest.param(["test", "--ckpt_path", "text.ckpt"],
+                 ["checkpoint 'text.ckpt' is damaged or not a checkpoint (KeyError)"],
+                 id="text-file-as-checkpoint"),
     pytest.param(["validate", "--model", "cnn_mnist", "--ckpt_path", "random.ckpt"],
                  ["checkpoint 'random.ckpt'", "pass a"],
                  id="random-bytes-checkpoint", marks=SLOW),
