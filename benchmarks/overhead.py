@@ -41,7 +41,7 @@ from lightning.pytorch.trainer import call
 
 from benchmarks.common import SectionResult, Settings, Target, alternate, median
 from benchmarks.data import zoo_datamodule
-from benchmarks.loops import EpochLog, run_plain, run_zoo
+from benchmarks.loops import EpochLog, EpochTimer, run_plain, run_zoo
 from zoo.logs import PacedTensorBoardLogger
 from zoo.registry import recipe_for
 
@@ -145,6 +145,11 @@ class StepPhase(pl.Callback):
 
     def __init__(self, logger: TimedLogger) -> None:
         self.logger = logger
+        self.callbacks: list[pl.Callback] = []
+        """The run's other callbacks, as the Trainer holds them when training starts."""
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.callbacks = [c for c in trainer.callbacks if not isinstance(c, (StepPhase, EpochTimer))]  # type: ignore[attr-defined]
 
     def on_train_batch_start(self, *args: Any) -> None:
         self.logger.in_steps = True
@@ -175,13 +180,27 @@ def hook_dispatch_s(calls: int = 4000, repeats: int = 5) -> float:
     return max(seconds[1] - seconds[0], 0.0)
 
 
+def naming_s(callbacks: list[pl.Callback], calls: int = 2000, repeats: int = 5) -> float:
+    """Seconds Lightning spends per step naming the callbacks' step hooks: it formats each one's
+    `state_key` into the profiler's action name at every call (fastest of `repeats` rounds), which
+    `hook_dispatch_s`'s plain Callback, named by its class alone, leaves out."""
+    seconds = 0.0
+    for callback in callbacks:
+        def name(callback: pl.Callback = callback) -> str:
+            return callback.state_key
+
+        seconds += min(timeit.repeat(name, number=calls, repeat=repeats)) / calls
+    return len(STEP_HOOKS) * seconds
+
+
 def clocked_step_costs(name: str, settings: Settings, steps: int) -> list[dict[str, Any]]:
     """zoo's additions to a bare Trainer's step, each by its own clock, in one zoo run."""
     clock = HookClock()
     with tempfile.TemporaryDirectory() as logs:
         logger = TimedLogger(logs)
+        phase = StepPhase(logger)
         log = run_zoo(name, RECIPE, settings, settings.seed, settings.epochs, test=False,
-                      callbacks=[StepPhase(logger)], profiler=clock, logger=logger)
+                      callbacks=[phase], profiler=clock, logger=logger)
     trained = steps * len(log.step_s)
     dispatch, bracket = hook_dispatch_s(), clock_bracket_s()
     per_callback: defaultdict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
@@ -199,6 +218,8 @@ def clocked_step_costs(name: str, settings: Settings, steps: int) -> list[dict[s
     rows.append({"model": name, "cost": "Lightning calling those hooks",
                  "us_per_step": 1e6 * dispatch * hook_calls / trained,
                  "calls_per_step": hook_calls / trained})
+    rows.append({"model": name, "cost": "Lightning naming those hooks (state_key)",
+                 "us_per_step": 1e6 * naming_s(phase.callbacks)})
     rows.append({"model": name, "cost": "logger writes among the steps",
                  "us_per_step": 1e6 * logger.seconds[True] / trained})
     total = sum(r["us_per_step"] for r in rows)
