@@ -19,9 +19,10 @@ EXPORT_FORMATS = ("onnx", "torchscript")
 
 
 def export(model: Task, fmt: str, out: str | Path, overwrite: bool = False) -> Path:
-    """Write the plain network `model.net` as ONNX (the batch size left dynamic) or TorchScript
-    (traced), for use without zoo. An existing file at `out` is replaced only with `overwrite`
-    (never a checkpoint or weights file: `zoo.files.output_path`)."""
+    """Write the plain network `model.net` as ONNX (the batch size, and a text's length where the
+    card's inputs vary in length, left dynamic) or TorchScript (traced), for use without zoo. An
+    existing file at `out` is replaced only with `overwrite` (never a checkpoint or weights file:
+    `zoo.files.output_path`)."""
     if fmt not in EXPORT_FORMATS:
         raise ZooError(f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
     path = output_path(out, "--out", overwrite=overwrite)
@@ -40,9 +41,26 @@ def export(model: Task, fmt: str, out: str | Path, overwrite: bool = False) -> P
     except ImportError:
         raise ZooError("ONNX export needs the onnx package; pip install -e \".[export]\"") from None
     names = [f"input{i}" for i in range(len(example))]
-    axes = {n: {0: "batch"} for n in names} | {"output": {0: "batch"}}
+    axes = onnx_dynamic_axes(model, net, example, names)
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), atomic_write(path) as temporary:
         warnings.simplefilter("ignore")
         torch.onnx.export(net, example, str(temporary), input_names=names, output_names=["output"],
                           dynamic_axes=axes, dynamo=False)
     return path
+
+
+def onnx_dynamic_axes(model: Task, net: torch.nn.Module, example: tuple[torch.Tensor, ...],
+                      names: list[str]) -> dict[str, dict[int, str]]:
+    """Every input's and the output's first axis is the batch; where the card's inputs vary in
+    length (surnames, prompts: `sample_shape` None), the first input's varying axis is the length,
+    and so is an output's second axis when it answers each position (N x L x V): traced with the
+    example's fixed length, a surname model took names of 5 letters only."""
+    axes = {name: {0: "batch"} for name in names} | {"output": {0: "batch"}}
+    varying = [axis + 1 for axis, size in enumerate(model.raw_inputs.sample_shape()) if size is None]
+    for axis in varying:
+        axes[names[0]][axis] = "length"
+    if varying:
+        with torch.no_grad():
+            if net(*example).ndim >= 3:
+                axes["output"][1] = "length"
+    return axes
