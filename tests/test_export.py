@@ -4,7 +4,9 @@ grey image folders."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -52,10 +54,59 @@ def test_exported_networks_answer_as_pytorch_does(name: str, tmp_path: Path) -> 
                 wanted = net(*tensors)
             feeds = {i.name: x.numpy() for i, x in zip(session.get_inputs(), tensors, strict=True)}
             torch.testing.assert_close(torch.from_numpy(session.run(None, feeds)[0]), wanted, atol=1e-5, rtol=1e-5)
+    check_sidecar(json.loads((tmp_path / "n.onnx.json").read_text()), session, load_checkpoint(ckpt),
+                  torch.from_numpy(onnx_out), expected)
     main(["export", "--ckpt_path", ckpt, "--format", "torchscript", "--out", str(tmp_path / "n.pt")])
     scripted = torch.jit.load(str(tmp_path / "n.pt"))
     with torch.no_grad():
         torch.testing.assert_close(scripted(*inputs), expected, atol=1e-5, rtol=1e-5)
+
+
+HEADS = {
+    "softmax over the last axis gives the probabilities of the labels": lambda t: t.softmax(dim=-1),
+    "sigmoid gives the probability of label 1": torch.sigmoid,
+    "none: the output is the answer": lambda t: t,
+}
+
+
+def check_sidecar(sidecar: dict[str, Any], session: Any, model: Any, onnx_out: torch.Tensor,
+                  expected: torch.Tensor) -> None:
+    """The sidecar names the file's tensors as onnxruntime reads them (dynamic axes by name), its
+    head turns the file's output into the task's answer, and its labels are the model's."""
+    assert [(i["name"], i["shape"]) for i in sidecar["inputs"]] == [(i.name, i.shape) for i in session.get_inputs()]
+    assert sidecar["output"]["shape"] == session.get_outputs()[0].shape
+    torch.testing.assert_close(HEADS[sidecar["output"]["to_answer"]](onnx_out), model.prediction(expected),
+                               atol=1e-5, rtol=1e-5)
+    assert sidecar["labels"] == (list(model.labels) if hasattr(model, "labels") else None)
+    assert sidecar["raw_inputs"]["kind"] == model.raw_inputs.kind and sidecar["format"] == "onnx"
+    assert isinstance(sidecar["opset"], int) and len(sidecar["card_sha256"]) == 64
+
+
+@pytest.mark.parametrize(("name", "length"), [("gru_names", "length"), ("char_rnn_shakespeare", "length"),
+                                              ("rnncell_hello", 5)])
+def test_a_text_models_file_takes_any_length_unless_its_network_loops_in_python(
+        name: str, length: str | int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """rnncell_hello steps through positions in a Python loop, which a trace unrolls for the
+    example's 5 characters: its files say so (sidecar and one line) rather than claim any length."""
+    pytest.importorskip("onnxruntime")
+    main(["export", "--model", name, "--ckpt_path", str(checkpoint(name, tmp_path)), "--format", "onnx",
+          "--out", str(tmp_path / "n.onnx")])
+    sidecar = json.loads((tmp_path / "n.onnx.json").read_text())
+    assert sidecar["inputs"][0]["shape"][:2] == ["batch", length]
+    said = "steps through the positions of its input in Python" in capsys.readouterr().err
+    assert said == (length == 5)
+
+
+def test_an_existing_sidecar_is_kept_without_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The sidecar is checked with the file, before anything is written: an existing one stops the
+    export in one line and neither file is written."""
+    ckpt = str(checkpoint("cnn_mnist", tmp_path))
+    (tmp_path / "n.onnx.json").write_text("mine")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "--ckpt_path", ckpt, "--format", "onnx", "--out", str(tmp_path / "n.onnx")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and "n.onnx.json" in err and "--overwrite" in err, err
+    assert not (tmp_path / "n.onnx").exists() and (tmp_path / "n.onnx.json").read_text() == "mine"
 
 
 def test_export_refusals_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

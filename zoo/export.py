@@ -1,18 +1,26 @@
 """A trained model's plain network as ONNX or TorchScript, for use without zoo: traced with
-the example inputs its card gives (`zoo.inputs`)."""
+the example inputs its card gives (`zoo.inputs`), with a JSON sidecar beside it (`FILE.json`)
+that says what the file takes and gives: its tensors, how raw inputs become them, the labels and
+what turns the output into probabilities."""
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
+import hashlib
 import io
+import json
+import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from zoo.errors import ZooError
 from zoo.files import atomic_write, output_path
+from zoo.registry import MODELS
 from zoo.tasks import Task
 
 EXPORT_FORMATS = ("onnx", "torchscript")
@@ -22,12 +30,15 @@ def export(model: Task, fmt: str, out: str | Path, overwrite: bool = False) -> P
     """Write the plain network `model.net` as ONNX (the batch size, and a text's length where the
     card's inputs vary in length, left dynamic) or TorchScript (traced), for use without zoo. An
     existing file at `out` is replaced only with `overwrite` (never a checkpoint or weights file:
-    `zoo.files.output_path`)."""
+    `zoo.files.output_path`). The sidecar `out` + `.json` is written after it (`sidecar`)."""
     if fmt not in EXPORT_FORMATS:
         raise ZooError(f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
     path = output_path(out, "--out", overwrite=overwrite)
+    beside = output_path(sidecar_path(path), "--out's sidecar", [path], overwrite=overwrite)
     net = copy.deepcopy(model.net).cpu().eval().to(memory_format=torch.contiguous_format)
     example = model.raw_inputs.example(1, torch.Generator().manual_seed(0))
+    names = [f"input{i}" for i in range(len(example))]
+    axes = dynamic_axes(model, net, example, names)
     if fmt == "torchscript":
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -35,32 +46,122 @@ def export(model: Task, fmt: str, out: str | Path, overwrite: bool = False) -> P
         # Through a Python file: saved to a path, a full disk aborts the process inside torch.
         with atomic_write(path) as temporary, open(temporary, "wb") as file:
             torch.jit.save(traced, file)
+        write_sidecar(beside, sidecar(model, net, fmt, path, example, axes, None))
         return path
     try:
         import onnx  # noqa: F401
     except ImportError:
         raise ZooError("ONNX export needs the onnx package; pip install -e \".[export]\"") from None
-    names = [f"input{i}" for i in range(len(example))]
-    axes = onnx_dynamic_axes(model, net, example, names)
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), atomic_write(path) as temporary:
         warnings.simplefilter("ignore")
         torch.onnx.export(net, example, str(temporary), input_names=names, output_names=["output"],
                           dynamic_axes=axes, dynamo=False)
+    write_sidecar(beside, sidecar(model, net, fmt, path, example, axes, onnx_opset(path)))
     return path
 
 
-def onnx_dynamic_axes(model: Task, net: torch.nn.Module, example: tuple[torch.Tensor, ...],
+def dynamic_axes(model: Task, net: torch.nn.Module, example: tuple[torch.Tensor, ...],
                       names: list[str]) -> dict[str, dict[int, str]]:
-    """Every input's and the output's first axis is the batch; where the card's inputs vary in
-    length (surnames, prompts: `sample_shape` None), the first input's varying axis is the length,
-    and so is an output's second axis when it answers each position (N x L x V): traced with the
-    example's fixed length, a surname model took names of 5 letters only."""
+    """The axes a traced file takes in any size (ONNX's `dynamic_axes`; a TorchScript trace
+    behaves the same). Every input's and the output's first axis is the batch; where the card's inputs vary in
+    length (surnames, prompts: `sample_shape` None) and the traced network takes any length
+    (`traces_any_length`), the first input's varying axis is the length, and so is an output's
+    second axis when it answers each position (N x L x V): traced with the example's fixed length
+    alone, a surname model took names of 5 letters only."""
     axes = {name: {0: "batch"} for name in names} | {"output": {0: "batch"}}
     varying = [axis + 1 for axis, size in enumerate(model.raw_inputs.sample_shape()) if size is None]
+    if not varying or not traces_any_length(model, net, example):
+        return axes
     for axis in varying:
         axes[names[0]][axis] = "length"
-    if varying:
-        with torch.no_grad():
-            if net(*example).ndim >= 3:
-                axes["output"][1] = "length"
+    with torch.no_grad():
+        if net(*example).ndim >= 3:
+            axes["output"][1] = "length"
     return axes
+
+
+def traces_any_length(model: Task, net: torch.nn.Module, example: tuple[torch.Tensor, ...]) -> bool:
+    """Whether the network traced on the example answers a longer text as the network does: one
+    that steps through positions in a Python loop is traced for the example's length alone. The
+    longer text is the card's first example written twice (a card without examples: assumed)."""
+    examples = list(model.raw_inputs.examples)
+    if not examples:
+        return True
+    longer = model.raw_inputs.tensors([examples[0] * 2])
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(net, example, check_trace=False)
+        wanted = net(*longer)
+        try:
+            got: torch.Tensor | None = traced(*longer)
+        except RuntimeError:
+            got = None
+    if got is not None and got.shape == wanted.shape and torch.allclose(got, wanted, atol=1e-5, rtol=1e-4):
+        return True
+    print(f"zoo: {model.display_name}'s network steps through the positions of its input in Python, so the "
+          f"exported file takes inputs of the example's length alone ({example[0].shape[1]}); the sidecar says so",
+          file=sys.stderr)
+    return False
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where an exported file's sidecar goes: `model.onnx` -> `model.onnx.json`."""
+    return path.with_name(path.name + ".json")
+
+
+def onnx_opset(path: Path) -> int:
+    """The default-domain opset an ONNX file was written with."""
+    import onnx
+
+    imports = onnx.load(str(path), load_external_data=False).opset_import
+    return next(o.version for o in imports if o.domain in ("", "ai.onnx"))
+
+
+def output_head(model: Task, output: torch.Tensor) -> str:
+    """What the task does to the network's output to answer, worked out from the task itself on
+    the example's output: a user of the file applies the same."""
+    answered = model.prediction(output)
+    if torch.equal(answered, output):
+        return "none: the output is the answer"
+    if torch.allclose(answered, output.softmax(dim=-1)):
+        return "softmax over the last axis gives the probabilities of the labels"
+    if torch.allclose(answered, output.sigmoid()):
+        return "sigmoid gives the probability of label 1"
+    return f"{type(model).__name__}.prediction (see zoo's source)"
+
+
+def sidecar(model: Task, net: torch.nn.Module, fmt: str, path: Path, example: tuple[torch.Tensor, ...],
+            axes: dict[str, dict[int, str]], opset: int | None) -> dict[str, Any]:
+    """Plain data on what an exported file takes and gives, so that it is used without zoo: each
+    input tensor (dtype, shape with `batch`/`length` where they vary), how raw inputs become them
+    (the card's kind of input and its settings: image size, mean and std, alphabet...), the
+    output and what turns it into an answer, the labels, and the card it came from (its sha256)."""
+    with torch.no_grad():
+        output = net(*example)
+    names = [f"input{i}" for i in range(len(example))]
+    inputs = model.raw_inputs
+    fields: dict[str, Any] = dataclasses.asdict(inputs) if dataclasses.is_dataclass(inputs) else {}
+    settings = {k: v for k, v in fields.items() if k != "examples"}
+    card = MODELS.get(model.zoo_name).summary() if model.zoo_name else None
+    labels = getattr(model, "labels", None)
+    return {
+        "file": path.name,
+        "format": fmt,
+        "opset": opset,
+        "model": model.display_name,
+        "card_sha256": hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest() if card else None,
+        "inputs": [{"name": name, "dtype": str(tensor.dtype).removeprefix("torch."),
+                    "shape": [axes.get(name, {}).get(axis, size) for axis, size in enumerate(tensor.shape)]}
+                   for name, tensor in zip(names, example, strict=True)],
+        "raw_inputs": {"kind": inputs.kind, "read_as": inputs.describe(), **settings,
+                       "examples": list(inputs.examples)},
+        "output": {"name": "output", "dtype": str(output.dtype).removeprefix("torch."),
+                   "shape": [axes.get("output", {}).get(axis, size) for axis, size in enumerate(output.shape)],
+                   "to_answer": output_head(model, output)},
+        "labels": list(labels) if labels is not None else None,
+    }
+
+
+def write_sidecar(path: Path, data: dict[str, Any]) -> None:
+    with atomic_write(path) as temporary:
+        temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")

@@ -12,7 +12,8 @@ def export_main(argv: list[str]) -> None:
     parser.add_argument("--model", help="a registered model name (see zoo list)")
     parser.add_argument("--ckpt_path", help="checkpoint to export (default: zoo's pretrained weights)")
     parser.add_argument("--format", required=True, choices=("onnx", "torchscript"), help="file format")
-    parser.add_argument("--out", required=True, help="file to write, e.g. model.onnx")
+    parser.add_argument("--out", required=True,
+                        help="file to write, e.g. model.onnx; FILE.json beside it says what it takes and gives")
     add_overwrite_argument(parser)
     args = parser.parse_args(argv)
     check_indexed("model", args.model)
