@@ -9,6 +9,7 @@ checks come out as one `ZooError` line (see `zoo.cli.parse_errors`).
 from __future__ import annotations
 
 import os
+import pydoc
 import re
 import signal
 import sys
@@ -229,7 +230,7 @@ class ZooCLI(LightningCLI):
         written_by = checkpoint_model(self.checkpoint, path)
         init = section.model.get("init_args") if section.get("model") else None
         wanted = init.get("net") if init else None
-        if wanted and wanted != written_by:
+        if isinstance(wanted, str) and wanted != written_by:
             raise ZooError(
                 f"checkpoint {path!r} was written by model {written_by!r}, not {wanted!r}; "
                 f"pass --model {written_by}, or a checkpoint of {wanted}"
@@ -296,18 +297,28 @@ class ZooCLI(LightningCLI):
         class names), and its network as many outputs, when its network takes `num_classes`;
         otherwise `check_compatible` refuses a mismatch. Done here rather than by LightningCLI's
         `link_arguments`, which would take --model.labels off the command line, where a user may
-        still set them. The labels go into the run's config.yaml."""
+        still set them. A network of one's own (`--model.net '{"class_path": ...}'`) takes the
+        data's labels likewise. The labels go into the run's config.yaml."""
         subcommand = self.config.get("subcommand")
         section = self.config[subcommand] if subcommand else self.config
         model, data = section.get("model"), section.get("data")
         init = model.get("init_args") if model is not None else None
-        if init is None or data is None or init.get("labels") is not None or init.get("net") not in MODELS:
+        if init is None or data is None or init.get("labels") is not None:
             return
-        card = MODELS.get(init["net"])
-        if not issubclass(card.task, ClassificationTask) or not takes_num_classes(card.net):
+        net = init.get("net")
+        if isinstance(net, str):
+            if net not in MODELS:
+                return
+            card = MODELS.get(net)
+            if not issubclass(card.task, ClassificationTask) or not takes_num_classes(card.net):
+                return
+            own = list(card.labels or [])
+        elif not is_classifier(model.get("class_path")):
             return
+        else:
+            own = []  # a network of one's own has no labels but the data's
         labels = getattr(instantiate_class((), data.clone().as_dict()), "labels", None)
-        if labels is not None and list(labels) != list(card.labels or []):
+        if labels is not None and list(labels) != own:
             init["labels"] = list(labels)
 
     def _parse_ckpt_path(self) -> None:
@@ -318,8 +329,8 @@ class ZooCLI(LightningCLI):
         if not subcommand or not self.checkpoint:
             return
         path = self.config[subcommand]["ckpt_path"]
-        name, arguments = task_arguments(self.checkpoint, path)
-        model = {"class_path": class_path(MODELS.get(name).task), "init_args": arguments}
+        written = task_arguments(self.checkpoint, path)
+        model = {"class_path": class_path(written.task), "init_args": written.arguments}
         self.config = self.parser.parse_object({subcommand: {"model": model}}, self.config)
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
@@ -542,6 +553,13 @@ class ZooCLI(LightningCLI):
         with atomic_write(path) as temporary, open(temporary, "wb") as file:
             torch.save(stacked, file)
         say(f"{len(stacked)} predictions of shape {tuple(stacked.shape[1:])} saved to {path}")
+
+
+def is_classifier(task_path: Any) -> bool:
+    """Whether a task class path from the command line (already imported by the parser) names a
+    classifier."""
+    task = pydoc.locate(task_path) if isinstance(task_path, str) else None
+    return isinstance(task, type) and issubclass(task, ClassificationTask)
 
 
 def without_model_names(args: list[str]) -> list[str]:

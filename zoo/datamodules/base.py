@@ -12,6 +12,7 @@ from torch import Tensor
 
 from zoo import checks
 from zoo.errors import ZooError
+from zoo.inputs import Inputs
 
 DATA_DIR_ENV = "ZOO_DATA_DIR"
 BatchTransform = Callable[[Tensor, torch.Generator], Tensor]
@@ -140,6 +141,9 @@ class TensorDataModule(pl.LightningDataModule):
 
     zoo_name: str = ""
     input_shape: tuple[int | None, ...] = ()
+    raw_inputs: Inputs | None = None
+    """What raw inputs a network trained on this data answers (see `zoo.inputs`), where the data
+    says: a checkpoint of a network that was never registered reads them from its datamodule."""
 
     def __init__(
         self,
@@ -150,6 +154,10 @@ class TensorDataModule(pl.LightningDataModule):
         seed: int = 42,
     ) -> None:
         super().__init__()
+        self.save_hyperparameters(logger=False)  # so a checkpoint says which data it was trained on
+        for key, value in self.hparams.items():
+            if isinstance(value, os.PathLike):  # a checkpoint holds plain values only
+                self.hparams[key] = os.fspath(value)
         if batch_size < 1 or eval_batch_size < 1:
             raise ZooError(f"batch sizes must be at least 1, got {batch_size}/{eval_batch_size}; pass e.g. 64")
         if not 0.0 <= val_split < 1.0:
