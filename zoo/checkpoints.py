@@ -164,23 +164,11 @@ def trusted_class(path_in_file: Any, base: type, what: str, path: str | os.PathL
     return found_class
 
 
-PLAIN = (str, int, float, bool, type(None))
-
-
-def is_plain(value: Any) -> bool:
-    """A value a config file can write: str, int, float, bool, None, and lists and dicts of them."""
-    if isinstance(value, (list, tuple)):
-        return all(is_plain(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(key, str) and is_plain(item) for key, item in value.items())
-    return isinstance(value, PLAIN)
-
-
 def plain_arguments(init_args: Mapping[str, Any], net_path: str, path: str | os.PathLike[str]) -> None:
     """Refuse a network argument in a checkpoint that is not a plain value (checked before the
     class is ever called)."""
     for key, value in init_args.items():
-        if not isinstance(key, str) or not is_plain(value):
+        if not isinstance(key, str) or not checks.is_plain(value):
             raise ZooError(f"checkpoint {str(path)!r} holds argument {str(key)!r} of network {net_path!r} as a "
                            f"{type(value).__name__}, not a plain value (text, number, list, mapping); pass a "
                            ".ckpt file written by zoo")
