@@ -63,7 +63,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("own")
     (folder / "mynet.py").write_text(MYNET)
     out = zoo(folder, *FIT)
-    assert f"best checkpoint: {folder / BEST}" in out, out
+    assert "model TinyNet: 19,090 parameters" in out and f"best checkpoint: {folder / BEST}" in out, out
     return folder
 
 
