@@ -175,6 +175,18 @@ def test_a_checkpoint_naming_a_callable_that_is_no_network_is_refused_by_name_an
     assert not marker.exists()
 
 
+def test_a_checkpoint_of_a_network_of_ones_own_is_not_taken_for_a_registered_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = saved(crafted(), tmp_path / "linear.ckpt")
+    with pytest.raises(SystemExit) as stop:
+        main(["test", "--model", "cnn_mnist", "--ckpt_path", str(path)])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        f"zoo: error: checkpoint {str(path)!r} was written by network 'torch.nn.Linear', not model 'cnn_mnist'; "
+        "leave out --model cnn_mnist (the checkpoint names its network), or pass a checkpoint of cnn_mnist\n")
+
+
 def test_a_module_lying_next_to_the_checkpoint_is_never_imported(tmp_path: Path) -> None:
     marker = tmp_path / "imported"
     elsewhere = tmp_path / "elsewhere"

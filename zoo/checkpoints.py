@@ -126,13 +126,6 @@ def checkpoint_net(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) 
     return net
 
 
-def checkpoint_model(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -> str:
-    """The name of the model a checkpoint was written by: a registered model's, or its own
-    network's class path."""
-    net = checkpoint_net(checkpoint, path)
-    return net if isinstance(net, str) else str(net["class_path"])
-
-
 CLASS_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 """A class path as LightningCLI writes one: dotted Python names, the module's then the class's."""
 

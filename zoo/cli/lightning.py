@@ -30,7 +30,7 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from zoo import checks
 from zoo.building import load_pretrained
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, RecallCeilingCallback
-from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint, task_arguments
+from zoo.checkpoints import checked_checkpoint, checkpoint_net, read_checkpoint, task_arguments
 from zoo.cli.names import add_names, is_name, which_model
 from zoo.cli.parse_errors import check_yaml_inputs, one_line
 from zoo.cli.raw_inputs import add_raw_input_arguments, answer_raw_inputs, check_raw_input_options, raw_inputs
@@ -52,7 +52,7 @@ from zoo.runs import (
     run_config_file,
     write_failure,
 )
-from zoo.tasks import ClassificationTask, Task, takes_num_classes
+from zoo.tasks import ClassificationTask, Task, card_labels, takes_num_classes
 from zoo.training import (
     attach_test_callbacks,
     describe,
@@ -227,9 +227,14 @@ class ZooCLI(LightningCLI):
         if section is None or not path:
             return
         self.checkpoint = read_checkpoint(path)
-        written_by = checkpoint_model(self.checkpoint, path)
+        written_by = checkpoint_net(self.checkpoint, path)
         init = section.model.get("init_args") if section.get("model") else None
         wanted = init.get("net") if init else None
+        if isinstance(wanted, str) and isinstance(written_by, dict):
+            raise ZooError(
+                f"checkpoint {path!r} was written by network {written_by['class_path']!r}, not model {wanted!r}; "
+                f"leave out --model {wanted} (the checkpoint names its network), or pass a checkpoint of {wanted}"
+            )
         if isinstance(wanted, str) and wanted != written_by:
             raise ZooError(
                 f"checkpoint {path!r} was written by model {written_by!r}, not {wanted!r}; "
@@ -312,7 +317,7 @@ class ZooCLI(LightningCLI):
             card = MODELS.get(net)
             if not issubclass(card.task, ClassificationTask) or not takes_num_classes(card.net):
                 return
-            own = list(card.labels or [])
+            own = list(card_labels(card))
         elif not is_classifier(model.get("class_path")):
             return
         else:

@@ -129,13 +129,14 @@ def model_from_checkpoint(action: argparse.Action) -> None:
     def call(self: Any, parser: Any, namespace: Any, value: Any, *rest: Any, **kwargs: Any) -> Any:
         base.__call__(self, parser, namespace, value, *rest, **kwargs)
         if value and namespace.get("model") is None:
-            from zoo.checkpoints import checked_checkpoint, read_checkpoint, trained_data
+            from zoo.checkpoints import checkpoint_net, read_checkpoint, task_arguments, trained_data
 
             checkpoint = read_checkpoint(value)
-            written = checked_checkpoint(checkpoint, value)
-            if written.network is None:
-                parser._option_string_actions["--model"](parser, namespace, written.name, "--model")
+            net = checkpoint_net(checkpoint, value)
+            if isinstance(net, str):
+                parser._option_string_actions["--model"](parser, namespace, net, "--model")
                 return
+            written = task_arguments(checkpoint, value)  # its classes checked before the parser imports them
             model = {"class_path": class_path(written.task), "init_args": written.arguments}
             parser._option_string_actions["--model"](parser, namespace, json.dumps(model), "--model")
             data = trained_data(checkpoint)
