@@ -121,6 +121,13 @@ def test_zoo_serve_answers_with_a_network_of_ones_own(trained: Path) -> None:
             assert json.load(answer)["prediction"] in [str(d) for d in range(10)]
 
 
+def test_a_network_given_in_python_is_kept_as_a_module_only_never_copied_into_the_hyperparameters() -> None:
+    from zoo.tasks import ClassificationTask
+
+    model = ClassificationTask(net=torch.nn.Linear(4, 2), labels=["a", "b"])
+    assert model.hparams["net"] is None and "net" not in model.hparams_initial
+
+
 LINEAR = {"class_path": "torch.nn.Linear", "init_args": {"in_features": 4, "out_features": 2}}
 """A network any environment can import: a checkpoint of it is crafted in each test."""
 

@@ -14,7 +14,6 @@ import inspect
 import math
 import random
 import sys
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
@@ -175,10 +174,10 @@ class Task(pl.LightningModule):
                 f"momentum and weight_decay must be 0 or more, got {momentum} and {weight_decay}"
             )
         if isinstance(net, nn.Module):
-            with warnings.catch_warnings():  # a network given in Python is saved with the weights, not here
-                warnings.filterwarnings("ignore", message="Attribute 'net' is an instance of `nn.Module`")
+            self.save_hyperparameters(ignore=["net", "inputs"])  # the network's weights are in the state dict
+            if "_instantiator" in self.hparams:  # LightningCLI built it, and gives its config as `net`
                 self.save_hyperparameters(ignore=["inputs"])
-            self.hparams["net"] = network_config(self.hparams["net"])
+            self.hparams["net"] = network_config(self.hparams.get("net"))
             self.net = net
         else:
             self.save_hyperparameters(ignore=["inputs"])

@@ -293,9 +293,25 @@ class ZooCLI(LightningCLI):
             ) from None
 
     def instantiate_classes(self) -> None:
-        """LightningCLI's, after giving a classifier the datamodule's labels (`link_labels`)."""
+        """LightningCLI's, after giving a classifier the datamodule's labels (`link_labels`), and
+        with the datamodule's config kept for the checkpoints (`record_data`)."""
         self.link_labels()
         super().instantiate_classes()
+        self.record_data()
+
+    def record_data(self) -> None:
+        """A training run's datamodule keeps its config (class path and arguments) as its
+        hyperparameters, which Lightning saves in every checkpoint (`datamodule_hyper_parameters`):
+        a network of one's own reads its raw inputs and its data from there. Only plain values, so
+        the checkpoint still loads with `weights_only=True`; a datamodule that saves its own
+        hyperparameters keeps them."""
+        data = self.config[self.subcommand].get("data") if self.subcommand == "fit" else None
+        if data is None or self.datamodule is None or self.datamodule.hparams:
+            return
+        config = data.clone().as_dict()
+        arguments = {"_class_path": config["class_path"], **(config.get("init_args") or {})}
+        if checks.is_plain(arguments):
+            self.datamodule.save_hyperparameters(arguments, logger=False)
 
     def link_labels(self) -> None:
         """A classifier built without labels of its own takes the datamodule's (an image folder's

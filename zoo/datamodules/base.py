@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -155,15 +154,6 @@ class TensorDataModule(pl.LightningDataModule):
         seed: int = 42,
     ) -> None:
         super().__init__()
-        with warnings.catch_warnings():  # an argument that is a module is dropped below
-            warnings.filterwarnings("ignore", message=r"Attribute '\w+' is an instance of `nn.Module`")
-            self.save_hyperparameters(logger=False)  # so a checkpoint says which data it was trained on
-        for key, value in list(self.hparams.items()):
-            value = os.fspath(value) if isinstance(value, os.PathLike) else value
-            if checks.is_plain(value):
-                self.hparams[key] = value
-            else:  # a checkpoint holds plain values only (a datamodule of one's own may take anything)
-                del self.hparams[key]
         if batch_size < 1 or eval_batch_size < 1:
             raise ZooError(f"batch sizes must be at least 1, got {batch_size}/{eval_batch_size}; pass e.g. 64")
         if not 0.0 <= val_split < 1.0:
