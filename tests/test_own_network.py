@@ -121,6 +121,24 @@ def test_zoo_serve_answers_with_a_network_of_ones_own(trained: Path) -> None:
             assert json.load(answer)["prediction"] in [str(d) for d in range(10)]
 
 
+def test_a_datamodule_that_says_its_raw_inputs_says_those_of_every_registered_model_trained_on_it() -> None:
+    """What a network of one's own answers comes from its data: the same contract the cards of
+    zoo's models trained on that data give (examples aside)."""
+    from dataclasses import replace
+
+    from zoo.building import build_datamodule
+    from zoo.registry import MODELS
+
+    compared = []
+    for name in MODELS.names():
+        card = MODELS.get(name)
+        said = getattr(build_datamodule(card.datamodule, **card.datamodule_args), "raw_inputs", None)
+        if said is not None and card.inputs is not None:
+            assert replace(said, examples=()) == replace(card.inputs, examples=()), name
+            compared.append(card.datamodule)
+    assert {"mnist", "cifar10", "names", "diabetes"} <= set(compared)
+
+
 def test_a_network_given_in_python_is_kept_as_a_module_only_never_copied_into_the_hyperparameters() -> None:
     from zoo.tasks import ClassificationTask
 
