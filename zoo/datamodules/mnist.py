@@ -20,6 +20,8 @@ from zoo.notice import notice
 from zoo.registry import register_datamodule
 
 MEAN, STD = MNIST_MEAN, MNIST_STD
+DIGITS = [str(digit) for digit in range(10)]
+"""The classes, in the order of the labels in the files."""
 RAW_FILES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -82,7 +84,7 @@ class MNISTDataModule(TensorDataModule):
     `zoo.recipes.PRETRAINED_MNIST`).
     """
 
-    labels = [str(digit) for digit in range(10)]
+    labels = DIGITS
 
     def __init__(
         self,

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from zoo.datamodules.base import TensorDataModule
-from zoo.datamodules.mnist import MNISTDataModule, normalise, padded_shape
+from zoo.datamodules.mnist import DIGITS, normalise, padded_shape
 from zoo.datamodules.tables import read_numbers
 from zoo.errors import ZooError
 from zoo.inputs import mnist_digits
@@ -58,7 +58,7 @@ class MNISTCSVDataModule(TensorDataModule):
     the training file goes to validation, chosen by `seed`; the test file is the test split.
     """
 
-    labels = MNISTDataModule.labels
+    labels = DIGITS
 
     def __init__(
         self,
