@@ -139,6 +139,19 @@ def test_a_datamodule_that_says_its_raw_inputs_says_those_of_every_registered_mo
     assert {"mnist", "cifar10", "names", "diabetes"} <= set(compared)
 
 
+def test_a_classifier_of_ones_own_without_labels_or_data_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(["fit", "--model", "zoo.tasks.ClassificationTask", "--model.net", json.dumps(LINEAR)])
+    assert stop.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith("needs labels naming its classes; pass labels=[...], one per output, e.g. [str(i) for i "
+                         "in range(10)] (on the command line --model.labels, or --data NAME, whose labels it takes)")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_network_given_in_python_is_kept_as_a_module_only_never_copied_into_the_hyperparameters() -> None:
     from zoo.tasks import ClassificationTask
 

@@ -425,7 +425,8 @@ class ClassificationTask(Task):
         if isinstance(net, nn.Module):
             if labels is None:
                 raise ZooError(f"a {type(self).__name__} of network {type(net).__name__} needs labels naming "
-                               "its classes; pass labels=[...], one per output, e.g. [str(i) for i in range(10)]")
+                               "its classes; pass labels=[...], one per output, e.g. [str(i) for i in range(10)] "
+                               "(on the command line --model.labels, or --data NAME, whose labels it takes)")
             self.labels = tuple(labels)
         else:
             card = MODELS.get(str(net))
