@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,11 +112,12 @@ def wait_healthy(url: str, alive: Callable[[], bool]) -> None:
 
 
 @contextmanager
-def zoo_serve(args: list[str]) -> Iterator[str]:
+def zoo_serve(args: list[str], paths: Sequence[str] = ()) -> Iterator[str]:
     """`python -m zoo serve ARGS` on a free port of 127.0.0.1, in its own process group, its URL
-    once /health answers; stopped as Ctrl-C stops it (then killed if it lingers) when done."""
+    once /health answers; stopped as Ctrl-C stops it (then killed if it lingers) when done.
+    `paths` go on its PYTHONPATH after this checkout (a folder holding a network of one's own)."""
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), *paths]), OMP_NUM_THREADS="1")
     process = subprocess.Popen([sys.executable, "-m", "zoo", "serve", *args, "--host", HOST, "--port", str(port)],
                                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True, preexec_fn=ctrl_c_stops)

@@ -539,7 +539,7 @@ def test_a_model_failing_on_one_query_fails_that_query_alone(monkeypatch: pytest
         return [Row(raw, raw.upper()) for raw in raws]
 
     class Model:
-        zoo_name = "some_model"
+        display_name = "some_model"
 
     monkeypatch.setattr(adapter, "answer_rows", answer_rows)
     answers = adapter.answer(Model(), [adapter.Query("a", 3), adapter.Query("boom", 3), adapter.Query("c", 3)])

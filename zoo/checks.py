@@ -66,3 +66,12 @@ def mapping(value: Any, what: str) -> dict[str, Any]:
         raise ZooError(f"{what} must be a dict of argument names to values, got {type_name(value)}; "
                        "pass e.g. {'lr': 0.01}")
     return value
+
+
+def is_plain(value: Any) -> bool:
+    """A value a config file can write: str, int, float, bool, None, and lists and dicts of them."""
+    if isinstance(value, (list, tuple)):
+        return all(is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and is_plain(item) for key, item in value.items())
+    return isinstance(value, (str, int, float, bool, type(None)))

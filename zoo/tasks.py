@@ -30,7 +30,7 @@ from zoo.building import build_net
 from zoo.errors import ZooError
 from zoo.inputs import Inputs
 from zoo.metrics import BitsPerCharacter, class_metrics
-from zoo.registry import MODELS
+from zoo.registry import MODELS, ModelCard
 from zoo.text import CharVocab
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
@@ -112,6 +112,20 @@ def fmt_shape(shape: tuple[int | None, ...]) -> str:
     return "x".join("N" if s is None else str(s) for s in shape)
 
 
+def network_config(value: Any) -> dict[str, Any] | None:
+    """A network's `{class_path, init_args}` as LightningCLI records it (its `dict_kwargs` among the
+    init_args), as a plain dict; None for anything else (a network built in Python records none)."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("class_path"), str):
+        return None
+    init_args = {**(value.get("init_args") or {}), **(value.get("dict_kwargs") or {})}
+    return {"class_path": value["class_path"], "init_args": dict(init_args)}
+
+
+def card_labels(card: ModelCard) -> tuple[str, ...]:
+    """A registered classifier's labels: its card's, else "0".."C-1" for its C outputs."""
+    return card.labels or tuple(str(i) for i in range(int(card.output_shape[-1] or 0)))
+
+
 def takes_num_classes(net: type) -> bool:
     """True for a network whose output layer is sized by a `num_classes` argument."""
     return "num_classes" in inspect.signature(net).parameters
@@ -142,7 +156,8 @@ class Task(pl.LightningModule):
     ) -> None:
         """`net` is a network, or the name of a registered model whose network is built with
         `net_args`; `inputs` says what raw inputs an unregistered network answers (a registered
-        one's card says it)."""
+        one's card says it). A network LightningCLI built from its `{class_path, init_args}`
+        keeps that config as the `net` hyperparameter, so its checkpoint rebuilds it."""
         super().__init__()
         if optimizer not in OPTIMIZERS:
             raise ZooError(
@@ -159,8 +174,10 @@ class Task(pl.LightningModule):
                 f"momentum and weight_decay must be 0 or more, got {momentum} and {weight_decay}"
             )
         if isinstance(net, nn.Module):
-            self.save_hyperparameters(ignore=["net", "inputs"])
-            self.hparams["net"] = None
+            self.save_hyperparameters(ignore=["net", "inputs"])  # the network's weights are in the state dict
+            if "_instantiator" in self.hparams:  # LightningCLI built it, and gives its config as `net`
+                self.save_hyperparameters(ignore=["inputs"])
+            self.hparams["net"] = network_config(self.hparams.get("net"))
             self.net = net
         else:
             self.save_hyperparameters(ignore=["inputs"])
@@ -177,8 +194,8 @@ class Task(pl.LightningModule):
     @property
     def zoo_name(self) -> str:
         """The registered model's name; empty for a network of one's own."""
-        name: str | None = self.hparams["net"]
-        return name or ""
+        net = self.hparams["net"]
+        return net if isinstance(net, str) else ""
 
     @property
     def display_name(self) -> str:
@@ -406,12 +423,12 @@ class ClassificationTask(Task):
         if isinstance(net, nn.Module):
             if labels is None:
                 raise ZooError(f"a {type(self).__name__} of network {type(net).__name__} needs labels naming "
-                               "its classes; pass labels=[...], one per output, e.g. [str(i) for i in range(10)]")
+                               "its classes; pass labels=[...], one per output, e.g. [str(i) for i in range(10)] "
+                               "(on the command line --model.labels, or --data NAME, whose labels it takes)")
             self.labels = tuple(labels)
         else:
             card = MODELS.get(str(net))
-            default = card.labels or tuple(str(i) for i in range(int(card.output_shape[-1] or 0)))
-            self.labels = tuple(labels) if labels is not None else default
+            self.labels = tuple(labels) if labels is not None else card_labels(card)
             outputs = card.output_shape[-1]
             if not takes_num_classes(card.net) and outputs is not None and len(self.labels) != outputs:
                 raise ZooError(

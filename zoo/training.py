@@ -211,10 +211,11 @@ def forward_flops(model: torch.nn.Module, *inputs: torch.Tensor) -> int:
 def describe(model: pl.LightningModule) -> str:
     """One line on the model: its name, parameters and forward FLOPs per sample where its
     inputs have a fixed shape (the summary Lightning's table would give, minus the noise)."""
-    name = getattr(model, "zoo_name", type(model).__name__)
+    name = getattr(model, "display_name", type(model).__name__)
+    registered = getattr(model, "zoo_name", "")
     params = sum(p.numel() for p in model.parameters())
     line = f"model {name}: {params:,} parameters"
-    shape = MODELS.get(name).input_shape if name in MODELS else (None,)
+    shape = MODELS.get(registered).input_shape if registered in MODELS else (None,)
     if all(s is not None for s in shape):
         flops = forward_flops(model, torch.zeros(1, *shape, device=model.device))  # type: ignore[arg-type]
         line += f", {flops / 1e6:,.2f} MFLOPs per sample forward"

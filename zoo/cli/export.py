@@ -24,4 +24,4 @@ def export_main(argv: list[str]) -> None:
     output_path(args.out, "--out", [args.ckpt_path], args.overwrite)  # before the model is loaded
     model = load_model(args.model, args.ckpt_path)
     path = export(model, args.format, args.out, args.overwrite)
-    print(f"zoo: {model.zoo_name} exported as {args.format} to {path}")
+    print(f"zoo: {model.display_name} exported as {args.format} to {path}")

@@ -9,6 +9,7 @@ checks come out as one `ZooError` line (see `zoo.cli.parse_errors`).
 from __future__ import annotations
 
 import os
+import pydoc
 import re
 import signal
 import sys
@@ -29,7 +30,7 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from zoo import checks
 from zoo.building import load_pretrained
 from zoo.callbacks import ConfusionMatrixCallback, LogSampleImages, RecallCeilingCallback
-from zoo.checkpoints import checked_checkpoint, checkpoint_model, read_checkpoint, task_arguments
+from zoo.checkpoints import checked_checkpoint, checkpoint_net, read_checkpoint, task_arguments
 from zoo.cli.names import add_names, is_name, which_model
 from zoo.cli.parse_errors import check_yaml_inputs, one_line
 from zoo.cli.raw_inputs import add_raw_input_arguments, answer_raw_inputs, check_raw_input_options, raw_inputs
@@ -51,7 +52,7 @@ from zoo.runs import (
     run_config_file,
     write_failure,
 )
-from zoo.tasks import ClassificationTask, Task, takes_num_classes
+from zoo.tasks import ClassificationTask, Task, card_labels, takes_num_classes
 from zoo.training import (
     attach_test_callbacks,
     describe,
@@ -226,10 +227,15 @@ class ZooCLI(LightningCLI):
         if section is None or not path:
             return
         self.checkpoint = read_checkpoint(path)
-        written_by = checkpoint_model(self.checkpoint, path)
+        written_by = checkpoint_net(self.checkpoint, path)
         init = section.model.get("init_args") if section.get("model") else None
         wanted = init.get("net") if init else None
-        if wanted and wanted != written_by:
+        if isinstance(wanted, str) and isinstance(written_by, dict):
+            raise ZooError(
+                f"checkpoint {path!r} was written by network {written_by['class_path']!r}, not model {wanted!r}; "
+                f"leave out --model {wanted} (the checkpoint names its network), or pass a checkpoint of {wanted}"
+            )
+        if isinstance(wanted, str) and wanted != written_by:
             raise ZooError(
                 f"checkpoint {path!r} was written by model {written_by!r}, not {wanted!r}; "
                 f"pass --model {written_by}, or a checkpoint of {wanted}"
@@ -287,27 +293,53 @@ class ZooCLI(LightningCLI):
             ) from None
 
     def instantiate_classes(self) -> None:
-        """LightningCLI's, after giving a classifier the datamodule's labels (`link_labels`)."""
+        """LightningCLI's, after giving a classifier the datamodule's labels (`link_labels`), and
+        with the datamodule's config kept for the checkpoints (`record_data`)."""
         self.link_labels()
         super().instantiate_classes()
+        self.record_data()
+
+    def record_data(self) -> None:
+        """A training run's datamodule keeps its config (class path and arguments) as its
+        hyperparameters, which Lightning saves in every checkpoint (`datamodule_hyper_parameters`):
+        a network of one's own reads its raw inputs and its data from there. Only plain values, so
+        the checkpoint still loads with `weights_only=True`; a datamodule that saves its own
+        hyperparameters keeps them."""
+        data = self.config[self.subcommand].get("data") if self.subcommand == "fit" else None
+        if data is None or self.datamodule is None or self.datamodule.hparams:
+            return
+        config = data.clone().as_dict()
+        arguments = {"_class_path": config["class_path"], **(config.get("init_args") or {})}
+        if checks.is_plain(arguments):
+            self.datamodule.save_hyperparameters(arguments, logger=False)
 
     def link_labels(self) -> None:
         """A classifier built without labels of its own takes the datamodule's (an image folder's
         class names), and its network as many outputs, when its network takes `num_classes`;
         otherwise `check_compatible` refuses a mismatch. Done here rather than by LightningCLI's
         `link_arguments`, which would take --model.labels off the command line, where a user may
-        still set them. The labels go into the run's config.yaml."""
+        still set them. A network of one's own (`--model.net '{"class_path": ...}'`) takes the
+        data's labels likewise. The labels go into the run's config.yaml."""
         subcommand = self.config.get("subcommand")
         section = self.config[subcommand] if subcommand else self.config
         model, data = section.get("model"), section.get("data")
         init = model.get("init_args") if model is not None else None
-        if init is None or data is None or init.get("labels") is not None or init.get("net") not in MODELS:
+        if init is None or data is None or init.get("labels") is not None:
             return
-        card = MODELS.get(init["net"])
-        if not issubclass(card.task, ClassificationTask) or not takes_num_classes(card.net):
+        net = init.get("net")
+        if isinstance(net, str):
+            if net not in MODELS:
+                return
+            card = MODELS.get(net)
+            if not issubclass(card.task, ClassificationTask) or not takes_num_classes(card.net):
+                return
+            own = list(card_labels(card))
+        elif not is_classifier(model.get("class_path")):
             return
+        else:
+            own = []  # a network of one's own has no labels but the data's
         labels = getattr(instantiate_class((), data.clone().as_dict()), "labels", None)
-        if labels is not None and list(labels) != list(card.labels or []):
+        if labels is not None and list(labels) != own:
             init["labels"] = list(labels)
 
     def _parse_ckpt_path(self) -> None:
@@ -318,8 +350,8 @@ class ZooCLI(LightningCLI):
         if not subcommand or not self.checkpoint:
             return
         path = self.config[subcommand]["ckpt_path"]
-        name, arguments = task_arguments(self.checkpoint, path)
-        model = {"class_path": class_path(MODELS.get(name).task), "init_args": arguments}
+        written = task_arguments(self.checkpoint, path)
+        model = {"class_path": class_path(written.task), "init_args": written.arguments}
         self.config = self.parser.parse_object({subcommand: {"model": model}}, self.config)
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
@@ -542,6 +574,13 @@ class ZooCLI(LightningCLI):
         with atomic_write(path) as temporary, open(temporary, "wb") as file:
             torch.save(stacked, file)
         say(f"{len(stacked)} predictions of shape {tuple(stacked.shape[1:])} saved to {path}")
+
+
+def is_classifier(task_path: Any) -> bool:
+    """Whether a task class path from the command line (already imported by the parser) names a
+    classifier."""
+    task = pydoc.locate(task_path) if isinstance(task_path, str) else None
+    return isinstance(task, type) and issubclass(task, ClassificationTask)
 
 
 def without_model_names(args: list[str]) -> list[str]:

@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from zoo.errors import ZooError
-from zoo.registry import DATAMODULES, MODELS, recipe_for
+from zoo.registry import DATAMODULES, MODELS, class_path, recipe_for
 from zoo.runs import run_config
 
 
@@ -121,16 +121,28 @@ class RecipeAction(argparse.Action):
 
 def model_from_checkpoint(action: argparse.Action) -> None:
     """`--ckpt_path C` with no model named so far names the checkpoint's own (read the safe way),
-    so `zoo test --ckpt_path C` needs no --model; a model named after it still wins."""
+    so `zoo test --ckpt_path C` needs no --model; a model named after it still wins. A checkpoint
+    of a network of one's own names its task and network, and, where no data is named yet, the
+    registered datamodule it was trained on."""
     base = type(action)
 
     def call(self: Any, parser: Any, namespace: Any, value: Any, *rest: Any, **kwargs: Any) -> Any:
         base.__call__(self, parser, namespace, value, *rest, **kwargs)
         if value and namespace.get("model") is None:
-            from zoo.checkpoints import checkpoint_model, read_checkpoint
+            from zoo.checkpoints import checkpoint_net, read_checkpoint, task_arguments, trained_data
 
-            name = checkpoint_model(read_checkpoint(value), value)
-            parser._option_string_actions["--model"](parser, namespace, name, "--model")
+            checkpoint = read_checkpoint(value)
+            net = checkpoint_net(checkpoint, value)
+            if isinstance(net, str):
+                parser._option_string_actions["--model"](parser, namespace, net, "--model")
+                return
+            written = task_arguments(checkpoint, value)  # its classes checked before the parser imports them
+            model = {"class_path": class_path(written.task), "init_args": written.arguments}
+            parser._option_string_actions["--model"](parser, namespace, json.dumps(model), "--model")
+            data = trained_data(checkpoint)
+            if data is not None and namespace.get("data") is None:
+                config = {"class_path": class_path(DATAMODULES.get(data[0]).cls), "init_args": data[1]}
+                parser._option_string_actions["--data"](parser, namespace, json.dumps(config), "--data")
 
     action.__class__ = type(f"Checkpoint{base.__name__}", (base,), {"__call__": call})
 

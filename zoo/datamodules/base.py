@@ -12,6 +12,7 @@ from torch import Tensor
 
 from zoo import checks
 from zoo.errors import ZooError
+from zoo.inputs import Inputs
 
 DATA_DIR_ENV = "ZOO_DATA_DIR"
 BatchTransform = Callable[[Tensor, torch.Generator], Tensor]
@@ -140,6 +141,9 @@ class TensorDataModule(pl.LightningDataModule):
 
     zoo_name: str = ""
     input_shape: tuple[int | None, ...] = ()
+    raw_inputs: Inputs | None = None
+    """What raw inputs a network trained on this data answers (see `zoo.inputs`), where the data
+    says: a checkpoint of a network that was never registered reads them from its datamodule."""
 
     def __init__(
         self,

@@ -17,6 +17,7 @@ from torch import Tensor
 from zoo.datamodules.base import BatchTransform, TensorDataModule, writable_dir
 from zoo.datamodules.image_tensors import normalise_images, normalised_black, random_crop_flip
 from zoo.errors import ZooError
+from zoo.inputs import Images
 from zoo.inputs.images import CIFAR10_MEAN, CIFAR10_STD
 from zoo.notice import notice
 from zoo.registry import register_datamodule
@@ -148,6 +149,7 @@ class CIFAR10DataModule(TensorDataModule):
     num_classes = len(CLASSES)
     classes = CLASSES
     labels = list(CLASSES)
+    raw_inputs = Images(input_shape, CIFAR10_MEAN, CIFAR10_STD)
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ from zoo.datamodules.public_files import MD5 as PUBLIC_MD5
 from zoo.datamodules.public_files import public_file
 from zoo.datamodules.tables import read_numbers
 from zoo.errors import ZooError
+from zoo.inputs import Numbers
 from zoo.inputs.bounds import SCALED_FEATURE, Allowed
 from zoo.registry import register_datamodule
 
@@ -37,6 +38,7 @@ class DiabetesDataModule(TensorDataModule):
     """
 
     input_shape = (NUM_FEATURES,)
+    raw_inputs = Numbers(NUM_FEATURES, allowed=SCALED_FEATURE)
 
     def __init__(
         self,

@@ -13,12 +13,15 @@ from zoo import checks
 from zoo.datamodules.base import BatchTransform, TensorDataModule, seeded_split, writable_dir
 from zoo.datamodules.image_tensors import normalised_black, random_crop_flip, random_warp
 from zoo.errors import ZooError
+from zoo.inputs import mnist_digits
 from zoo.inputs.image_files import MAX_SIDE
 from zoo.inputs.images import MNIST_MEAN, MNIST_STD
 from zoo.notice import notice
 from zoo.registry import register_datamodule
 
 MEAN, STD = MNIST_MEAN, MNIST_STD
+DIGITS = [str(digit) for digit in range(10)]
+"""The classes, in the order of the labels in the files."""
 RAW_FILES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -81,6 +84,8 @@ class MNISTDataModule(TensorDataModule):
     `zoo.recipes.PRETRAINED_MNIST`).
     """
 
+    labels = DIGITS
+
     def __init__(
         self,
         data_dir: str | None = None,
@@ -101,6 +106,7 @@ class MNISTDataModule(TensorDataModule):
         self.pad_to = pad_to
         self.augment = augment
         self.input_shape = padded_shape(pad_to)
+        self.raw_inputs = mnist_digits(self.input_shape[-1])
         self.used_source: str | None = None
 
     def train_transform(self) -> BatchTransform | None:

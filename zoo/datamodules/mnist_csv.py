@@ -10,9 +10,10 @@ import torch
 from torch import Tensor
 
 from zoo.datamodules.base import TensorDataModule
-from zoo.datamodules.mnist import normalise, padded_shape
+from zoo.datamodules.mnist import DIGITS, normalise, padded_shape
 from zoo.datamodules.tables import read_numbers
 from zoo.errors import ZooError
+from zoo.inputs import mnist_digits
 from zoo.inputs.bounds import Allowed
 from zoo.registry import register_datamodule
 
@@ -57,6 +58,8 @@ class MNISTCSVDataModule(TensorDataModule):
     the training file goes to validation, chosen by `seed`; the test file is the test split.
     """
 
+    labels = DIGITS
+
     def __init__(
         self,
         data_dir: str | None = None,
@@ -73,6 +76,7 @@ class MNISTCSVDataModule(TensorDataModule):
         self.test_file = test_file
         self.pad_to = pad_to
         self.input_shape = padded_shape(pad_to)
+        self.raw_inputs = mnist_digits(self.input_shape[-1])
 
     def load(self) -> dict[str, tuple[Tensor, ...]]:
         train_images, train_labels = read_digits_csv(self.data_dir / self.train_file)

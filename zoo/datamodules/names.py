@@ -16,6 +16,7 @@ from zoo.datamodules.base import TensorDataModule, seeded_split
 from zoo.datamodules.public_files import public_file
 from zoo.datamodules.tables import check_utf8
 from zoo.errors import ZooError
+from zoo.inputs import Surnames
 from zoo.notice import notice
 from zoo.registry import register_datamodule
 from zoo.text import MAX_NAME_LENGTH, ascii_codes, encode_names
@@ -178,6 +179,7 @@ class NamesDataModule(TensorDataModule):
         self.dedupe = dedupe
         self.class_sampling = class_sampling
         self.input_shape = (None,)
+        self.raw_inputs = Surnames(max_length=max_len)
         self.countries: list[str] = []
         self.conflicts: Tensor | None = None
 

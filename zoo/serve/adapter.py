@@ -14,7 +14,7 @@ import logging
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import lightning.pytorch as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -122,14 +122,22 @@ class Query:
         return ImageBytes(self.raw, "upload") if isinstance(self.raw, bytes) else self.raw
 
 
-def request_body(name: str) -> type[Body]:
-    """The body `POST /predict/<name>` takes."""
-    return REQUESTS.get(card_inputs(name).kind, TextRequest)
+def served_inputs(served: str | pl.LightningModule) -> Inputs:
+    """The raw inputs a served model takes: a registered name's card's, or a loaded model's own
+    (`Task.raw_inputs`: its card's, or for a network of one's own, its data's)."""
+    if isinstance(served, str):
+        return card_inputs(served)
+    return cast(Task, served).raw_inputs
 
 
-def streams(name: str) -> bool:
+def request_body(served: str | pl.LightningModule) -> type[Body]:
+    """The body `POST /predict/<name>` takes, for a registered name or a loaded model."""
+    return REQUESTS.get(served_inputs(served).kind, TextRequest)
+
+
+def streams(served: str | pl.LightningModule) -> bool:
     """Whether the model writes text, streamed as it is drawn."""
-    return request_body(name) is PromptRequest
+    return request_body(served) is PromptRequest
 
 
 def load(name: str | None, ckpt_path: str | None) -> pl.LightningModule:
@@ -138,7 +146,8 @@ def load(name: str | None, ckpt_path: str | None) -> pl.LightningModule:
 
 
 def served_name(model: pl.LightningModule) -> str:
-    return str(model.zoo_name)
+    """The name a model is served under: its registered name, else its network's class name."""
+    return str(model.display_name)
 
 
 def too_big(size: int) -> Refusal | None:
@@ -250,20 +259,20 @@ def card(name: str, model: pl.LightningModule, ckpt_path: str | None, docs: str 
     """What `GET /models` says of a served model: its input and an example of it from its card
     (the page's default; empty when the card gives none), labels, weights and docs page (the
     address the server serves it at, or None)."""
-    inputs = card_inputs(name)
-    registered = MODELS.get(name)
+    inputs = served_inputs(model)
+    registered = MODELS.get(name) if name in MODELS else None
     weights = f"checkpoint {ckpt_path}" if ckpt_path else f"zoo's pretrained weights ({headline(weights_card(name))})"
     return {
         "name": name,
         "kind": inputs.kind,
         "endpoint": f"/predict/{name}",
-        "streams": streams(name),
+        "streams": streams(model),
         "input": inputs.help,
         "example": inputs.examples[0] if inputs.examples else "",
         "labels": list(getattr(model, "labels", None) or []),
         "weights": weights,
-        "num_params": registered.num_params,
-        "tutorial": registered.reference,
+        "num_params": registered.num_params if registered else sum(p.numel() for p in model.parameters()),
+        "tutorial": registered.reference if registered else "",
         "docs": docs,
-        "request": request_body(name).model_json_schema(),
+        "request": request_body(model).model_json_schema(),
     }

@@ -127,7 +127,7 @@ UPLOAD_SCHEMA = {"requestBody": {"content": {"multipart/form-data": {"schema": {
 """The form upload an image model's endpoint also takes (`FormUploads`), shown beside its JSON body in /docs."""
 
 
-def add_predictor(server: ls.LitServer, handler: RegularRequestHandler, name: str) -> None:
+def add_predictor(server: ls.LitServer, handler: RegularRequestHandler, name: str, body: type[Body]) -> None:
     """`POST /predict/<name>`: the body checked by FastAPI against the model's own request schema
     (a wrong field is a 422 naming it) and by `adapter.checked` (an image's base64, format and
     size from its header), then queued for the worker by LitServe's own handler, as the route
@@ -139,7 +139,6 @@ def add_predictor(server: ls.LitServer, handler: RegularRequestHandler, name: st
             return refusal_answer(query)
         return await handler.handle_request(Routed(name, query), Routed)
 
-    body = adapter.request_body(name)
     predict.__annotations__["request"] = body
     server.app.add_api_route(f"/predict/{name}", predict, methods=["POST"], summary=f"{name}'s answer",
                              openapi_extra=UPLOAD_SCHEMA if body is ImageRequest else None)
@@ -329,7 +328,7 @@ def chosen_models(names: list[str] | None, ckpt_paths: list[str] | None) -> dict
         if name not in models:
             adapter.request_body(name)  # a model zoo cannot take raw inputs for is refused here
             models[name] = (adapter.load(name, None), None)
-    if all(adapter.streams(name) for name in models):
+    if all(adapter.streams(model) for model, _ in models.values()):
         raise ZooError("zoo serve needs at least one model that is not a language model (LitServe needs a "
                        "worker); add one with --model, e.g. a model from 'zoo list'")
     return models
@@ -350,16 +349,17 @@ class Server(ls.LitServer):
 
 
 def build_server(models: dict[str, tuple[Any, str | None]], timeout: float, site: Path | None) -> ls.LitServer:
-    checkpoints = {name: ckpt for name, (_, ckpt) in models.items() if not adapter.streams(name)}
-    uploads = frozenset(f"/predict/{name}" for name in checkpoints if adapter.request_body(name) is ImageRequest)
+    checkpoints = {name: ckpt for name, (model, ckpt) in models.items() if not adapter.streams(model)}
+    bodies = {name: adapter.request_body(models[name][0]) for name in checkpoints}
+    uploads = frozenset(f"/predict/{name}" for name in checkpoints if bodies[name] is ImageRequest)
     api = ModelsAPI(checkpoints)
     server = Server(api, accelerator="cpu", workers_per_device=1, timeout=timeout,
                     max_payload_size=adapter.MAX_BODY_BYTES, middlewares=[(FormUploads, {"paths": uploads})])
     handler = RegularRequestHandler(api, server)
     for name in checkpoints:
-        add_predictor(server, handler, name)
+        add_predictor(server, handler, name, bodies[name])
     for name, (model, _) in models.items():
-        if adapter.streams(name):
+        if adapter.streams(model):
             add_writer(server, name, model, timeout)
     cards = [adapter.card(name, model, ckpt, docs_page(site, name)) for name, (model, ckpt) in models.items()]
     add_routes(server, cards, site)
