@@ -44,6 +44,7 @@ from benchmarks.data import zoo_datamodule
 from benchmarks.loops import EpochLog, EpochTimer, run_plain, run_zoo
 from zoo.logs import PacedTensorBoardLogger
 from zoo.registry import recipe_for
+from zoo.training import zoo_profiler
 
 NAME = "overhead"
 RECIPE = "tutorial"
@@ -164,13 +165,13 @@ class StepPhase(pl.Callback):
 def hook_dispatch_s(calls: int = 4000, repeats: int = 5) -> float:
     """Seconds Lightning spends calling one callback's hook beyond the hook's own body: the
     loop over callbacks, the profiler bracket and the call (a Trainer with one callback that
-    does nothing, against one with none; the fastest of `repeats` rounds of each, so that
-    another process taking the processor is not counted)."""
+    does nothing, against one with none, each with the profiler a zoo run has; the fastest of
+    `repeats` rounds of each, so that another process taking the processor is not counted)."""
     model = pl.LightningModule()
     seconds = []
     for callbacks in ([], [pl.Callback()]):
         trainer = pl.Trainer(callbacks=callbacks, logger=False, enable_checkpointing=False,
-                             enable_progress_bar=False, enable_model_summary=False)
+                             enable_progress_bar=False, enable_model_summary=False, profiler=zoo_profiler(None))
         trainer.strategy.connect(model)
 
         def dispatch(trainer: pl.Trainer = trainer) -> None:

@@ -15,6 +15,7 @@ from conftest import SyntheticDataModule, quiet_trainer
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.profilers import SimpleProfiler
 
 from zoo import ZooError, build
 from zoo.callbacks import EpochLines, TimedProgressBar
@@ -23,7 +24,7 @@ from zoo.cli import main
 from zoo.logs import PacedTensorBoardLogger
 from zoo.runs import run_config
 from zoo.tasks import RANDOM_STATE
-from zoo.training import fit
+from zoo.training import NoProfiler, fit
 
 
 def test_training_loss_reaches_the_logger_at_its_cadence(tmp_path: Path) -> None:
@@ -233,3 +234,24 @@ def test_an_unknown_override_in_python_is_one_line_naming_the_arguments(
         fit("cnn_mnist", default_root_dir=str(tmp_path), logger=False, **overrides)
     assert words in str(refused.value) and "it takes: " in str(refused.value)
     assert not list(tmp_path.iterdir()), "refused before anything was written"
+
+
+@pytest.mark.parametrize(("profiler", "kind"), [(None, NoProfiler), ("simple", SimpleProfiler)])
+def test_a_run_profiles_nothing_unless_asked_and_then_as_asked(profiler: str | None, kind: type,
+                                                              tmp_path: Path) -> None:
+    """Without a profiler, zoo's NoProfiler (cheaper per hook call than Lightning's default); a
+    profiler the user names is the one the run uses, and times the run's steps."""
+    run = fit("linear_regression", max_epochs=1, enable_progress_bar=False, default_root_dir=str(tmp_path),
+              logger=False, test=False, profiler=profiler)
+    assert type(run.trainer.profiler) is kind
+    if profiler:
+        assert run.trainer.profiler.recorded_durations["run_training_batch"]  # type: ignore[attr-defined]
+
+
+def test_zoo_fit_keeps_the_profiler_a_user_names(run_zoo, tmp_path: Path) -> None:
+    """Its report, written to a file in the run's folder as asked, times the training steps."""
+    result = run_zoo("fit", "--model", "linear_regression", "--trainer.max_epochs", "1",
+                     "--trainer.profiler", "SimpleProfiler", "--trainer.profiler.filename", "steps")
+    assert result.returncode == 0, result.stderr
+    (report,) = tmp_path.glob("runs/linear_regression/lightning_logs/version_0/fit-steps.txt")
+    assert "run_training_batch" in report.read_text()

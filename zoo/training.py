@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import importlib
@@ -16,6 +17,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import instantiate_class
 from lightning.pytorch.plugins import CheckpointIO, TorchCheckpointIO
+from lightning.pytorch.profilers import Profiler
 
 from zoo import checks
 from zoo.callbacks import (
@@ -164,6 +166,35 @@ def zoo_plugins(plugins: Any) -> list[Any]:
     return [*given, AtomicCheckpointIO()]
 
 
+class NoProfiler(Profiler):
+    """The Trainer's profiler when the user chose none: it times nothing, as Lightning's own
+    `PassThroughProfiler` does, but hands back one shared context for every action instead of
+    making a generator-based one each time. Lightning brackets every hook call with the profiler,
+    callbacks' and the model's, about 40 a training step: 0.9 microseconds a call less on a 2-core
+    machine (1.6 against 0.7 for a callback's hook, the benchmark's `overhead` section)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nothing = contextlib.nullcontext()
+
+    def start(self, action_name: str) -> None:
+        pass
+
+    def stop(self, action_name: str) -> None:
+        pass
+
+    def summary(self) -> str:
+        return ""
+
+    def profile(self, action_name: str) -> contextlib.nullcontext[None]:  # type: ignore[override]
+        return self.nothing
+
+
+def zoo_profiler(profiler: Any) -> Any:
+    """The user's profiler, else `NoProfiler`."""
+    return NoProfiler() if profiler is None else profiler
+
+
 def attach_test_callbacks(trainer: pl.Trainer, normalize: bool = False) -> None:
     """Callbacks that act only while testing (the confusion matrix, its rows as fractions with
     `normalize`; the recall ceilings), attached just before a test, so training steps do not
@@ -289,6 +320,7 @@ def fit(
         options.get("enable_checkpointing"),
     )
     options["plugins"] = zoo_plugins(options.get("plugins"))
+    options["profiler"] = zoo_profiler(options.get("profiler"))
     if options.get("logger") in (None, True):
         options["logger"] = logger_class()(options.get("default_root_dir") or os.getcwd())
     trainer = pl.Trainer(**options)

@@ -61,6 +61,7 @@ from zoo.training import (
     last_after_best,
     zoo_callbacks,
     zoo_plugins,
+    zoo_profiler,
 )
 from zoo.weights_build import card_datamodule
 
@@ -356,8 +357,9 @@ class ZooCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         """Add zoo's callbacks (`zoo.training.zoo_callbacks`): its progress bar unless it is off
-        or the user gave one, and no validation loop without validation data; and its atomic
-        checkpoint writer (`zoo.training.zoo_plugins`).
+        or the user gave one, and no validation loop without validation data; its atomic
+        checkpoint writer (`zoo.training.zoo_plugins`); and, unless the user chose a profiler,
+        one that costs less per hook than Lightning's default (`zoo.training.NoProfiler`).
 
         They are added here, not to the parsed config, so a saved config.yaml stays free of them
         and still runs with `--trainer.enable_progress_bar false`."""
@@ -371,6 +373,7 @@ class ZooCLI(LightningCLI):
         )
         kwargs["callbacks"] = callbacks
         kwargs["plugins"] = zoo_plugins(kwargs.get("plugins", trainer.plugins))
+        kwargs["profiler"] = zoo_profiler(kwargs.get("profiler", trainer.profiler))
         if self.subcommand in EVALUATIONS:
             # An evaluation saves no checkpoints; the loaded checkpoint's ModelCheckpoint state
             # names the training run's folder, and Lightning's notice that it differs from this
