@@ -26,7 +26,7 @@ HEADS = {
 }
 
 
-def test_batches(name: str) -> list[tuple[torch.Tensor, ...]]:
+def split_batches(name: str) -> list[tuple[torch.Tensor, ...]]:
     """The inputs of the first SAMPLES samples of the model's test split, batch by batch."""
     data = default_datamodule(name)
     try:
@@ -53,7 +53,7 @@ def test_exported_files_answer_the_test_split_as_pytorch_does(
     if real:
         monkeypatch.setenv("ZOO_DATA_DIR", str(real))
     model = build(name, pretrained=True).eval()
-    batches = test_batches(name)
+    batches = split_batches(name)
     for fmt in ("onnx", "torchscript"):
         out = tmp_path / f"{name}.{fmt}"
         main(["export", "--model", name, "--format", fmt, "--out", str(out)])

@@ -82,17 +82,18 @@ def event_folder(folder: Path) -> Path:
 
 REPLACES = [
     pytest.param(["export", "--model", "linear_regression", "--format", "torchscript", "--out", "notes.txt"],
-                 "--out 'notes.txt'", "notes.txt", id="export"),
+                 "--out 'notes.txt'", "notes.txt", ["notes.txt.json"], id="export"),
     pytest.param(["predict", "--model", "linear_regression", "3", "--output", "notes.txt"],
-                 "--output 'notes.txt'", "notes.txt", id="predict"),
-    pytest.param(["plot", "logs", "--out", "notes.png"], "--out 'notes.png'", "notes.png", id="plot"),
-    pytest.param(["plot", "logs"], "--out 'logs/val_acc.png'", "logs/val_acc.png", id="plot-default-out"),
+                 "--output 'notes.txt'", "notes.txt", [], id="predict"),
+    pytest.param(["plot", "logs", "--out", "notes.png"], "--out 'notes.png'", "notes.png", [], id="plot"),
+    pytest.param(["plot", "logs"], "--out 'logs/val_acc.png'", "logs/val_acc.png", [], id="plot-default-out"),
 ]
+"""Each command, the option and file it would replace, and what else it writes (an export's sidecar)."""
 
 
-@pytest.mark.parametrize(("args", "named", "file"), REPLACES)
+@pytest.mark.parametrize(("args", "named", "file", "also"), REPLACES)
 def test_an_existing_file_is_replaced_only_with_overwrite_true(
-    args: list[str], named: str, file: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    args: list[str], named: str, file: str, also: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -109,7 +110,7 @@ def test_an_existing_file_is_replaced_only_with_overwrite_true(
     assert sorted(p.name for p in tmp_path.rglob("*")) == before, "nothing written, no run folder"
     main([*args, "--overwrite", "true"])
     assert (tmp_path / file).read_bytes() != KEPT
-    assert sorted(p.name for p in tmp_path.rglob("*")) == before, "the file replaced, nothing else written"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(before + also), "the file replaced, nothing else"
 
 
 def test_overwrite_alone_replaces_a_file_in_commands_outside_lightning(
