@@ -106,8 +106,8 @@ def test_a_network_of_ones_own_works_with_every_command_from_its_checkpoint(
     assert row.prediction in [str(d) for d in range(10)]
 
 
-@pytest.mark.slow  # a server takes 10 to 20 s to start
 def test_zoo_serve_answers_with_a_network_of_ones_own(trained: Path) -> None:
+    """The journey's last step, in the default suite with the rest (a server takes 10-20 s to start)."""
     pytest.importorskip("litserve", reason="zoo serve needs the serve extra: pip install -e '.[serve]'")
     from benchmarks.serve import digit_body, zoo_serve
 
