@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import torch
-from conftest import SyntheticDataModule, example_inputs, quiet_trainer
+from conftest import ANSWER_HEADS, SyntheticDataModule, example_inputs, quiet_trainer
 from lightning.pytorch.loggers import TensorBoardLogger
 from PIL import Image
 
@@ -62,20 +62,13 @@ def test_exported_networks_answer_as_pytorch_does(name: str, tmp_path: Path) -> 
         torch.testing.assert_close(scripted(*inputs), expected, atol=1e-5, rtol=1e-5)
 
 
-HEADS = {
-    "softmax over the last axis gives the probabilities of the labels": lambda t: t.softmax(dim=-1),
-    "sigmoid gives the probability of label 1": torch.sigmoid,
-    "none: the output is the answer": lambda t: t,
-}
-
-
 def check_sidecar(sidecar: dict[str, Any], session: Any, model: Any, onnx_out: torch.Tensor,
                   expected: torch.Tensor) -> None:
     """The sidecar names the file's tensors as onnxruntime reads them (dynamic axes by name), its
     head turns the file's output into the task's answer, and its labels are the model's."""
     assert [(i["name"], i["shape"]) for i in sidecar["inputs"]] == [(i.name, i.shape) for i in session.get_inputs()]
     assert sidecar["output"]["shape"] == session.get_outputs()[0].shape
-    torch.testing.assert_close(HEADS[sidecar["output"]["to_answer"]](onnx_out), model.prediction(expected),
+    torch.testing.assert_close(ANSWER_HEADS[sidecar["output"]["to_answer"]](onnx_out), model.prediction(expected),
                                atol=1e-5, rtol=1e-5)
     assert sidecar["labels"] == (list(model.labels) if hasattr(model, "labels") else None)
     assert sidecar["raw_inputs"]["kind"] == model.raw_inputs.kind and sidecar["format"] == "onnx"

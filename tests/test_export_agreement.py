@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import ANSWER_HEADS
 
 from zoo import build, default_datamodule
 from zoo.cli import main
@@ -19,13 +20,6 @@ from zoo.pretrained import cards
 SHIPPED = sorted(cards())
 SAMPLES = 1000
 """At most this many test samples per model: MNIST's embedded test split whole."""
-HEADS = {
-    "softmax over the last axis gives the probabilities of the labels": lambda t: t.softmax(dim=-1),
-    "sigmoid gives the probability of label 1": torch.sigmoid,
-    "none: the output is the answer": lambda t: t,
-}
-
-
 def split_batches(name: str) -> list[tuple[torch.Tensor, ...]]:
     """The inputs of the first SAMPLES samples of the model's test split, batch by batch."""
     data = default_datamodule(name)
@@ -58,7 +52,7 @@ def test_exported_files_answer_the_test_split_as_pytorch_does(
         out = tmp_path / f"{name}.{fmt}"
         main(["export", "--model", name, "--format", fmt, "--out", str(out)])
         sidecar = json.loads(out.with_name(out.name + ".json").read_text())
-        head = HEADS[sidecar["output"]["to_answer"]]
+        head = ANSWER_HEADS[sidecar["output"]["to_answer"]]
         if fmt == "onnx":
             session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
             names = [i.name for i in session.get_inputs()]
