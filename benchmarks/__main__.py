@@ -12,6 +12,7 @@ import torch
 
 from benchmarks import (
     efficiency,
+    exports,
     overhead,
     serve,
     startup,
@@ -39,6 +40,7 @@ SECTIONS: dict[str, Callable[[Settings], SectionResult]] = {
     efficiency.NAME: efficiency.run,
     startup.NAME: startup.run,
     serve.NAME: serve.run,
+    exports.NAME: exports.run,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 TARGET_COLUMNS = ["section", "target", "model", "measured", "limit", "result"]

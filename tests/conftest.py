@@ -144,11 +144,3 @@ def save_in_mode(grey: Any, mode: str, path: Path) -> Path:
 def save(image: Any, path: Path) -> Path:
     image.save(path)
     return path
-
-
-ANSWER_HEADS = {
-    "softmax over the last axis gives the probabilities of the labels": lambda t: t.softmax(dim=-1),
-    "sigmoid gives the probability of label 1": torch.sigmoid,
-    "none: the output is the answer": lambda t: t,
-}
-"""What an export's sidecar says turns the file's output into the task's answer, as code."""

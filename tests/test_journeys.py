@@ -80,16 +80,17 @@ def test_image_classifier_journey(run_zoo, tmp_path: Path) -> None:
     assert model.zoo_name == "cnn_mnist"
     for fmt, out in (("onnx", "cnn.onnx"), ("torchscript", "cnn.pt")):
         succeeded(run_zoo("export", "--model", "cnn_mnist", *ckpt, "--format", fmt, "--out", out))
-    x = torch.randn(3, 1, 28, 28)
-    with torch.no_grad():
-        expected = model.net.cpu().to(memory_format=torch.contiguous_format)(x)
+    pixels = np.array(Image.open(picture))[None, None]  # the picture's own pixels: the files prepare them
     scripted = torch.jit.load(str(tmp_path / "cnn.pt"))
-    torch.testing.assert_close(scripted(x), expected, atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        answer = scripted(torch.from_numpy(pixels))
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(tmp_path / "cnn.onnx"), providers=["CPUExecutionProvider"])
-    (onnx_out,) = session.run(None, {"input0": x.numpy()})
-    np.testing.assert_allclose(onnx_out, expected.numpy(), atol=1e-5, rtol=1e-5)
+    (onnx_out,) = session.run(None, {"input0": pixels})
+    np.testing.assert_allclose(onnx_out, answer.numpy(), atol=1e-5, rtol=1e-5)
+    assert str(int(onnx_out.argmax())) == str(rows["prediction"].iloc[0])
+    assert float(onnx_out.max()) == pytest.approx(float(rows["probability"].iloc[0]), abs=1e-4)
 
     last = best.parent / "last.ckpt"
     resumed = succeeded(run_zoo("fit", "--model", "cnn_mnist", *ONE_STEP, "--model.scheduler", "null",

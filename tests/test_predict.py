@@ -17,7 +17,8 @@ from zoo.checkpoints import load_model
 from zoo.cli import main
 from zoo.datamodules import mnist
 from zoo.inputs import mnist_digits
-from zoo.inputs.images import mnist_digit, read_image
+from zoo.inputs.image_files import read_image_bytes
+from zoo.inputs.preparation import mnist_digits as prepared_digits
 
 BACKGROUND = -mnist.MEAN / mnist.STD  # a black MNIST pixel after normalisation
 CHECKPOINT_MODELS = ("cnn_mnist", "lenet_mnist", "cnn_cifar10", "gru_names", "char_rnn_shakespeare",
@@ -99,8 +100,24 @@ def test_a_transparent_png_and_a_grey_file_are_read(tmp_path: Path) -> None:
     draw_seven(tmp_path / "alpha.png", ink=(0, 0, 0, 255), paper=(0, 0, 0, 0), mode="RGBA")
     draw_seven(tmp_path / "grey.png", ink=0, paper=255, mode="L")
     for name in ("alpha.png", "grey.png"):
-        digit = mnist_digit(read_image(tmp_path / name, 1)[0])
+        digit = prepared_digits(read_image_bytes(tmp_path / name, 1).float() / 255)[0]
         assert digit[0].abs().max() == 0 and digit.max() > 0.9
+
+
+def test_a_thin_digit_keeps_its_shape_down_its_one_column(tmp_path: Path) -> None:
+    """A stroke thin enough to become one column of the 20x20 box keeps the gap drawn across it
+    (anti-aliased resizing in torch.nn.functional.interpolate gives an output one pixel wide a
+    single value down the whole column: the gap was lost)."""
+    page = Image.new("L", (200, 200), 255)
+    draw = ImageDraw.Draw(page)
+    draw.line([(100, 20), (100, 90)], fill=0, width=6)
+    draw.line([(100, 120), (100, 180)], fill=0, width=6)
+    page.save(tmp_path / "broken_one.png")
+    digit = prepared_digits(read_image_bytes(tmp_path / "broken_one.png", 1).float() / 255)[0]
+    column = digit.amax(dim=1)
+    inked = column.nonzero().flatten()
+    middle = column[int(inked[0]) : int(inked[-1]) + 1]
+    assert len(inked) >= 19 and middle.max() > 0.9 and middle.min() < 0.1
 
 
 @pytest.mark.parametrize("mode", IMAGE_MODES)

@@ -1,7 +1,8 @@
-"""A trained model's plain network as ONNX or TorchScript, for use without zoo: traced with
-the example inputs its card gives (`zoo.inputs`), with a JSON sidecar beside it (`FILE.json`)
-that says what the file takes and gives: its tensors, how raw inputs become them, the labels and
-what turns the output into probabilities."""
+"""A trained model as ONNX or TorchScript, for use without zoo: a graph from the decoded raw
+input (an image's uint8 pixels, a text's character codes, numbers) to the answer (probabilities
+or values), carrying the input preparation and the task's output head (`Answering`), traced on
+the decoded examples its card gives (`zoo.inputs`); with a JSON sidecar beside it (`FILE.json`)
+that says what the file takes and gives: its tensors, how to decode raw inputs, the labels."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import logging
 import sys
 import warnings
 from pathlib import Path
@@ -23,20 +25,39 @@ from zoo.files import atomic_write, output_path
 from zoo.registry import MODELS
 from zoo.tasks import Task
 
-EXPORT_FORMATS = ("onnx", "torchscript")
+EXPORT_FORMATS = ("onnx", "onnx_int8", "torchscript")
+INT8 = ("the weights of Conv, MatMul (constant weights only), Gemm, LSTM and Gather stored as int8 and the "
+        "activations quantized as they come (onnxruntime.quantization.quantize_dynamic, QInt8)")
+"""What an `onnx_int8` file holds: ONNX Runtime's dynamic quantization of the ONNX file."""
+
+
+class Answering(torch.nn.Module):
+    """Decoded raw inputs -> the task's answer: the inputs' preparation, the network and the
+    task's output head, as one module, which is what an exported file holds."""
+
+    def __init__(self, model: Task) -> None:
+        super().__init__()
+        self.preparation = model.raw_inputs.preparation()
+        self.net = copy.deepcopy(model.net).cpu().eval().to(memory_format=torch.contiguous_format)
+        self.head = model.prediction
+
+    def forward(self, *decoded: torch.Tensor) -> torch.Tensor:
+        inputs = decoded if self.preparation is None else (self.preparation(*decoded),)
+        answer: torch.Tensor = self.head(self.net(*inputs))
+        return answer
 
 
 def export(model: Task, fmt: str, out: str | Path, overwrite: bool = False) -> Path:
-    """Write the plain network `model.net` as ONNX (the batch size, and a text's length where the
-    card's inputs vary in length, left dynamic) or TorchScript (traced), for use without zoo. An
-    existing file at `out` is replaced only with `overwrite` (never a checkpoint or weights file:
-    `zoo.files.output_path`). The sidecar `out` + `.json` is written after it (`sidecar`)."""
+    """Write the model from decoded raw inputs to answers (`Answering`) as ONNX (the batch size,
+    an image's size and a text's length left dynamic) or TorchScript (traced), for use without
+    zoo. An existing file at `out` is replaced only with `overwrite` (never a checkpoint or
+    weights file: `zoo.files.output_path`). The sidecar `out` + `.json` is written after it (`sidecar`)."""
     if fmt not in EXPORT_FORMATS:
         raise ZooError(f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
     path = output_path(out, "--out", overwrite=overwrite)
     beside = output_path(sidecar_path(path), "--out's sidecar", [path], overwrite=overwrite)
-    net = copy.deepcopy(model.net).cpu().eval().to(memory_format=torch.contiguous_format)
-    example = model.raw_inputs.example(1, torch.Generator().manual_seed(0))
+    net = Answering(model).eval()
+    example = model.raw_inputs.raw_example(1, torch.Generator().manual_seed(0))
     names = [f"input{i}" for i in range(len(example))]
     axes = dynamic_axes(model, net, example, names)
     if fmt == "torchscript":
@@ -50,32 +71,50 @@ def export(model: Task, fmt: str, out: str | Path, overwrite: bool = False) -> P
         return path
     try:
         import onnx  # noqa: F401
-    except ImportError:
-        raise ZooError("ONNX export needs the onnx package; pip install -e \".[export]\"") from None
+        if fmt == "onnx_int8":
+            import onnxruntime  # noqa: F401
+    except ImportError as err:
+        raise ZooError(f"{fmt} export needs the {err.name} package; pip install -e \".[export]\"") from None
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), atomic_write(path) as temporary:
         warnings.simplefilter("ignore")
         torch.onnx.export(net, example, str(temporary), input_names=names, output_names=["output"],
                           dynamic_axes=axes, dynamo=False)
+        if fmt == "onnx_int8":
+            quantize(temporary)
     write_sidecar(beside, sidecar(model, net, fmt, path, example, axes, onnx_opset(path)))
     return path
 
 
+def quantize(path: Path) -> None:
+    """An ONNX file's int8 twin in its place (`INT8`). The input preparation's products of
+    computed matrices stay float: only products with a constant are quantized."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quiet = logging.getLogger()
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # onnxruntime's advice and shape notes go to the root logger
+    try:
+        with atomic_write(path) as temporary:
+            quantize_dynamic(path, temporary, weight_type=QuantType.QInt8, extra_options={"MatMulConstBOnly": True})
+    finally:
+        quiet.setLevel(level)
+
+
 def dynamic_axes(model: Task, net: torch.nn.Module, example: tuple[torch.Tensor, ...],
-                      names: list[str]) -> dict[str, dict[int, str]]:
+                 names: list[str]) -> dict[str, dict[int, str]]:
     """The axes a traced file takes in any size (ONNX's `dynamic_axes`; a TorchScript trace
-    behaves the same). Every input's and the output's first axis is the batch; where the card's inputs vary in
-    length (surnames, prompts: `sample_shape` None) and the traced network takes any length
-    (`traces_any_length`), the first input's varying axis is the length, and so is an output's
-    second axis when it answers each position (N x L x V): traced with the example's fixed length
-    alone, a surname model took names of 5 letters only."""
+    behaves the same). Every input's and the output's first axis is the batch; the first input's
+    varying axes (`Inputs.varying_axes`: an image's height and width, a text's length) are
+    dynamic where the traced model takes any size (`traces_any_length`), and an output's second
+    axis is the length when it answers each position (N x L x V): traced with the example's
+    fixed length alone, a surname model took names of 5 letters only."""
     axes = {name: {0: "batch"} for name in names} | {"output": {0: "batch"}}
-    varying = [axis + 1 for axis, size in enumerate(model.raw_inputs.sample_shape()) if size is None]
-    if not varying or not traces_any_length(model, net, example):
+    varying = model.raw_inputs.varying_axes()
+    if not varying or ("length" in varying.values() and not traces_any_length(model, net, example)):
         return axes
-    for axis in varying:
-        axes[names[0]][axis] = "length"
+    axes[names[0]] |= varying
     with torch.no_grad():
-        if net(*example).ndim >= 3:
+        if "length" in varying.values() and net(*example).ndim >= 3:
             axes["output"][1] = "length"
     return axes
 
@@ -87,7 +126,7 @@ def traces_any_length(model: Task, net: torch.nn.Module, example: tuple[torch.Te
     examples = list(model.raw_inputs.examples)
     if not examples:
         return True
-    longer = model.raw_inputs.tensors([examples[0] * 2])
+    longer = model.raw_inputs.decode([examples[0] * 2])
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(net, example, check_trace=False)
@@ -117,25 +156,26 @@ def onnx_opset(path: Path) -> int:
     return next(o.version for o in imports if o.domain in ("", "ai.onnx"))
 
 
-def output_head(model: Task, output: torch.Tensor) -> str:
-    """What the task does to the network's output to answer, worked out from the task itself on
-    the example's output: a user of the file applies the same."""
-    answered = model.prediction(output)
+def answer_kind(model: Task, net: Answering, example: tuple[torch.Tensor, ...]) -> str:
+    """What the file's output is, worked out from the task's own head on the example."""
+    with torch.no_grad():
+        output = net.net(*(example if net.preparation is None else (net.preparation(*example),)))
+        answered = model.prediction(output)
     if torch.equal(answered, output):
-        return "none: the output is the answer"
+        return "the answer: the network's output as it is"
     if torch.allclose(answered, output.softmax(dim=-1)):
-        return "softmax over the last axis gives the probabilities of the labels"
+        return "the probabilities of the labels, over the last axis"
     if torch.allclose(answered, output.sigmoid()):
-        return "sigmoid gives the probability of label 1"
-    return f"{type(model).__name__}.prediction (see zoo's source)"
+        return "the probability of label 1"
+    return f"{type(model).__name__}.prediction of the network's output"
 
 
-def sidecar(model: Task, net: torch.nn.Module, fmt: str, path: Path, example: tuple[torch.Tensor, ...],
+def sidecar(model: Task, net: Answering, fmt: str, path: Path, example: tuple[torch.Tensor, ...],
             axes: dict[str, dict[int, str]], opset: int | None) -> dict[str, Any]:
     """Plain data on what an exported file takes and gives, so that it is used without zoo: each
-    input tensor (dtype, shape with `batch`/`length` where they vary), how raw inputs become them
-    (the card's kind of input and its settings: image size, mean and std, alphabet...), the
-    output and what turns it into an answer, the labels, and the card it came from (its sha256)."""
+    input tensor (dtype, shape with `batch`, `length`, `height`, `width` where they vary), how to
+    decode raw inputs into them (and the card's settings: image size, mean and std, alphabet...),
+    what the output is, the labels, and the card it came from (its sha256)."""
     with torch.no_grad():
         output = net(*example)
     names = [f"input{i}" for i in range(len(example))]
@@ -148,16 +188,17 @@ def sidecar(model: Task, net: torch.nn.Module, fmt: str, path: Path, example: tu
         "file": path.name,
         "format": fmt,
         "opset": opset,
+        "int8": INT8 if fmt == "onnx_int8" else None,
         "model": model.display_name,
         "card_sha256": hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest() if card else None,
         "inputs": [{"name": name, "dtype": str(tensor.dtype).removeprefix("torch."),
                     "shape": [axes.get(name, {}).get(axis, size) for axis, size in enumerate(tensor.shape)]}
                    for name, tensor in zip(names, example, strict=True)],
-        "raw_inputs": {"kind": inputs.kind, "read_as": inputs.describe(), **settings,
+        "raw_inputs": {"kind": inputs.kind, "decode": inputs.decoding, "read_as": inputs.describe(), **settings,
                        "examples": list(inputs.examples)},
         "output": {"name": "output", "dtype": str(output.dtype).removeprefix("torch."),
                    "shape": [axes.get("output", {}).get(axis, size) for axis, size in enumerate(output.shape)],
-                   "to_answer": output_head(model, output)},
+                   "is": answer_kind(model, net, example)},
         "labels": list(labels) if labels is not None else None,
     }
 

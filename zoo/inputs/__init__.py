@@ -15,11 +15,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from zoo.errors import ZooError
 from zoo.inputs.bounds import FLOAT32, Allowed, first_bad_cell, problem
-from zoo.inputs.images import MNIST_MEAN, MNIST_STD, ImageBytes, image_files, prepare_image
+from zoo.inputs.image_files import read_image_bytes
+from zoo.inputs.images import MNIST_MEAN, MNIST_STD, ImageBytes, image_files
+from zoo.inputs.preparation import MIN_CONTRAST, ImagePreparation, ink
 from zoo.text import MAX_NAME_LENGTH, CharVocab, check_name_characters, encode_names
 
 EXAMPLE_LENGTH = 5
@@ -29,10 +31,17 @@ EXAMPLE_LENGTH = 5
 class Inputs:
     """A kind of raw input. `kind` names it (and the request `zoo serve` reads), `help` says what
     to type, `examples` are raw inputs a person could give; `tensors` turns raw inputs into the
-    network's arguments and `example` makes random ones of the right shapes and types."""
+    network's arguments and `example` makes random ones of the right shapes and types.
+
+    Raw inputs are first decoded into plain tensors (pixels, character codes, numbers);
+    `preparation` is the module, if any, that takes those to the network's tensors, and
+    `raw_example` makes random decoded ones: an exported file carries the preparation and takes
+    the decoded tensors (`zoo.export`)."""
 
     kind: ClassVar[str] = "text"
     help: ClassVar[str] = "inputs as text"
+    decoding: ClassVar[str] = "the network's inputs"
+    """How a raw input is decoded into the tensors an exported file takes, in words (its sidecar's)."""
     examples: tuple[str, ...] = ()
 
     def expand(self, raw: Sequence[Any]) -> list[Any]:
@@ -49,6 +58,24 @@ class Inputs:
     def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
         raise NotImplementedError
 
+    def decode(self, items: Sequence[Any]) -> tuple[Tensor, ...]:
+        """Raw inputs as the decoded tensors `preparation` takes: by default the network's."""
+        return self.tensors(items)
+
+    def preparation(self) -> nn.Module | None:
+        """The module from one decoded tensor to the network's one input; None where the decoded
+        tensors are the network's inputs."""
+        return None
+
+    def raw_example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
+        """Random decoded tensors: what `preparation` takes (the network's inputs where it is None)."""
+        return self.example(batch_size, generator)
+
+    def varying_axes(self) -> dict[int, str]:
+        """The axes of the decoded tensors, batch aside, that differ from input to input, by
+        name: a text's length (where `sample_shape` says None)."""
+        return {axis + 1: "length" for axis, size in enumerate(self.sample_shape()) if size is None}
+
     def sample_shape(self) -> tuple[int | None, ...]:
         """One sample's shape as the network takes it, without the batch dimension and None where
         it varies: the model card's `input_shape`. By default the first example tensor's; a kind
@@ -63,9 +90,10 @@ class Inputs:
 
 @dataclass(frozen=True)
 class Images(Inputs):
-    """Image files or uploads, resized to `shape` (C, H, W) and normalised by `mean` and `std`;
-    with `digits`, each picture is first made into a digit as MNIST's were (white on black,
-    scaled into 20x20, centred by mass; see `zoo.inputs.images`)."""
+    """Image files or uploads, decoded to uint8 pixels (grey for one channel, RGB for three),
+    resized to `shape` (C, H, W) and normalised by `mean` and `std`; with `digits`, each picture
+    is first made into a digit as MNIST's were (white on black, scaled into 20x20, centred by
+    mass). The preparation is `zoo.inputs.preparation.ImagePreparation`."""
 
     shape: tuple[int, int, int]
     mean: tuple[float, ...]
@@ -74,6 +102,8 @@ class Images(Inputs):
     examples: tuple[str, ...] = ()
     kind: ClassVar[str] = "images"
     help: ClassVar[str] = "image files (PNG, JPEG, ...) or folders of them"
+    decoding: ClassVar[str] = ("each picture's pixels as uint8 N x C x H x W, grey for one channel (Pillow's "
+                               "convert('L')), RGB for three; any height and width, one size per batch")
 
     def expand(self, raw: Sequence[Any]) -> list[Any]:
         if not all(isinstance(item, ImageBytes) for item in raw):
@@ -81,7 +111,29 @@ class Images(Inputs):
         return list(raw)
 
     def tensors(self, items: Sequence[Path | ImageBytes]) -> tuple[Tensor, ...]:
-        return (torch.stack([prepare_image(item, self.shape, self.mean, self.std, self.digits) for item in items]),)
+        """Each picture prepared alone, as pictures differ in size."""
+        prepare = self.preparation()
+        with torch.no_grad():
+            return (torch.cat([prepare(*self.decode([item])) for item in items]),)
+
+    def decode(self, items: Sequence[Path | ImageBytes]) -> tuple[Tensor, ...]:
+        """Pictures of one size as uint8 (N, C, H, W); a picture of a digit with no digit in it is refused."""
+        pixels = torch.stack([read_image_bytes(item, self.shape[0]) for item in items])
+        if self.digits:
+            for item, contrast in zip(items, ink(pixels[:, 0].float() / 255)[1], strict=True):
+                if contrast < MIN_CONTRAST:
+                    raise ZooError(f"image {str(item)!r} shows no digit (it is all one shade); "
+                                   "pass a picture of a digit")
+        return (pixels,)
+
+    def preparation(self) -> nn.Module:
+        return ImagePreparation(self.shape, self.mean, self.std, self.digits)
+
+    def raw_example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
+        return (torch.randint(0, 256, (batch_size, *self.shape), dtype=torch.uint8, generator=generator),)
+
+    def varying_axes(self) -> dict[int, str]:
+        return {2: "height", 3: "width"}
 
     def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
         return (torch.randn(batch_size, *self.shape, generator=generator),)
@@ -99,6 +151,9 @@ class Surnames(Inputs):
     examples: tuple[str, ...] = ()
     kind: ClassVar[str] = "names"
     help: ClassVar[str] = "surnames, e.g. Nguyen Schmidt"
+    decoding: ClassVar[str] = ("each name stripped of surrounding spaces, Unicode NFKD with combining marks dropped, "
+                               "as ASCII codes (letters, space, apostrophe, comma only), "
+                               "int64 N x L padded with 0 to the longest, and the names' lengths, int64 N")
 
     def tensors(self, items: Sequence[str]) -> tuple[Tensor, ...]:
         for name in items:
@@ -129,29 +184,55 @@ class Characters(Inputs):
     examples: tuple[str, ...] = ()
     kind: ClassVar[str] = "characters"
     help: ClassVar[str] = "text over the model's alphabet"
+    decoding: ClassVar[str] = "each character's position in the alphabet, int64 N x L"
 
     def batches(self, items: Sequence[str]) -> Iterator[tuple[list[Any], tuple[Tensor, ...]]]:
         for item in items:
             yield [item], self.tensors([item])
 
     def tensors(self, items: Sequence[str]) -> tuple[Tensor, ...]:
+        return self.encoded(*self.decode(items))
+
+    def decode(self, items: Sequence[str]) -> tuple[Tensor, ...]:
+        """Texts of one length as the ids of their characters in the alphabet, (N, L)."""
         vocab = CharVocab(self.alphabet)
         for text in items:
             if not text:
                 raise ZooError(f"the text is empty; give at least one of the characters {self.alphabet!r}")
-        return (self.encoded(torch.stack([vocab.encode(text) for text in items])),)
+        return (torch.stack([vocab.encode(text) for text in items]),)
 
     def sample_shape(self) -> tuple[int | None, ...]:
         return (None, len(self.alphabet)) if self.one_hot else (None,)
 
-    def encoded(self, ids: Tensor) -> Tensor:
-        return torch.nn.functional.one_hot(ids, len(self.alphabet)).float() if self.one_hot else ids
+    def varying_axes(self) -> dict[int, str]:
+        return {1: "length"}
+
+    def preparation(self) -> nn.Module | None:
+        return OneHot(len(self.alphabet)) if self.one_hot else None
+
+    def encoded(self, ids: Tensor) -> tuple[Tensor, ...]:
+        prepare = self.preparation()
+        return (ids,) if prepare is None else (prepare(ids),)
+
+    def raw_example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
+        return (torch.randint(0, len(self.alphabet), (batch_size, EXAMPLE_LENGTH), generator=generator),)
 
     def example(self, batch_size: int = 2, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
-        return (self.encoded(torch.randint(0, len(self.alphabet), (batch_size, EXAMPLE_LENGTH), generator=generator)),)
+        return self.encoded(*self.raw_example(batch_size, generator))
 
     def describe(self) -> str:
         return f"text over {self.alphabet!r} -> " + ("N x L x " + str(len(self.alphabet)) if self.one_hot else "N x L")
+
+
+class OneHot(nn.Module):
+    """Character ids (N, L) -> one-hot floats (N, L, size)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def forward(self, ids: Tensor) -> Tensor:
+        return nn.functional.one_hot(ids, self.size).float()
 
 
 @dataclass(frozen=True)
@@ -175,6 +256,7 @@ class Numbers(Inputs):
     allowed: Allowed = FLOAT32
     kind: ClassVar[str] = "numbers"
     help: ClassVar[str] = "numbers, one sample each (comma-separated features for a model of several)"
+    decoding: ClassVar[str] = "the numbers as float32 N x features"
 
     def tensors(self, items: Sequence[str]) -> tuple[Tensor, ...]:
         return (torch.tensor([parse_numbers(text, self.features, self.allowed) for text in items]),)
