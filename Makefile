@@ -25,7 +25,12 @@ $(VENV)/installed: pyproject.toml constraints.txt
 run: $(VENV)/installed
 	$(VENV)/bin/zoo fit --model inception_mnist
 
-test: $(VENV)/installed
+# ONNX Runtime Web for the docs site's "try it" panels, at the version package-lock.json pins.
+node_modules/installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: $(VENV)/installed node_modules/installed
 	@$(VENV)/bin/python -m pip freeze --exclude-editable | diff <(grep -v '^#' constraints.txt) - \
 		|| { echo "make test: .venv differs from constraints.txt (above); run make constraints"; exit 1; }
 	$(VENV)/bin/ruff check zoo tests benchmarks examples tools
@@ -49,7 +54,7 @@ constraints: $(VENV)/installed
 	{ sed -n '1,3p' constraints.txt; $(VENV)/bin/python -m pip freeze --exclude-editable; } > constraints.txt.tmp
 	mv constraints.txt.tmp constraints.txt
 
-docs: $(VENV)/installed
+docs: $(VENV)/installed node_modules/installed
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 docs-pages: $(VENV)/installed

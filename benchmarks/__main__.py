@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from benchmarks import (
+    browser,
     efficiency,
     exports,
     overhead,
@@ -41,6 +42,7 @@ SECTIONS: dict[str, Callable[[Settings], SectionResult]] = {
     startup.NAME: startup.run,
     serve.NAME: serve.run,
     exports.NAME: exports.run,
+    browser.NAME: browser.run,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 TARGET_COLUMNS = ["section", "target", "model", "measured", "limit", "result"]

@@ -17,7 +17,8 @@ from typing import Any
 import torch
 
 from benchmarks.common import SectionResult, Settings, Target
-from zoo.building import build, default_datamodule
+from zoo.building import default_datamodule
+from zoo.checkpoints import load_model
 from zoo.errors import ZooError
 from zoo.export import EXPORT_FORMATS, Answering, export
 from zoo.inputs import Images
@@ -120,8 +121,7 @@ def sized(batches: list[tuple[tuple[torch.Tensor, ...], torch.Tensor]], size: in
 
 def measure(name: str, folder: Path, threads: int) -> list[dict[str, Any]]:
     """One row for PyTorch and one per export format of model `name`."""
-    model = build(name, pretrained=True).eval()
-    assert isinstance(model, Task)
+    model = load_model(name, None).eval()
     batches = raw_split(name, model)
     targets = [target for _, target in batches]
     answering = Answering(model).eval()

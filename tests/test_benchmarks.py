@@ -38,6 +38,7 @@ SECTION_COLUMNS = {
     "efficiency": {"model", "fwd_mflop", "train_mflop", "zoo_gflops", "peak_gflops", "zoo/peak"},
     "startup": {"command", "median_s", "x import torch"},
     "serve": {"model", "server", "clients", "requests", "req_per_s", "p50_ms", "p99_ms", "x bare"},
+    "browser": {"page", "models", "page_mb", "runtime_mb", "ready_s", "first_answer_s", "answer_ms"},
     "exports": {"model", "format", "kb", "metric", "value", "pytorch", "top1_agree", "max_diff", "ms_b1", "ms_b64"},
 }
 TARGET_COLUMNS = ["section", "target", "model", "measured", "limit", "result"]

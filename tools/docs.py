@@ -28,7 +28,7 @@ from typing import Any
 
 from tools.model_index import weights_table
 from zoo.building import build, default_datamodule
-from zoo.inputs import EXAMPLE_LENGTH
+from zoo.inputs import EXAMPLE_LENGTH, Images
 from zoo.pretrained import cards, headline, measured_on, weights_dir
 from zoo.registry import DATAMODULES, MODELS, DataCard, ModelCard, discover, list_datamodules
 from zoo.registry import list_models as model_names
@@ -365,7 +365,28 @@ def model_page(card: ModelCard) -> str:
         "## Pretrained weights", weights_section(card.name),
         "## Training curve", curve_section(card.name),
         "## Commands", commands_section(card),
+        *(["## Try it", try_it_section(card)] if card.name in cards() else []),
     ]) + "\n"
+
+
+def try_it_section(card: ModelCard) -> str:
+    """A panel that runs the shipped weights in the reader's browser (`docs/js/try_it.js`, the
+    files `tools/docs_try_it.py` writes into the built site): a digit model's pad answers with
+    every shipped digit network side by side."""
+    names = [card.name]
+    if isinstance(card.inputs, Images) and card.inputs.digits:
+        names = [n for n in sorted(cards()) if isinstance(MODELS.get(n).inputs, Images) and MODELS.get(n).inputs.digits]
+    what = {"images": "Draw a digit with the mouse; each network answers when you let go.",
+            "names": "Type surnames; the top three countries of each.",
+            "prompt": "A prompt, continued sixty characters with the likeliest character each time.",
+            "numbers": "Numbers, one sample each, separated by spaces.",
+            "characters": "Words, separated by spaces; the likeliest character at each position."}
+    kind = card.inputs.kind if card.inputs else ""
+    shot = DOCS / f"try_{card.name}.png"  # a screenshot (python -m tools.try_it_browser), not drawn by the build
+    picture = f"\n\n![the panel in use](../{shot.name})" if shot.is_file() else ""
+    return (f"{what.get(kind, '')} The shipped weights run here, in your browser, with ONNX Runtime Web: "
+            f"the files `zoo export --format onnx` writes, nothing sent anywhere.\n\n"
+            f'<div class="zoo-try" data-root="../../try/" data-models="{",".join(names)}"></div>{picture}')
 
 
 def latency_file() -> Path | None:

@@ -25,7 +25,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
@@ -46,7 +50,7 @@ PAGE_FACTS = """() => ({
 })"""
 """What the checks need of an open page, read in the browser in one call (the table of contents:
 MkDocs Material's secondary nav)."""
-SERVE_VIEWPORT = {"width": 1280, "height": 760}
+SERVE_VIEWPORT: ViewportSize = {"width": 1280, "height": 760}
 ANSWER_WAIT_MS = 60_000
 
 
