@@ -10,8 +10,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from mkdocs.exceptions import PluginError
-
 REPO = Path(__file__).resolve().parents[1]
 RUNTIME = REPO / "node_modules" / "onnxruntime-web" / "dist"
 RUNTIME_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
@@ -21,6 +19,8 @@ FOLDER = "try"
 
 def on_post_build(config: Any) -> None:
     """Copy the runtime and export the shipped models into `site/try/`."""
+    from mkdocs.exceptions import PluginError  # imported here: benchmarks/browser.py reads the names above
+
     missing = [name for name in RUNTIME_FILES if not (RUNTIME / name).is_file()]
     if missing:
         raise PluginError(f"the try-it panels need onnxruntime-web ({', '.join(missing)} not in {RUNTIME}); "
