@@ -20,7 +20,7 @@ from benchmarks.common import SectionResult, Settings, Target
 from zoo.building import default_datamodule
 from zoo.checkpoints import load_model
 from zoo.errors import ZooError
-from zoo.export import EXPORT_FORMATS, Answering, export
+from zoo.export import EXPORT_FORMATS, Answering, export, onnx_runner
 from zoo.inputs import Images
 from zoo.pretrained import cards, measured_on
 from zoo.tasks import Task
@@ -70,17 +70,7 @@ def runner(path: Path, fmt: str, threads: int) -> Run:
     """A function from raw input tensors to the file's answer, in onnxruntime or torch.jit."""
     if fmt == "torchscript":
         return torch.jit.load(str(path))
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    names = [i.name for i in session.get_inputs()]
-
-    def run(*inputs: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(session.run(None, dict(zip(names, (x.numpy() for x in inputs), strict=True)))[0])
-
-    return run
+    return onnx_runner(path, threads)
 
 
 def first_metric(model: Task, answers: list[torch.Tensor], targets: list[torch.Tensor]) -> tuple[str, float]:

@@ -1,5 +1,6 @@
 """Serving: requests per second and p50/p99 latency of `zoo serve` (LitServe, batching requests
-across clients) under 1, 8 and 64 concurrent clients, beside one request at a time through a
+across clients) under 1, 8 and 64 concurrent clients, its models run by PyTorch and by
+onnxruntime on their exported files (`--runtime onnxruntime`), in one run, beside one request at a time through a
 bare FastAPI endpoint that checks and answers the same way (`zoo.serve.adapter.checked` and
 `answer`, unbatched). Each request sends the same drawn "1" as a base64 PNG. Bounded: a fixed number of
 requests per setting and a time limit, on 127.0.0.1 only. The clients are threads of this
@@ -36,6 +37,8 @@ STARTUP_S = 300.0
 POLL_S = 0.2
 """How often a starting server is asked whether it is healthy (the start-up section times it)."""
 HOST = "127.0.0.1"
+RUNTIMES = {"torch": "zoo serve (LitServe)", "onnxruntime": "zoo serve --runtime onnxruntime"}
+"""The server's name in the table for each `--runtime`."""
 SHOWN = ["model", "server", "clients", "requests", "req_per_s", "p50_ms", "p99_ms", "x bare"]
 REPO = Path(__file__).resolve().parents[1]
 
@@ -200,10 +203,11 @@ def run(settings: Settings) -> SectionResult:
     models = settings.models
     body = digit_body()
     count = QUICK_REQUESTS if settings.quick else REQUESTS
-    settings_ = [("bare FastAPI, one at a time", 1)] + [("zoo serve (LitServe)", c) for c in CLIENTS]
+    settings_ = [("bare FastAPI, one at a time", 1)] + [(server, c) for server in RUNTIMES.values() for c in CLIENTS]
     found: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
-    with bare_fastapi(models) as bare_url, zoo_serve(["--model", *models]) as zoo_url:
-        urls = {"bare FastAPI, one at a time": bare_url, "zoo serve (LitServe)": zoo_url}
+    with (bare_fastapi(models) as bare_url, zoo_serve(["--model", *models]) as zoo_url,
+          zoo_serve(["--model", *models, "--runtime", "onnxruntime"]) as onnx_url):
+        urls = {"bare FastAPI, one at a time": bare_url, RUNTIMES["torch"]: zoo_url, RUNTIMES["onnxruntime"]: onnx_url}
         for name in models:
             for url in urls.values():
                 for _ in range(WARMUP):

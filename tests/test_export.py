@@ -24,7 +24,8 @@ from zoo.cli import main
 from zoo.cli.inspect import plot_command
 from zoo.datamodules import mnist
 from zoo.datamodules.image_folder import ImageFolderDataModule
-from zoo.export import Answering
+from zoo.export import Answering, ExportedModel
+from zoo.tasks import LanguageModelTask
 
 EXPORTED = list_models()
 """Every registered model: each card gives the example inputs its network is traced with."""
@@ -95,6 +96,55 @@ def test_a_text_models_file_takes_any_length_unless_its_network_loops_in_python(
     assert sidecar["inputs"][0]["shape"][:2] == ["batch", length]
     said = "steps through the positions of its input in Python" in capsys.readouterr().err
     assert said == (length == 5)
+
+
+def raw_items(model: Any, folder: Path) -> list[Any]:
+    """Raw inputs a person gives the model: two pictures of a "1" of different sizes (the second
+    in colour), the card's examples, or numbers of the model's width."""
+    raw = model.raw_inputs
+    if raw.kind == "images":
+        for side, mode in [(40, "L"), (57, "RGB")]:
+            page = np.zeros((side, side), dtype=np.uint8)
+            page[5:-5, side // 2 - 2:side // 2 + 2] = 255
+            Image.fromarray(page).convert(mode).save(folder / f"one_{side}.png")
+        return [folder / "one_40.png", folder / "one_57.png"]
+    if raw.examples:
+        return list(raw.examples)
+    (numbers,) = raw.raw_example(2, torch.Generator().manual_seed(1))
+    return [",".join(f"{v:.3f}" for v in row.tolist()) for row in numbers]
+
+
+@pytest.mark.parametrize("name", [n for n in EXPORTED if not issubclass(type(build(n)), LanguageModelTask)])
+def test_a_model_answers_through_its_exported_file_as_in_pytorch(name: str, tmp_path: Path) -> None:
+    """`ExportedModel` (zoo serve --runtime onnxruntime) gives the rows `Task.answer` gives: the
+    same labels, probabilities and values within 1e-4."""
+    pytest.importorskip("onnxruntime")
+    torch.manual_seed(0)
+    model = build(name).eval()
+    items = raw_items(model, tmp_path)
+    wanted, got = model.answer(items, k=3), ExportedModel(model).answer(items, k=3)
+    assert [(row.input, [label for label, _ in row.top]) for row in got] == [
+        (row.input, [label for label, _ in row.top]) for row in wanted]
+    for mine, theirs in zip(got, wanted, strict=True):
+        assert [p for _, p in mine.top] == pytest.approx([p for _, p in theirs.top], abs=1e-4)
+        assert numbers(mine.prediction) == pytest.approx(numbers(theirs.prediction), abs=1e-4)
+
+
+def numbers(prediction: str) -> list[float] | str:
+    """A regressor's printed values as numbers; any other answer (a label, text) as it is."""
+    try:
+        return [float(v) for v in prediction.split()]
+    except ValueError:
+        return prediction
+
+
+def test_an_exported_file_refuses_a_length_it_was_not_traced_for_in_one_line() -> None:
+    pytest.importorskip("onnxruntime")
+    exported = ExportedModel(build("rnncell_hello").eval())
+    assert exported.answer(["hello"])[0].input == "hello"
+    with pytest.raises(ZooError, match=r"^rnncell_hello.onnx takes input0 of shape \['batch', 5\], and this input is "
+                                       r"\[1, 4\]; give an input of that size$"):
+        exported.answer(["hell"])
 
 
 def test_an_existing_sidecar_is_kept_without_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

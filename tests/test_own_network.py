@@ -153,6 +153,22 @@ def test_a_classifier_of_ones_own_without_labels_or_data_is_refused_in_one_line(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("net", "line"), [
+    ('{"class_path": "mynet.TinyNet"}', "--model.net's class_path 'mynet.TinyNet': no module 'mynet' can be imported "
+                                        "from here; put the folder holding mynet.py on the path, e.g. PYTHONPATH=. "
+                                        "zoo ... when it is in this folder"),
+    ('{"class_path": "TinyNet"}', "--model.net's class_path 'TinyNet' is not module.Class; write e.g. mynet.TinyNet "
+                                  "for class TinyNet in mynet.py"),
+])
+def test_a_network_python_cannot_find_is_refused_in_one_line_with_the_fix(net: str, line: str, run_zoo,
+                                                                           tmp_path: Path) -> None:
+    """The user's mynet.py lies in the working folder, which is not on the path until they say so."""
+    (tmp_path / "mynet.py").write_text(MYNET)
+    result = run_zoo(*[net if arg == FIT[4] else arg for arg in FIT])
+    assert (result.returncode, result.stderr) == (2, f"zoo: error: {line}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mynet.py"]
+
+
 def test_a_network_given_in_python_is_kept_as_a_module_only_never_copied_into_the_hyperparameters() -> None:
     from zoo.tasks import ClassificationTask
 

@@ -229,6 +229,40 @@ def test_endpoint(server: str, what: str, path: str, body: dict | bytes | Upload
     assert request(server + "/health") == (200, "ok")  # still serving after any request
 
 
+@pytest.fixture(scope="module")
+def onnx_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The test server's models, and rnncell_hello, answering through their exported ONNX files."""
+    pytest.importorskip("onnxruntime")
+    checkpoint = own_checkpoint(tmp_path_factory.mktemp("serve") / "y_is_3x.ckpt")
+    with zoo_serve(["--runtime", "onnxruntime", "--model", *MODELS, "rnncell_hello",
+                    "--ckpt_path", str(checkpoint)]) as url:
+        yield url
+
+
+@pytest.mark.parametrize(("what", "path", "body", "status", "expected"), ANSWERS, ids=[row[0] for row in ANSWERS])
+def test_onnxruntime_answers_as_pytorch_does(server: str, onnx_server: str, what: str, path: str,
+                                              body: dict | bytes | Upload, status: int, expected) -> None:
+    """`zoo serve --runtime onnxruntime`: each request answered by the exported file as by
+    PyTorch, labels the same and probabilities within 1e-4."""
+    data, content_type = body_of(body)
+    (code, text), (torch_code, torch_text) = (request(url + path, raw=data, content_type=content_type)
+                                              for url in (onnx_server, server))
+    assert (code, torch_code) == (status, status), text
+    answer, wanted = json.loads(text), json.loads(torch_text)
+    assert answer.keys() == wanted.keys()
+    for key, value in wanted.items():
+        assert answer[key] == (pytest.approx(value, abs=1e-4) if isinstance(value, float) else value), key
+
+
+def test_onnxruntime_refuses_a_length_the_file_was_not_traced_for(onnx_server: str) -> None:
+    """rnncell_hello's network loops in Python, so its file takes 5 characters: other lengths are
+    a 400 naming the shape, and the model still answers."""
+    assert request(onnx_server + "/predict/rnncell_hello", {"input": "hellohello"}) == (400, json.dumps({
+        "detail": "rnncell_hello.onnx takes input0 of shape ['batch', 5], and this input is [1, 10]; "
+                  "give an input of that size"}, separators=(",", ":")))
+    assert json.loads(request(onnx_server + "/predict/rnncell_hello", {"input": "hello"})[1])["prediction"] == "ohlol"
+
+
 def test_prompt_streams_the_text_of_zoo_predict(server: str, tmp_path: Path) -> None:
     code, text = request(server + "/predict/char_rnn_shakespeare", {"prompt": "ROMEO:", "length": 40, "seed": 1})
     lines = [json.loads(line) for line in text.splitlines()]
@@ -510,6 +544,25 @@ def test_without_litserve_the_command_says_which_extra(monkeypatch: pytest.Monke
         main(["serve"])
     assert exit_code.value.code == 2
     assert capsys.readouterr().err == 'zoo: error: zoo serve needs LitServe; pip install -e ".[serve]"\n'
+
+
+def test_runtime_refusals_are_one_line(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import importlib.util
+
+    from zoo.cli import main
+
+    with pytest.raises(SystemExit) as exit_code:
+        main(["serve", "--runtime", "onnx"])
+    assert exit_code.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "onnxruntime" else find_spec(name))
+    with pytest.raises(SystemExit) as exit_code:
+        main(["serve", "--runtime", "onnxruntime"])
+    assert exit_code.value.code == 2
+    assert capsys.readouterr().err == ("zoo: error: zoo serve --runtime onnxruntime needs onnx and onnxruntime; "
+                                       'pip install -e ".[export]"\n')
 
 
 @pytest.mark.parametrize(("side", "detail"), [

@@ -373,9 +373,7 @@ def try_it_section(card: ModelCard) -> str:
     """A panel that runs the shipped weights in the reader's browser (`docs/js/try_it.js`, the
     files `tools/docs_try_it.py` writes into the built site): a digit model's pad answers with
     every shipped digit network side by side."""
-    names = [card.name]
-    if isinstance(card.inputs, Images) and card.inputs.digits:
-        names = [n for n in sorted(cards()) if isinstance(MODELS.get(n).inputs, Images) and MODELS.get(n).inputs.digits]
+    names = [n for n in sorted(cards()) if draws_digits(MODELS.get(n))] if draws_digits(card) else [card.name]
     what = {"images": "Draw a digit with the mouse; each network answers when you let go.",
             "names": "Type surnames; the top three countries of each.",
             "prompt": "A prompt, continued sixty characters with the likeliest character each time.",
@@ -387,6 +385,11 @@ def try_it_section(card: ModelCard) -> str:
     return (f"{what.get(kind, '')} The shipped weights run here, in your browser, with ONNX Runtime Web: "
             f"the files `zoo export --format onnx` writes, nothing sent anywhere.\n\n"
             f'<div class="zoo-try" data-root="../../try/" data-models="{",".join(names)}"></div>{picture}')
+
+
+def draws_digits(card: ModelCard) -> bool:
+    """Whether a model takes pictures of digits (its panel is the digit pad)."""
+    return isinstance(card.inputs, Images) and card.inputs.digits
 
 
 def latency_file() -> Path | None:

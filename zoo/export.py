@@ -14,12 +14,15 @@ import io
 import json
 import logging
 import sys
+import tempfile
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from zoo.answers import Row
 from zoo.errors import ZooError
 from zoo.files import atomic_write, output_path
 from zoo.registry import MODELS
@@ -206,3 +209,46 @@ def sidecar(model: Task, net: Answering, fmt: str, path: Path, example: tuple[to
 def write_sidecar(path: Path, data: dict[str, Any]) -> None:
     with atomic_write(path) as temporary:
         temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def onnx_runner(path: Path, threads: int = 1) -> Callable[..., torch.Tensor]:
+    """A function from decoded raw input tensors to an exported ONNX file's answer, run by
+    onnxruntime on the CPU in `threads` threads; an input of a size the file does not take (a
+    network that steps through a text in Python takes the example's length alone) is refused in
+    one line, before onnxruntime is asked."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ZooError('running an exported file needs the onnxruntime package; pip install -e ".[export]"') from None
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    specs = session.get_inputs()
+
+    def run(*inputs: torch.Tensor) -> torch.Tensor:
+        for spec, tensor in zip(specs, inputs, strict=True):
+            if any(isinstance(size, int) and size != got for size, got in zip(spec.shape, tensor.shape, strict=True)):
+                raise ZooError(f"{path.name} takes {spec.name} of shape {spec.shape}, and this input is "
+                               f"{list(tensor.shape)}; give an input of that size")
+        feeds = {spec.name: tensor.numpy() for spec, tensor in zip(specs, inputs, strict=True)}
+        return torch.from_numpy(session.run(None, feeds)[0])
+
+    return run
+
+
+class ExportedModel:
+    """A model that answers through its exported ONNX file in onnxruntime, as a user of the file
+    would run it (`zoo serve --runtime onnxruntime`): the same rows as `Task.answer`, from the
+    file's answers instead of the network's."""
+
+    def __init__(self, model: Task) -> None:
+        self.model = model
+        self.display_name = model.display_name
+        with tempfile.TemporaryDirectory() as folder:
+            self.run = onnx_runner(export(model, "onnx", Path(folder) / f"{model.display_name}.onnx"))
+
+    def answer(self, raw: Sequence[Any], k: int = 3) -> list[Row]:
+        inputs = self.model.raw_inputs
+        items = inputs.expand(self.model.given(raw, k))
+        return self.model.answer_rows(((batch, self.run(*decoded)) for batch, decoded in inputs.decoded_batches(items)),
+                                      k)

@@ -14,7 +14,7 @@ import inspect
 import math
 import random
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import lightning.pytorch as pl
@@ -217,20 +217,33 @@ class Task(pl.LightningModule):
         """An answer row for each raw input (a folder of images: each of its files), read as
         `raw_inputs` says: the likeliest `k` labels of a classifier (of two, a binary one's), a
         value. A model that writes text takes how to write it too (`LanguageModelTask.answer`)."""
+        inputs = self.raw_inputs
+        items = inputs.expand(self.given(raw, k))
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                return self.answer_rows(((batch, self.prediction(self(*(t.to(self.device) for t in tensors))).cpu())
+                                         for batch, tensors in inputs.batches(items)), k)
+        finally:
+            self.train(was_training)
+
+    def given(self, raw: Sequence[Any], k: int) -> Sequence[Any]:
+        """The raw inputs to answer, refused in one line when there are none or `k` is not a count."""
         if not raw:
             raise ZooError("no inputs given; pass at least one input after the options")
         checks.whole(k, "--top (labels to show)", 1)
-        inputs = self.raw_inputs
+        return raw
+
+    def answer_rows(self, answered: Iterable[tuple[Sequence[Any], Tensor]], k: int) -> list[Row]:
+        """The rows of batches of raw inputs and their answers (`prediction`s), by whatever ran
+        the network: this model, or its exported file (`zoo serve --runtime onnxruntime`); an
+        answer that is not a finite number is refused."""
         rows: list[Row] = []
-        was_training = self.training
-        self.eval()
-        with torch.no_grad():
-            for items, tensors in inputs.batches(inputs.expand(raw)):
-                output = self(*(t.to(self.device) for t in tensors)).cpu()
-                for item, row in zip(items, output, strict=True):
-                    check_finite(row, str(item), self.display_name)
-                rows += self.rows([str(item) for item in items], self.prediction(output), k)
-        self.train(was_training)
+        for items, answers in answered:
+            for item, row in zip(items, answers, strict=True):
+                check_finite(row, str(item), self.display_name)
+            rows += self.rows([str(item) for item in items], answers, k)
         return rows
 
     def rows(self, items: Sequence[str], predictions: Tensor, k: int) -> list[Row]:
@@ -552,9 +565,7 @@ class LanguageModelTask(ClassificationTask):
     def answer(self, raw: Sequence[Any], k: int = 3, length: int = 200, temperature: float = 0.8,
                seed: int | None = None) -> list[Row]:
         """Each prompt continued by `length` characters (see `sample`)."""
-        if not raw:
-            raise ZooError("no inputs given; pass at least one input after the options")
-        return [Row(str(prompt), self.sample(str(prompt), length, temperature, seed)) for prompt in raw]
+        return [Row(str(prompt), self.sample(str(prompt), length, temperature, seed)) for prompt in self.given(raw, k)]
 
     def sample(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import re
 import types
 import typing
@@ -223,7 +224,10 @@ def option_problem(key: str, value: str | None, known: list[str], classes: dict[
         if name not in hints and "." not in name:
             return unknown_option(key, [f"--{section}.{n}" for n in hints])
         hint = hints.get(name, Any)
-        if value is not None and not fits(read_value(value), hint):
+        given = read_value(value) if value is not None else None
+        if isinstance(given, dict) and isinstance(given.get("class_path"), str):
+            return class_path_problem(key, given["class_path"])
+        if value is not None and not fits(given, hint):
             return f"{key} cannot be {value!r}; {wanted(hint)}"
         return None
     if key not in known and section not in ("model", "data"):
@@ -231,6 +235,21 @@ def option_problem(key: str, value: str | None, known: list[str], classes: dict[
     option = RAW_INPUT_OPTIONS.get(key[2:])
     if option is not None and value is not None and not fits(read_value(value), option[0]):
         return f"{key} cannot be {value!r}; {wanted(option[0])}"
+    return None
+
+
+def class_path_problem(key: str, path: str) -> str | None:
+    """What is wrong with a `{class_path: ...}` value, if its module cannot be found: a network of
+    one's own lives in a file Python is not told to look in. Only the top package is looked for,
+    which runs none of its code."""
+    module, _, name = path.rpartition(".")
+    if not module or not name:
+        return (f"{key}'s class_path {path!r} is not module.Class; write e.g. mynet.TinyNet for class TinyNet "
+                "in mynet.py")
+    top = module.partition(".")[0]
+    if top.isidentifier() and importlib.util.find_spec(top) is None:
+        return (f"{key}'s class_path {path!r}: no module {top!r} can be imported from here; put the folder holding "
+                f"{top}.py on the path, e.g. PYTHONPATH=. zoo ... when it is in this folder")
     return None
 
 

@@ -43,6 +43,8 @@ class Inputs:
     decoding: ClassVar[str] = "the network's inputs"
     """How a raw input is decoded into the tensors an exported file takes, in words (its sidecar's)."""
     examples: tuple[str, ...] = ()
+    one_by_one: ClassVar[bool] = False
+    """Whether raw inputs decode to different sizes (pictures, texts), so are run one at a time."""
 
     def expand(self, raw: Sequence[Any]) -> list[Any]:
         """The inputs one answer row each is given for (a folder of images is its files)."""
@@ -51,6 +53,12 @@ class Inputs:
     def batches(self, items: Sequence[Any]) -> Iterator[tuple[list[Any], tuple[Tensor, ...]]]:
         """(items, network arguments) for each batch the items are run in: one batch by default."""
         yield list(items), self.tensors(items)
+
+    def decoded_batches(self, items: Sequence[Any]) -> Iterator[tuple[list[Any], tuple[Tensor, ...]]]:
+        """(items, decoded tensors) for each batch an exported file is given: one batch, or each
+        item alone where items differ in size (`one_by_one`)."""
+        for batch in ([item] for item in items) if self.one_by_one else [list(items)]:
+            yield batch, self.decode(batch)
 
     def tensors(self, items: Sequence[Any]) -> tuple[Tensor, ...]:
         raise NotImplementedError
@@ -101,6 +109,7 @@ class Images(Inputs):
     digits: bool = False
     examples: tuple[str, ...] = ()
     kind: ClassVar[str] = "images"
+    one_by_one: ClassVar[bool] = True
     help: ClassVar[str] = "image files (PNG, JPEG, ...) or folders of them"
     decoding: ClassVar[str] = ("each picture's pixels as uint8 N x C x H x W, grey for one channel (Pillow's "
                                "convert('L')), RGB for three; any height and width, one size per batch")
@@ -183,12 +192,13 @@ class Characters(Inputs):
     one_hot: bool = False
     examples: tuple[str, ...] = ()
     kind: ClassVar[str] = "characters"
+    one_by_one: ClassVar[bool] = True
     help: ClassVar[str] = "text over the model's alphabet"
     decoding: ClassVar[str] = "each character's position in the alphabet, int64 N x L"
 
     def batches(self, items: Sequence[str]) -> Iterator[tuple[list[Any], tuple[Tensor, ...]]]:
-        for item in items:
-            yield [item], self.tensors([item])
+        for batch, decoded in self.decoded_batches(items):
+            yield batch, self.encoded(*decoded)
 
     def tensors(self, items: Sequence[str]) -> tuple[Tensor, ...]:
         return self.encoded(*self.decode(items))

@@ -10,3 +10,5 @@ TIMEOUT_S = 30.0
 """A request still waiting for its model after this many seconds is answered 504."""
 BATCH_WAIT_S = 0.005
 """How long a worker waits for more requests to fill a batch (the timeout must be longer)."""
+RUNTIMES = ("torch", "onnxruntime")
+"""What runs the models that answer in one piece: PyTorch, or their exported ONNX files in onnxruntime."""

@@ -14,7 +14,7 @@ import logging
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import lightning.pytorch as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zoo.answers import Row, row_record
 from zoo.checkpoints import load_model
 from zoo.errors import ZooError
+from zoo.export import ExportedModel
 from zoo.inputs import Inputs
 from zoo.inputs.image_files import BadImage
 from zoo.inputs.images import ImageBytes
@@ -140,12 +141,27 @@ def streams(served: str | pl.LightningModule) -> bool:
     return request_body(served) is PromptRequest
 
 
+class Answers(Protocol):
+    """A model as the worker uses it: a name, and answer rows for raw inputs (`Task.answer`)."""
+
+    @property
+    def display_name(self) -> str: ...
+
+    def answer(self, raw: Sequence[Any], k: int = 3) -> list[Row]: ...
+
+
 def load(name: str | None, ckpt_path: str | None) -> pl.LightningModule:
     """The model an endpoint serves: pretrained, or a checkpoint loaded the safe way."""
     return load_model(name, ckpt_path).eval()
 
 
-def served_name(model: pl.LightningModule) -> str:
+def answering(name: str | None, ckpt_path: str | None, runtime: str) -> Answers:
+    """The model as the worker runs it: in PyTorch, or through its exported ONNX file (`ExportedModel`)."""
+    model = cast(Task, load(name, ckpt_path))
+    return ExportedModel(model) if runtime == "onnxruntime" else model
+
+
+def served_name(model: Answers | pl.LightningModule) -> str:
     """The name a model is served under: its registered name, else its network's class name."""
     return str(model.display_name)
 
@@ -207,7 +223,7 @@ def checked(request: Body) -> Query | Refusal:
     return Query(request.input, request.top)
 
 
-def answer(model: pl.LightningModule, queries: Sequence[Query]) -> list[dict[str, Any] | Refusal]:
+def answer(model: Answers, queries: Sequence[Query]) -> list[dict[str, Any] | Refusal]:
     """One answer per query, batched through the model; a query the model refuses (400) or
     fails on (500) is answered on its own, and the others in its batch are still answered."""
     k = max(query.top for query in queries)
@@ -220,13 +236,12 @@ def answer(model: pl.LightningModule, queries: Sequence[Query]) -> list[dict[str
             for query, row in zip(queries, rows, strict=True)]
 
 
-def answer_rows(model: pl.LightningModule, raws: Sequence[str | ImageBytes], k: int) -> list[Row]:
+def answer_rows(model: Answers, raws: Sequence[str | ImageBytes], k: int) -> list[Row]:
     """`zoo predict`'s rows for raw inputs: uploaded images, or text as the command line takes it."""
-    assert isinstance(model, Task)
     return model.answer(list(raws), k=k)
 
 
-def one_row(model: pl.LightningModule, raw: str | ImageBytes, k: int) -> Row | Refusal:
+def one_row(model: Answers, raw: str | ImageBytes, k: int) -> Row | Refusal:
     """A single query's row, or its refusal in the model's own words; a model that fails on it
     otherwise (a bug) is a 500 for this query alone, its traceback in the server's log."""
     try:

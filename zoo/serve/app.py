@@ -80,15 +80,16 @@ class ModelsAPI(ls.LitAPI):
     different clients, to any of the models, are batched; each model answers its part of a batch
     in one forward pass."""
 
-    def __init__(self, checkpoints: dict[str, str | None]) -> None:
+    def __init__(self, checkpoints: dict[str, str | None], runtime: str) -> None:
         super().__init__(max_batch_size=MAX_BATCH, batch_timeout=BATCH_WAIT_S, api_path=QUEUE_PATH)
         self.checkpoints = checkpoints
+        self.runtime = runtime
         self.server_pid = os.getpid()
 
     def setup(self, device: str) -> None:
         die_with(self.server_pid)
         torch.set_num_threads(1)
-        self.models = {name: adapter.load(name, ckpt) for name, ckpt in self.checkpoints.items()}
+        self.models = {name: adapter.answering(name, ckpt, self.runtime) for name, ckpt in self.checkpoints.items()}
 
     def decode_request(self, request: Routed) -> Routed:
         return request
@@ -348,11 +349,12 @@ class Server(ls.LitServer):
             signal.signal(signal.SIGINT, previous)
 
 
-def build_server(models: dict[str, tuple[Any, str | None]], timeout: float, site: Path | None) -> ls.LitServer:
+def build_server(models: dict[str, tuple[Any, str | None]], timeout: float, site: Path | None,
+                 runtime: str = "torch") -> ls.LitServer:
     checkpoints = {name: ckpt for name, (model, ckpt) in models.items() if not adapter.streams(model)}
     bodies = {name: adapter.request_body(models[name][0]) for name in checkpoints}
     uploads = frozenset(f"/predict/{name}" for name in checkpoints if bodies[name] is ImageRequest)
-    api = ModelsAPI(checkpoints)
+    api = ModelsAPI(checkpoints, runtime)
     server = Server(api, accelerator="cpu", workers_per_device=1, timeout=timeout,
                     max_payload_size=adapter.MAX_BODY_BYTES, middlewares=[(FormUploads, {"paths": uploads})])
     handler = RegularRequestHandler(api, server)
@@ -367,13 +369,13 @@ def build_server(models: dict[str, tuple[Any, str | None]], timeout: float, site
 
 
 def serve(names: list[str] | None, ckpt_paths: list[str] | None, host: str, port: int, timeout: float,
-          site: Path | None) -> None:
+          site: Path | None, runtime: str = "torch") -> None:
     """Load the models (any mistake is one line before a worker starts), then serve until Ctrl-C
     (`zoo: interrupted`, exit 130) or SIGTERM (`zoo: terminated (SIGTERM)`, exit 143), as `zoo fit`
     ends on them; a worker that dies stops the server with one line and exit 1. Every process
     LitServe starts ends with this one, a SIGKILL of it included (`lifeline`)."""
     torch.set_num_threads(1)
-    server = build_server(chosen_models(names, ckpt_paths), timeout, site)
+    server = build_server(chosen_models(names, ckpt_paths), timeout, site, runtime)
     print(f"zoo: serving on http://{host}:{port}/ (the page), API docs at /docs", flush=True)
     received: list[int] = []
     this_process = os.getpid()

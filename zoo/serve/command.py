@@ -10,7 +10,7 @@ from pathlib import Path
 from zoo.cli.listing import check_indexed
 from zoo.cli.parse_errors import OneLineParser
 from zoo.errors import ZooError
-from zoo.serve import BATCH_WAIT_S, HOSTS, TIMEOUT_S
+from zoo.serve import BATCH_WAIT_S, HOSTS, RUNTIMES, TIMEOUT_S
 
 
 def parser() -> OneLineParser:
@@ -21,6 +21,9 @@ def parser() -> OneLineParser:
     p.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     p.add_argument("--timeout", type=float, default=TIMEOUT_S,
                    help=f"seconds a request may wait for its model before a 504 ({TIMEOUT_S:g})")
+    p.add_argument("--runtime", choices=RUNTIMES, default=RUNTIMES[0],
+                   help="what runs the models that answer in one piece: torch, or onnxruntime on the ONNX file "
+                        "'zoo export' writes (exported as the worker starts); language models write with torch")
     p.add_argument("--site", help="a built MkDocs site to serve at /site/, where the page's docs links go "
                                    "(default: this checkout's site/, once 'make docs' has built it)")
     return p
@@ -61,10 +64,12 @@ def serve_main(argv: list[str]) -> None:
         check_indexed("model", name)
     if importlib.util.find_spec("litserve") is None:
         raise ZooError("zoo serve needs LitServe; pip install -e \".[serve]\"")
+    if args.runtime == "onnxruntime" and not all(importlib.util.find_spec(p) for p in ("onnx", "onnxruntime")):
+        raise ZooError("zoo serve --runtime onnxruntime needs onnx and onnxruntime; pip install -e \".[export]\"")
     if not args.timeout > BATCH_WAIT_S:
         raise ZooError(f"--timeout must be more than {BATCH_WAIT_S} seconds, got {args.timeout}")
     check_address(args.host, args.port)
     site = docs_site(args.site)
     from zoo.serve.app import serve
 
-    serve(args.model, args.ckpt_path, args.host, args.port, args.timeout, site)
+    serve(args.model, args.ckpt_path, args.host, args.port, args.timeout, site, args.runtime)
