@@ -1,9 +1,9 @@
-"""Exports: each shipped model's exported files (ONNX, its int8 twin, TorchScript) beside
-PyTorch on the model's own test split, decoded as raw inputs (a digit's uint8 pixels, character
-codes): file size, the model's first metric, agreement with PyTorch (same top-1 answer, largest
-probability difference) and CPU latency at batch 1 and 64. Every shipped model (with
-`--quick`, the shipped ones of `--models`); a model whose data is not here (no `ZOO_DATA_DIR`)
-is left out with a note."""
+"""Exports: each shipped model's exported files (ONNX, its int8 twin, torch.export's .pt2 where
+the network exports, TorchScript) beside PyTorch on the model's own test split, decoded as raw
+inputs (a digit's uint8 pixels, character codes): file size, the model's first metric, agreement
+with PyTorch (same top-1 answer, largest probability difference) and CPU latency at batch 1 and
+64. Every shipped model (with `--quick`, the shipped ones of `--models`); a model whose data is
+not here (no `ZOO_DATA_DIR`) is left out with a note, and so is a format it cannot be exported to."""
 
 from __future__ import annotations
 
@@ -67,9 +67,12 @@ def raw_split(name: str, model: Task, samples: int = SAMPLES) -> list[tuple[tupl
 
 
 def runner(path: Path, fmt: str, threads: int) -> Run:
-    """A function from raw input tensors to the file's answer, in onnxruntime or torch.jit."""
+    """A function from raw input tensors to the file's answer, in onnxruntime, torch.export or torch.jit."""
     if fmt == "torchscript":
         return torch.jit.load(str(path))
+    if fmt == "pt2":
+        module: Run = torch.export.load(str(path)).module()
+        return module
     return onnx_runner(path, threads)
 
 
@@ -109,10 +112,10 @@ def sized(batches: list[tuple[tuple[torch.Tensor, ...], torch.Tensor]], size: in
     return tuple(x.repeat(repeat, *[1] * (x.dim() - 1))[:size] for x in inputs)
 
 
-def measure(name: str, folder: Path, threads: int) -> list[dict[str, Any]]:
-    """One row for PyTorch and one per export format of model `name`."""
-    model = load_model(name, None).eval()
-    batches = raw_split(name, model)
+def measure(name: str, model: Task, batches: list[tuple[tuple[torch.Tensor, ...], torch.Tensor]], folder: Path,
+            threads: int, notes: list[str]) -> list[dict[str, Any]]:
+    """One row for PyTorch and one per export format of model `name` on its test batches; a format
+    the network cannot be exported to (.pt2 of a recurrent network) is a note instead."""
     targets = [target for _, target in batches]
     answering = Answering(model).eval()
     with torch.no_grad():
@@ -122,7 +125,11 @@ def measure(name: str, folder: Path, threads: int) -> list[dict[str, Any]]:
              "pytorch": round(reference, 4), "top1_agree": None, "max_diff": None,
              **{f"ms_b{size}": round(latency_ms(answering, sized(batches, size)), 3) for size in LATENCY_BATCHES}}]
     for fmt in EXPORT_FORMATS:
-        path = export(model, fmt, folder / f"{name}.{fmt}", overwrite=True)
+        try:
+            path = export(model, fmt, folder / f"{name}.{fmt}", overwrite=True)
+        except ZooError as err:
+            notes.append(f"{name}: no {fmt} file: {err}")
+            continue
         run = runner(path, fmt, threads)
         with torch.no_grad():
             answers = [run(*inputs) for inputs, _ in batches]
@@ -141,11 +148,13 @@ def run(settings: Settings) -> SectionResult:
     names = [m for m in settings.models if m in cards()] if settings.quick else sorted(cards())
     with tempfile.TemporaryDirectory() as folder:
         for name in names:
+            model = load_model(name, None).eval()
             try:
-                measured = measure(name, Path(folder), settings.threads)
+                batches = raw_split(name, model)
             except ZooError as err:
                 notes.append(f"{name} left out, its data is not here: {err}")
                 continue
+            measured = measure(name, model, batches, Path(folder), settings.threads, notes)
             rows += measured
             card = cards()[name]
             if "twin_split_sizes" in card["data"] or card.get("test_rows_seen"):

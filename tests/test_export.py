@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, SyntheticDataModule, quiet_trainer
+from conftest import PT2_REFUSED, REPO, SyntheticDataModule, quiet_trainer
 from lightning.pytorch.loggers import TensorBoardLogger
 from PIL import Image
 
@@ -24,7 +24,7 @@ from zoo.cli import main
 from zoo.cli.inspect import plot_command
 from zoo.datamodules import mnist
 from zoo.datamodules.image_folder import ImageFolderDataModule
-from zoo.export import Answering, ExportedModel
+from zoo.export import Answering, ExportedModel, export
 from zoo.tasks import LanguageModelTask
 
 EXPORTED = list_models()
@@ -145,6 +145,36 @@ def test_an_exported_file_refuses_a_length_it_was_not_traced_for_in_one_line() -
     with pytest.raises(ZooError, match=r"^rnncell_hello.onnx takes input0 of shape \['batch', 5\], and this input is "
                                        r"\[1, 4\]; give an input of that size$"):
         exported.answer(["hell"])
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_a_pt2_file_answers_as_pytorch_does_or_is_refused_in_one_line(
+        name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`torch.export`'s .pt2 keeps the batch and an image's size dynamic (other sizes than the
+    export's answer as PyTorch does); a recurrent network it cannot follow for any length is one
+    line pointing to ONNX, and nothing is written."""
+    torch.manual_seed(0)
+    model = build(name).eval()
+    out = tmp_path / "n.pt2"
+    if name in PT2_REFUSED:
+        with pytest.raises(SystemExit) as stop:
+            main(["export", "--model", name, "--format", "pt2", "--out", str(out)])
+        (line,) = capsys.readouterr().err.splitlines()
+        assert stop.value.code == 2 and line.startswith(f"zoo: error: {name}'s network cannot be exported to .pt2 "
+                                                        "taking any batch and length (torch.export: ")
+        assert line.endswith("); use --format onnx, which takes them") and list(tmp_path.iterdir()) == []
+        return
+    export(model, "pt2", out)
+    program = torch.export.load(str(out)).module()
+    raw = model.raw_inputs
+    batches = [raw.raw_example(3, torch.Generator().manual_seed(1))]
+    if "height" in raw.varying_axes().values():
+        batches.append(tuple(t.repeat_interleave(2, dim=2)[..., 1:] for t in batches[0]))
+    answering = Answering(model).eval()
+    with torch.no_grad():
+        for decoded in batches:
+            torch.testing.assert_close(program(*decoded), answering(*decoded), atol=1e-5, rtol=1e-5)
+    assert json.loads((tmp_path / "n.pt2.json").read_text())["format"] == "pt2"
 
 
 def test_an_existing_sidecar_is_kept_without_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

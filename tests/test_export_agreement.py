@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import PT2_REFUSED
 
 from benchmarks.exports import INT8_POINTS, agreement, first_metric, raw_split, runner
 from zoo import build
@@ -41,6 +42,8 @@ def test_exported_files_answer_the_test_split_as_pytorch_does(
         wanted = [answering(*inputs) for inputs, _ in batches]
     for fmt in EXPORT_FORMATS:
         out = tmp_path / f"{name}.{fmt}"
+        if fmt == "pt2" and name in PT2_REFUSED:
+            continue  # refused in one line (tests/test_export.py)
         main(["export", "--model", name, "--format", fmt, "--out", str(out)])
         declared = json.loads(out.with_name(out.name + ".json").read_text())["inputs"][0]["shape"]
         run = runner(out, fmt, threads=1)

@@ -604,7 +604,7 @@ def test_a_model_failing_on_one_query_fails_that_query_alone(monkeypatch: pytest
 def test_an_answer_json_cannot_carry_is_a_500_of_its_own() -> None:
     from zoo.serve.app import ModelsAPI
 
-    response = ModelsAPI({}).encode_response({"prediction": "\ud800"})
+    response = ModelsAPI({}, "torch").encode_response({"prediction": "\ud800"})
     assert response.status_code == 500 and json.loads(response.body)["detail"].startswith(
         "the answer cannot be written as JSON")
 

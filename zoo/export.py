@@ -28,7 +28,7 @@ from zoo.files import atomic_write, output_path
 from zoo.registry import MODELS
 from zoo.tasks import Task
 
-EXPORT_FORMATS = ("onnx", "onnx_int8", "torchscript")
+EXPORT_FORMATS = ("onnx", "onnx_int8", "pt2", "torchscript")
 INT8 = ("the weights of Conv, MatMul (constant weights only), Gemm, LSTM and Gather stored as int8 and the "
         "activations quantized as they come (onnxruntime.quantization.quantize_dynamic, QInt8)")
 """What an `onnx_int8` file holds: ONNX Runtime's dynamic quantization of the ONNX file."""
@@ -63,6 +63,12 @@ def export(model: Task, fmt: str, out: str | Path, overwrite: bool = False) -> P
     example = model.raw_inputs.raw_example(1, torch.Generator().manual_seed(0))
     names = [f"input{i}" for i in range(len(example))]
     axes = dynamic_axes(model, net, example, names)
+    if fmt == "pt2":
+        program = exported_program(model, net, axes)
+        with atomic_write(path) as temporary, open(temporary, "wb") as file:
+            torch.export.save(program, file)
+        write_sidecar(beside, sidecar(model, net, fmt, path, example, axes, None))
+        return path
     if fmt == "torchscript":
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -86,6 +92,24 @@ def export(model: Task, fmt: str, out: str | Path, overwrite: bool = False) -> P
             quantize(temporary)
     write_sidecar(beside, sidecar(model, net, fmt, path, example, axes, onnx_opset(path)))
     return path
+
+
+def exported_program(model: Task, net: Answering, axes: dict[str, dict[int, str]]) -> torch.export.ExportedProgram:
+    """`torch.export` of the answering module, its batch and the axes `dynamic_axes` found
+    varying left dynamic; a network whose code fixes one of them (a recurrence torch.export unrolls
+    step by step, a size read from a tensor) is refused in one line. Traced on two samples, as
+    torch.export takes a size of 1 for a constant."""
+    example = model.raw_inputs.raw_example(2, torch.Generator().manual_seed(0))
+    dims = tuple({axis: torch.export.Dim.DYNAMIC for axis in axes.get(f"input{i}", {})} for i in range(len(example)))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.export.export(net, example, dynamic_shapes=(dims,))
+    except Exception as err:  # torch.export's many errors for code it cannot follow
+        varying = " and ".join(dict.fromkeys(name for axes_of in axes.values() for name in axes_of.values()))
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0].split(" For more information")[0]
+        raise ZooError(f"{model.display_name}'s network cannot be exported to .pt2 taking any {varying} "
+                       f"(torch.export: {reason}); use --format onnx, which takes them") from None
 
 
 def quantize(path: Path) -> None:

@@ -29,8 +29,8 @@ commands:
                                      evaluate or predict with a checkpoint (it knows its model)
   predict --model NAME INPUT... [--ckpt_path CKPT] [--top K] [--output FILE.csv]
                                      predict on your own inputs, of the kind the model's card names
-  export --model NAME --format onnx|onnx_int8|torchscript --out FILE [--ckpt_path CKPT]
-                                     raw input to answer, for onnxruntime or torch.jit.load
+  export --model NAME --format onnx|onnx_int8|pt2|torchscript --out FILE [--ckpt_path CKPT]
+                                     raw input to answer, for onnxruntime or torch.export.load
   serve [--model NAME ...] [--ckpt_path C ...] [--host H] [--port P]
                                      every model as a web service, and a page to draw digits
   weights build [NAME...] [--out DIR]

@@ -1,5 +1,5 @@
-"""`zoo export --model NAME --format onnx|onnx_int8|torchscript --out FILE`: the model from decoded raw
-input to answer, for use without zoo (onnxruntime, or torch.jit.load)."""
+"""`zoo export --model NAME --format onnx|onnx_int8|pt2|torchscript --out FILE`: the model from decoded
+raw input to answer, for use without zoo (onnxruntime, torch.export.load, or torch.jit.load)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from zoo.cli.parse_errors import OneLineParser, add_overwrite_argument
 
 def export_main(argv: list[str]) -> None:
     parser = OneLineParser(prog="zoo export",
-                           description="Export a trained model, from raw input to answer, as ONNX or TorchScript.")
+                           description="Export a trained model, from raw input to answer, as ONNX, torch.export "
+                                       "(.pt2) or TorchScript.")
     parser.add_argument("--model", help="a registered model name (see zoo list)")
     parser.add_argument("--ckpt_path", help="checkpoint to export (default: zoo's pretrained weights)")
-    parser.add_argument("--format", required=True, choices=("onnx", "onnx_int8", "torchscript"),
+    parser.add_argument("--format", required=True, choices=("onnx", "onnx_int8", "pt2", "torchscript"),
                         help="file format: onnx_int8 is onnx with int8 weights, smaller and a little less exact; "
-                             "torchscript is deprecated in PyTorch and kept while it works")
+                             "pt2 is torch.export's, for PyTorch (torch.export.load), where the network "
+                             "exports with any batch size and input size; torchscript is deprecated in "
+                             "PyTorch and kept while it works")
     parser.add_argument("--out", required=True,
                         help="file to write, e.g. model.onnx; FILE.json beside it says what it takes and gives")
     add_overwrite_argument(parser)
