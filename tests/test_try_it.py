@@ -5,6 +5,7 @@ input (same top-1, probabilities within 1e-4), and no page logs an error."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -96,9 +97,15 @@ def refusal(raw: Any) -> tuple[str, str] | None:
     return None
 
 
-def expected(model: Any, decoded: tuple[torch.Tensor, ...]) -> torch.Tensor:
+@functools.cache
+def answering(name: str) -> Answering:
+    """The shipped model as its exported file runs it, built once for every drawing and prompt."""
+    return Answering(build(name, pretrained=True).eval()).eval()
+
+
+def expected(name: str, decoded: tuple[torch.Tensor, ...]) -> torch.Tensor:
     with torch.no_grad():
-        return Answering(model).eval()(*decoded)
+        return answering(name)(*decoded)
 
 
 def agrees(got: list[float], wanted: torch.Tensor) -> None:
@@ -123,21 +130,21 @@ def test_the_try_it_panel_answers_as_pytorch_does(name: str, site_url: str, brow
             pixels = torch.tensor(answer["input"], dtype=torch.uint8).view(answer["shape"])
             assert sorted(answer["outputs"]) == DIGITS  # every MNIST network side by side
             for other, got in answer["outputs"].items():
-                agrees(got, expected(build(other, pretrained=True).eval(), (pixels,)))
+                agrees(got, expected(other, (pixels,)))
     elif model.raw_inputs.kind == "prompt":
         for prompt in raw_inputs(name, rng, model):
             (answer,) = ask(page, prompt)
             assert answer["input"] == prompt
-            agrees(answer["outputs"][name], expected(model, model.raw_inputs.decode([prompt]))[0, -1])
+            agrees(answer["outputs"][name], expected(name, model.raw_inputs.decode([prompt]))[0, -1])
             written = prompt
             for _ in range(len(answer["written"]) - len(prompt)):
-                written += model.labels[int(expected(model, model.raw_inputs.decode([written]))[0, -1].argmax())]
+                written += model.labels[int(expected(name, model.raw_inputs.decode([written]))[0, -1].argmax())]
             assert answer["written"] == written
     else:
         items = raw_inputs(name, rng, model)
         for item, answer in zip(items, ask(page, " ".join(items), INPUTS), strict=True):
             assert answer["input"] == item
-            agrees(answer["outputs"][name], expected(model, model.raw_inputs.decode([item]))[0])
+            agrees(answer["outputs"][name], expected(name, model.raw_inputs.decode([item]))[0])
         refused = refusal(model.raw_inputs)
         if refused:
             page.fill(".zoo-try-text", refused[0])
