@@ -76,8 +76,12 @@ def docs_site(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    checkpoint = own_checkpoint(tmp_path_factory.mktemp("serve") / "y_is_3x.ckpt")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return own_checkpoint(tmp_path_factory.mktemp("serve") / "y_is_3x.ckpt")
+
+
+@pytest.fixture(scope="module")
+def server(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     site = docs_site(tmp_path_factory.mktemp("site"))
     with zoo_serve(["--model", *MODELS, "--ckpt_path", str(checkpoint), "--site", str(site)]) as url:
         yield url
@@ -230,10 +234,9 @@ def test_endpoint(server: str, what: str, path: str, body: dict | bytes | Upload
 
 
 @pytest.fixture(scope="module")
-def onnx_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def onnx_server(checkpoint: Path) -> Iterator[str]:
     """The test server's models, and rnncell_hello, answering through their exported ONNX files."""
     pytest.importorskip("onnxruntime")
-    checkpoint = own_checkpoint(tmp_path_factory.mktemp("serve") / "y_is_3x.ckpt")
     with zoo_serve(["--runtime", "onnxruntime", "--model", *MODELS, "rnncell_hello",
                     "--ckpt_path", str(checkpoint)]) as url:
         yield url

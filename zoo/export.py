@@ -267,9 +267,12 @@ class ExportedModel:
 
     def __init__(self, model: Task) -> None:
         self.model = model
-        self.display_name = model.display_name
         with tempfile.TemporaryDirectory() as folder:
             self.run = onnx_runner(export(model, "onnx", Path(folder) / f"{model.display_name}.onnx"))
+
+    @property
+    def display_name(self) -> str:
+        return self.model.display_name
 
     def answer(self, raw: Sequence[Any], k: int = 3) -> list[Row]:
         inputs = self.model.raw_inputs

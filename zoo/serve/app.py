@@ -350,7 +350,7 @@ class Server(ls.LitServer):
 
 
 def build_server(models: dict[str, tuple[Any, str | None]], timeout: float, site: Path | None,
-                 runtime: str = "torch") -> ls.LitServer:
+                 runtime: str) -> ls.LitServer:
     checkpoints = {name: ckpt for name, (model, ckpt) in models.items() if not adapter.streams(model)}
     bodies = {name: adapter.request_body(models[name][0]) for name in checkpoints}
     uploads = frozenset(f"/predict/{name}" for name in checkpoints if bodies[name] is ImageRequest)
@@ -369,7 +369,7 @@ def build_server(models: dict[str, tuple[Any, str | None]], timeout: float, site
 
 
 def serve(names: list[str] | None, ckpt_paths: list[str] | None, host: str, port: int, timeout: float,
-          site: Path | None, runtime: str = "torch") -> None:
+          site: Path | None, runtime: str) -> None:
     """Load the models (any mistake is one line before a worker starts), then serve until Ctrl-C
     (`zoo: interrupted`, exit 130) or SIGTERM (`zoo: terminated (SIGTERM)`, exit 143), as `zoo fit`
     ends on them; a worker that dies stops the server with one line and exit 1. Every process
